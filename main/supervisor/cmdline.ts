@@ -1,0 +1,46 @@
+/**
+ * Build the engine's QEMU-compatible command line from a library VM. The engine owns parsing; this side
+ * only has to quote values the QEMU way (a ',' inside a value is written ',,').
+ */
+import type { Vm } from '../api/contract.js';
+
+/** QEMU option syntax: a literal comma inside a value is doubled. */
+export function escapeOptionValue(v: string): string {
+  return v.replace(/,/g, ',,');
+}
+
+export interface EnginePaths {
+  /** QMP control socket (unix socket path or Windows pipe name). */
+  qmpSocket: string;
+}
+
+export function buildEngineArgs(vm: Vm, paths: EnginePaths): string[] {
+  const args: string[] = [
+    '-name',
+    escapeOptionValue(vm.name),
+    '-M',
+    escapeOptionValue(vm.machine),
+    '-smp',
+    String(vm.cpus),
+    '-m',
+    `${vm.memoryMiB}M`,
+    '-nodefaults',
+    '-display',
+    'none',
+    // The serial console is the engine's stdin/stdout: the supervisor streams it to the UI.
+    '-serial',
+    'stdio',
+  ];
+  if (vm.firmware) args.push('-bios', vm.firmware);
+  if (vm.kernel) args.push('-kernel', vm.kernel);
+  if (vm.initrd) args.push('-initrd', vm.initrd);
+  if (vm.append) args.push('-append', vm.append);
+  vm.disks.forEach((d, i) => {
+    const opts = [`file=${escapeOptionValue(d.file)}`, `format=${d.format}`, `if=${d.interface}`, `id=disk${i}`];
+    if (d.readonly) opts.push('readonly=on');
+    args.push('-drive', opts.join(','));
+  });
+  for (const dev of vm.devices) args.push('-device', dev);
+  args.push('-qmp', `unix:${escapeOptionValue(paths.qmpSocket)},server=on,wait=off`);
+  return args;
+}
