@@ -12,6 +12,7 @@
  *    0.10000000000000001, 1e20 -> 1e+20), infinities as inf/-inf and NaN as nan, as glibc does.
  */
 import type { QObject } from './qobject.js';
+import { printfG } from '../util/cutils.js';
 
 export function toJson(v: QObject, pretty = false): string {
   const w = new JsonWriter(pretty);
@@ -160,45 +161,11 @@ export function quoteJsonString(s: string): string {
 
 const nanView = new DataView(new ArrayBuffer(8));
 
-/** C's printf("%.17g", v) as glibc prints it. */
+/** C's printf("%.17g", v) as glibc prints it, NaN's sign included. */
 export function formatDouble(v: number): string {
   if (Number.isNaN(v)) {
     nanView.setFloat64(0, v);
     return nanView.getUint8(0) & 0x80 ? '-nan' : 'nan';
   }
-  if (v === Infinity) return 'inf';
-  if (v === -Infinity) return '-inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const P = 17;
-  const sign = v < 0 ? '-' : '';
-  const a = Math.abs(v);
-  // 17 significant digits. JS rounds exact ties away from zero, glibc to even: look at the exact value.
-  let [digits, X] = splitExponential(a.toExponential(P - 1));
-  const [exact, exactX] = splitExponential(a.toExponential(100));
-  if (exact[P] === '5' && /^0*$/.test(exact.slice(P + 1)) && Number(exact[P - 1]) % 2 === 0) {
-    digits = exact.slice(0, P);
-    X = exactX;
-  }
-  let out: string;
-  if (X < -4 || X >= P) {
-    const mantissa = stripZeros(`${digits[0]}.${digits.slice(1)}`);
-    out = `${mantissa}e${X < 0 ? '-' : '+'}${Math.abs(X).toString().padStart(2, '0')}`;
-  } else if (X >= 0) {
-    out = stripZeros(`${digits.slice(0, X + 1)}.${digits.slice(X + 1)}`);
-  } else {
-    out = stripZeros(`0.${'0'.repeat(-X - 1)}${digits}`);
-  }
-  return sign + out;
-}
-
-/** "d.ddde+X" -> ["dddd", X]. */
-function splitExponential(e: string): [string, number] {
-  const ePos = e.indexOf('e');
-  return [e[0]! + e.slice(2, ePos), Number(e.slice(ePos + 1))];
-}
-
-function stripZeros(s: string): string {
-  if (!s.includes('.')) return s;
-  s = s.replace(/0+$/, '');
-  return s.endsWith('.') ? s.slice(0, -1) : s;
+  return printfG(v, 17);
 }
