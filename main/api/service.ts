@@ -1,0 +1,261 @@
+/**
+ * The main-process side of the API (the "broker"): VM CRUD against the library, lifecycle through the
+ * supervisor, QMP and console routed to the right VM, and every change pushed as an event. Electron's
+ * IPC and the web mode's WebSocket both call `handlers` with untrusted parameters, so each handler
+ * checks its arguments before touching anything.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type {
+  ApiEventMap,
+  ApiEventName,
+  AppInfo,
+  DiskConfig,
+  DiskRequest,
+  LogEntry,
+  VmState,
+  VmSummary,
+} from './contract.js';
+import type { ApiMethod } from './contract.js';
+import type { ResolvedGuest } from '../library/guests.js';
+import { publicGuest } from '../library/guests.js';
+import type { Library } from '../library/library.js';
+import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor.js';
+import { checkInt, checkNewVm, checkPatch, checkString, ValidationError } from './validate.js';
+import { toWire } from './wire.js';
+
+export type ApiHandlers = { [M in ApiMethod]: (...params: unknown[]) => Promise<unknown> };
+export type EventListener = <E extends ApiEventName>(event: E, payload: ApiEventMap[E]) => void;
+
+export interface VmServiceOptions {
+  dataDir: string;
+  mode: AppInfo['mode'];
+  version: string;
+  supervisor: Omit<SupervisorOptions, 'runRoot'>;
+  /** Guest templates (re-read on each request so newly installed guest files show up). */
+  guests: () => ResolvedGuest[];
+}
+
+const STOPPED: ReadonlySet<VmState> = new Set(['stopped', 'crashed']);
+
+export class VmService {
+  readonly supervisor: Supervisor;
+  readonly handlers: ApiHandlers;
+  private readonly listeners = new Set<EventListener>();
+
+  constructor(
+    private readonly library: Library,
+    private readonly options: VmServiceOptions,
+  ) {
+    this.supervisor = new Supervisor(
+      { ...options.supervisor, runRoot: path.join(options.dataDir, 'run') },
+      {
+        state: (vmId, state, lastError) => this.emit('vm-state', { vmId, state, lastError }),
+        console: (vmId, data) => this.emit('console-output', { vmId, data }),
+        qmpEvent: (vmId, ev) =>
+          this.emit('qmp-event', { vmId, event: ev.event, data: toWire(ev.data), timestamp: ev.timestamp }),
+        exited: (vmId, info) => {
+          if (info.expected) this.log(vmId, 'state', 'Stopped');
+          else this.log(vmId, 'crash', info.error ?? 'The engine stopped unexpectedly');
+        },
+      },
+    );
+    this.handlers = this.makeHandlers();
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit<E extends ApiEventName>(event: E, payload: ApiEventMap[E]): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(event, payload);
+      } catch {
+        // a broken subscriber must not stop the others
+      }
+    }
+  }
+
+  private log(vmId: string | null, kind: string, message: string): void {
+    try {
+      const entry: LogEntry = this.library.log(vmId, kind, message);
+      this.emit('log', entry);
+    } catch {
+      // the library may be closing during shutdown
+    }
+  }
+
+  vmFolder(vmId: string): string {
+    return path.join(this.options.dataDir, 'vms', vmId);
+  }
+
+  private summary(id: string): VmSummary {
+    const vm = this.library.getVm(id);
+    return { ...vm, ...this.supervisor.status(id) };
+  }
+
+  private requireStopped(id: string, action: string): void {
+    const { state } = this.supervisor.status(id);
+    if (!STOPPED.has(state)) {
+      const vm = this.library.getVm(id);
+      throw new ValidationError(`VM '${vm.name}' is ${state}: stop it to ${action}`);
+    }
+  }
+
+  /** Turn disk requests into disk configs, creating new sparse images in the VM's folder. */
+  private materializeDisks(vmId: string, requests: DiskRequest[], templateDisk: string | null): DiskConfig[] {
+    const folder = this.vmFolder(vmId);
+    const disks: DiskConfig[] = [];
+    const target = (i: number): string => path.join(folder, `disk${i}.img`);
+    if (templateDisk) {
+      fs.mkdirSync(folder, { recursive: true });
+      fs.copyFileSync(templateDisk, target(0), fs.constants.COPYFILE_FICLONE);
+      disks.push({ file: target(0), format: 'raw', interface: 'virtio', readonly: false });
+    }
+    for (const r of requests) {
+      const base = { format: r.format ?? 'raw', interface: r.interface ?? 'virtio', readonly: r.readonly ?? false };
+      if (r.file) {
+        disks.push({ ...base, file: r.file });
+      } else {
+        fs.mkdirSync(folder, { recursive: true });
+        const file = target(disks.length);
+        const fd = fs.openSync(file, 'wx');
+        try {
+          fs.ftruncateSync(fd, (r.sizeMiB ?? 0) * 1024 * 1024);
+        } finally {
+          fs.closeSync(fd);
+        }
+        disks.push({ ...base, format: 'raw', file });
+      }
+    }
+    return disks;
+  }
+
+  private makeHandlers(): ApiHandlers {
+    const id = (v: unknown): string => {
+      const s = checkString(v, 'id');
+      this.library.getVm(s);
+      return s;
+    };
+    return {
+      'app.info': async () => ({
+        version: this.options.version,
+        mode: this.options.mode,
+        dataDir: this.options.dataDir,
+        platform: process.platform,
+      }),
+      'guests.list': async () => this.options.guests().map(publicGuest),
+      'vms.list': async () => this.library.listVms().map((vm) => ({ ...vm, ...this.supervisor.status(vm.id) })),
+      'vms.get': async (vmId) => this.summary(id(vmId)),
+      'vms.create': async (raw) => {
+        const guestId = (raw as { guest?: unknown } | null)?.guest;
+        const guest =
+          typeof guestId === 'string' ? this.options.guests().find((g) => g.id === guestId) : undefined;
+        if (typeof guestId === 'string' && !guest) throw new ValidationError(`Unknown guest '${guestId}'`);
+        const templated = new Set<string>();
+        let merged = raw as Record<string, unknown>;
+        if (guest) {
+          merged = { ...merged, machine: guest.machine };
+          for (const k of ['kernel', 'initrd', 'firmware', 'append'] as const) {
+            if (guest[k] && !merged[k]) {
+              merged[k] = guest[k];
+              templated.add(k);
+            }
+          }
+        }
+        const req = checkNewVm(merged, templated);
+        if (this.library.findVmByName(req.name)) throw new ValidationError(`A VM named '${req.name}' already exists`);
+        const vmId = randomUUID();
+        let disks: DiskConfig[];
+        try {
+          disks = this.materializeDisks(vmId, req.disks ?? [], guest?.disk && fs.existsSync(guest.disk) ? guest.disk : null);
+          this.library.createVm(
+            {
+              name: req.name,
+              machine: req.machine ?? 'virt',
+              cpus: req.cpus,
+              memoryMiB: req.memoryMiB,
+              firmware: req.firmware ?? null,
+              kernel: req.kernel ?? null,
+              initrd: req.initrd ?? null,
+              append: req.append ?? null,
+              devices: req.devices ?? [],
+              notes: req.notes ?? '',
+            },
+            disks,
+            vmId,
+          );
+        } catch (e) {
+          fs.rmSync(this.vmFolder(vmId), { recursive: true, force: true });
+          throw e;
+        }
+        this.emit('vms-changed', { vmIds: [vmId] });
+        return this.summary(vmId);
+      },
+      'vms.update': async (vmId, patch) => {
+        const i = id(vmId);
+        this.requireStopped(i, 'change its configuration');
+        const p = checkPatch(patch, this.library.getVm(i));
+        this.library.updateVm(i, p);
+        this.emit('vms-changed', { vmIds: [i] });
+        return this.summary(i);
+      },
+      'vms.delete': async (vmId) => {
+        const i = id(vmId);
+        this.requireStopped(i, 'delete it');
+        this.library.deleteVm(i);
+        fs.rmSync(this.vmFolder(i), { recursive: true, force: true });
+        this.emit('vms-changed', { vmIds: [i] });
+      },
+      'vms.start': async (vmId) => {
+        const i = id(vmId);
+        const vm = this.library.getVm(i);
+        this.log(i, 'state', 'Starting');
+        try {
+          await this.supervisor.start(vm);
+        } catch (e) {
+          throw new ValidationError(`VM '${vm.name}' could not start: ${(e as Error).message}`);
+        }
+        this.log(i, 'state', 'Running');
+      },
+      'vms.stop': async (vmId, force) => {
+        await this.supervisor.stop(id(vmId), force === true);
+      },
+      'vms.pause': async (vmId) => this.supervisor.pause(id(vmId)),
+      'vms.resume': async (vmId) => this.supervisor.resume(id(vmId)),
+      'vms.reset': async (vmId) => this.supervisor.reset(id(vmId)),
+      'console.write': async (vmId, data) => {
+        this.supervisor.writeConsole(id(vmId), checkString(data, 'data'));
+      },
+      'console.history': async (vmId) => this.supervisor.consoleHistory(id(vmId)),
+      'qmp.execute': async (vmId, command, args) => {
+        const i = id(vmId);
+        const cmd = checkString(command, 'command');
+        if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
+          throw new ValidationError("Parameter 'arguments' expects an object");
+        }
+        return toWire(await this.supervisor.execute(i, cmd, args as Record<string, unknown> | undefined));
+      },
+      'snapshots.list': async (vmId) => this.library.listSnapshots(id(vmId)),
+      'log.list': async (vmId, limit) => {
+        const v = vmId === null || vmId === undefined ? null : id(vmId);
+        return this.library.listLog(v, limit === undefined ? 200 : checkInt(limit, 'limit', 1, 10000));
+      },
+    };
+  }
+
+  /** Run one request by method name (IPC and WebSocket entry point). */
+  async dispatch(method: ApiMethod, params: unknown[]): Promise<unknown> {
+    const fn = this.handlers[method];
+    if (!fn) throw Object.assign(new Error(`The command ${method} has not been found`), { errorClass: 'CommandNotFound' });
+    return fn(...params);
+  }
+
+  /** Stop every VM (on quit). */
+  async shutdown(): Promise<void> {
+    await this.supervisor.shutdown();
+  }
+}
