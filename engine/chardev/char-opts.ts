@@ -142,7 +142,9 @@ export function parseChardevOpts(
 
 function warnShortForm(given: string, name: string, value: string): void {
   const hint =
-    name === 'delay' ? `Please use nodelay=${given.startsWith('no') ? 'on' : 'off'} instead` : `Please use ${name}=${value} instead`;
+    name === 'delay'
+      ? `Please use nodelay=${given.startsWith('no') ? 'on' : 'off'} instead`
+      : `Please use ${name}=${value} instead`;
   chrReport('warning', `short-form boolean option '${given}' deprecated\n${hint}`);
 }
 
@@ -162,7 +164,8 @@ function validateValue(name: string, type: OptType, value: string): void {
     case 'size':
       if (parseSize(value) === null) {
         const e = new QapiError(`Parameter '${name}' expects a non-negative number below 2^64`);
-        e.hint = 'Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.\n';
+        e.hint =
+          'Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.\n';
         throw e;
       }
       break;
@@ -176,7 +179,12 @@ function parseNumber(v: string): number | null {
   const m = /^\s*(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(v);
   if (!m) return null;
   const s = m[1]!;
-  const n = s.startsWith('0x') || s.startsWith('0X') ? parseInt(s, 16) : s.length > 1 && s[0] === '0' ? parseInt(s, 8) : Number(s);
+  const n =
+    s.startsWith('0x') || s.startsWith('0X')
+      ? parseInt(s, 16)
+      : s.length > 1 && s[0] === '0'
+        ? parseInt(s, 8)
+        : Number(s);
   return Number.isFinite(n) ? n : null;
 }
 
@@ -184,7 +192,16 @@ function parseNumber(v: string): number | null {
 function parseSize(v: string): number | null {
   const m = /^(\d+(?:\.\d+)?)([bBkKmMgGtTpPeE]?)$/.exec(v);
   if (!m) return null;
-  const mult: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
+  const mult: Record<string, number> = {
+    '': 1,
+    b: 1,
+    k: 2 ** 10,
+    m: 2 ** 20,
+    g: 2 ** 30,
+    t: 2 ** 40,
+    p: 2 ** 50,
+    e: 2 ** 60,
+  };
   const n = Number(m[1]) * mult[m[2]!.toLowerCase()]!;
   if (m[1]!.includes('.') && m[2] === '') return null;
   return n < 2 ** 64 ? Math.floor(n) : null;
@@ -296,7 +313,10 @@ function parseSocket(o: ChardevOpts): ChardevSocket {
   }
   let addr: SocketAddressLegacy;
   if (path) {
-    addr = { type: 'unix', data: { path, tight: getBool(o, 'tight') ?? true, abstract: getBool(o, 'abstract') ?? false } };
+    addr = {
+      type: 'unix',
+      data: { path, tight: getBool(o, 'tight') ?? true, abstract: getBool(o, 'abstract') ?? false },
+    };
   } else if (host !== undefined) {
     const data: SocketAddressLegacy & { type: 'inet' } = { type: 'inet', data: { host, port: port! } };
     const to = getNumber(o, 'to');
@@ -343,7 +363,10 @@ export function chardevBackendFromOpts(o: ChardevOpts): ChardevBackend {
     case 'file': {
       const path = o.opts.get('path');
       if (path === undefined) throw new QapiError('chardev: file: no filename given');
-      const data: ChardevBackend & { type: 'file' } = { type: 'file', data: { ...parseCommon(o), out: path } };
+      const data: ChardevBackend & { type: 'file' } = {
+        type: 'file',
+        data: { ...parseCommon(o), out: path },
+      };
       const inPath = o.opts.get('input-path');
       if (inPath !== undefined) data.data.in = inPath;
       const append = getBool(o, 'append');

@@ -48,7 +48,8 @@ export class SocketChardev extends Chardev {
     if (a.type === 'fd') {
       throw new QapiError("'fd' socket addresses are not supported by this engine");
     }
-    this.addr = a.type === 'inet' ? { type: 'inet', data: { ...a.data } } : { type: 'unix', data: { ...a.data } };
+    this.addr =
+      a.type === 'inet' ? { type: 'inet', data: { ...a.data } } : { type: 'unix', data: { ...a.data } };
   }
 
   /** QOM property "connected". */
@@ -143,7 +144,9 @@ export class SocketChardev extends Chardev {
       const d = this.addr.data;
       const port = Number(d.port);
       if (!/^\d+$/.test(d.port) || port > 65535) {
-        throw new QapiError(`address resolution failed for ${d.host}:${d.port}: Servname not supported for ai_socktype`);
+        throw new QapiError(
+          `address resolution failed for ${d.host}:${d.port}: Servname not supported for ai_socktype`,
+        );
       }
       const opts: net.ListenOptions = { port, exclusive: true };
       // Bind exactly what was given; an empty host means every address, as in QEMU.

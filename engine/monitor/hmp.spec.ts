@@ -36,7 +36,9 @@ describe('human-monitor-command', () => {
     expect(await qmpHumanMonitorCommand('info')).toBe(text);
     if (fs.existsSync(REF)) {
       const ref = fs.readFileSync(REF, 'utf8');
-      for (const line of text.split('\r\n').filter((l) => l.startsWith('info status') || l.startsWith('info chardev'))) {
+      for (const line of text
+        .split('\r\n')
+        .filter((l) => l.startsWith('info status') || l.startsWith('info chardev'))) {
         expect(ref).toContain(`${line}\r\n`);
       }
     }

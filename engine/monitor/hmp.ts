@@ -57,7 +57,12 @@ function insertSorted(table: HmpCommand[], cmd: HmpCommand): void {
 }
 
 /** Register "info <name>" (replaces an earlier registration of the same name). */
-export function registerHmpInfo(name: string, help: string, fn: () => string | Promise<string>, params = ''): void {
+export function registerHmpInfo(
+  name: string,
+  help: string,
+  fn: () => string | Promise<string>,
+  params = '',
+): void {
   insertSorted(infoTable, { name, params, help, handler: () => fn() });
 }
 

@@ -64,7 +64,8 @@ export function parseMonOption(str: string): MonitorOptions {
   const opts: Partial<MonitorOptions> = {};
   str.split(/,(?!,)/).forEach((part, i) => {
     const eq = part.indexOf('=');
-    const [name, value] = eq < 0 ? (i === 0 ? ['chardev', part] : [part, 'on']) : [part.slice(0, eq), part.slice(eq + 1)];
+    const [name, value] =
+      eq < 0 ? (i === 0 ? ['chardev', part] : [part, 'on']) : [part.slice(0, eq), part.slice(eq + 1)];
     switch (name) {
       case 'id':
         opts.id = value;
@@ -93,14 +94,20 @@ export function parseMonOption(str: string): MonitorOptions {
 }
 
 /** monitor_init: attach a monitor to an existing chardev. */
-export function monitorInit(opts: MonitorOptions, allowHmp: boolean, extra: MonitorQmpOptions = {}): MonitorQMP {
+export function monitorInit(
+  opts: MonitorOptions,
+  allowHmp: boolean,
+  extra: MonitorQmpOptions = {},
+): MonitorQMP {
   const chr = qemuChrFind(opts.chardev);
   if (!chr) throw new QapiError(`chardev "${opts.chardev}" not found`);
   const mode = opts.mode ?? (allowHmp ? 'readline' : 'control');
   if (mode === 'readline') {
     if (!allowHmp) throw new QapiError('Only QMP is supported');
     if (opts.pretty) throw new QapiError("'pretty' is not compatible with HMP monitors");
-    throw new QapiError('HMP monitors on a chardev are not supported by this engine; use human-monitor-command');
+    throw new QapiError(
+      'HMP monitors on a chardev are not supported by this engine; use human-monitor-command',
+    );
   }
   return new MonitorQMP(chr, { ...extra, pretty: opts.pretty ?? false }).start();
 }

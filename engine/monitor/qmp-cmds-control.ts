@@ -28,7 +28,10 @@ export function qmpQueryVersion(): QDict {
 }
 
 /** query-commands: the enabled commands of the calling monitor's current table, newest-first as QEMU. */
-export function qmpQueryCommands(ctx: { monitor: unknown }, fallback?: QmpCommandList): Array<{ name: string }> {
+export function qmpQueryCommands(
+  ctx: { monitor: unknown },
+  fallback?: QmpCommandList,
+): Array<{ name: string }> {
   const m = ctx.monitor as MonitorQMP | null;
   const table = m && 'commands' in m ? m.commands : (fallback ?? new Map());
   const out: Array<{ name: string }> = [];
@@ -106,5 +109,8 @@ export const rawQueryCommands: QmpCommandEntry = {
   },
 };
 
-export const rawControlCommands: readonly QmpCommandEntry[] = [rawQmpCapabilities, rawQueryVersion, rawQueryCommands];
-
+export const rawControlCommands: readonly QmpCommandEntry[] = [
+  rawQmpCapabilities,
+  rawQueryVersion,
+  rawQueryCommands,
+];

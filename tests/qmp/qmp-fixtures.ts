@@ -69,7 +69,10 @@ export function testCommands(): QmpCommandList {
     cmd('emit-event', (args) => {
       const name = String(args['name'] ?? 'RESUME');
       const data = args['data'];
-      qapiEventEmit(name, data && typeof data === 'object' && !Array.isArray(data) ? (data as QDict) : undefined);
+      qapiEventEmit(
+        name,
+        data && typeof data === 'object' && !Array.isArray(data) ? (data as QDict) : undefined,
+      );
       return qdict();
     }),
     cmd('big', (args) => 'x'.repeat(Number(args['size'] ?? 1024 * 1024))),

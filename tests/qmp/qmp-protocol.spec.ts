@@ -21,7 +21,11 @@ async function client(target: { path: string } | { port: number }): Promise<QmpT
   return c;
 }
 
-async function unixServer(name: string, extra = '', monOpts = {}): Promise<{ path: string; mon: MonitorQMP }> {
+async function unixServer(
+  name: string,
+  extra = '',
+  monOpts = {},
+): Promise<{ path: string; mon: MonitorQMP }> {
   const path = sockPath(name);
   const { mon } = await startQmp(`unix:${path},server=on,wait=off${extra}`, monOpts);
   monitors.push(mon);
@@ -73,7 +77,10 @@ describe('greeting and negotiation', () => {
     expect(c.lines.at(-1)).toBe('{"return": {}, "id": 2}');
     expect(await c.execute('qmp_capabilities', undefined, { id: 3 })).toEqual({
       id: 3,
-      error: { class: 'CommandNotFound', desc: 'Capabilities negotiation is already complete, command ignored' },
+      error: {
+        class: 'CommandNotFound',
+        desc: 'Capabilities negotiation is already complete, command ignored',
+      },
     });
     expect(c.lines.at(-1)).toBe(
       '{"id": 3, "error": {"class": "CommandNotFound", "desc": "Capabilities negotiation is already complete, command ignored"}}',
@@ -121,7 +128,9 @@ describe('request validation (qmp_dispatch texts)', () => {
     );
     expect(await raw('{"foo": 1}')).toEqual(generic("QMP input member 'foo' is unexpected"));
     expect(await raw('{}')).toEqual(generic("QMP input lacks member 'execute'"));
-    expect(await raw('{"exec-oob": "oob-ping"}')).toEqual(generic("QMP input member 'exec-oob' is unexpected"));
+    expect(await raw('{"exec-oob": "oob-ping"}')).toEqual(
+      generic("QMP input member 'exec-oob' is unexpected"),
+    );
     expect(await raw('{"execute": "nope"}')).toEqual({
       class: 'CommandNotFound',
       desc: 'The command nope has not been found',
@@ -186,7 +195,9 @@ describe('in-band and out-of-band execution', () => {
     const c = await client({ path });
     await c.negotiate(['oob']);
     const start = c.messages.length;
-    c.send('{"execute": "block", "id": "ib"}\n{"exec-oob": "oob-ping", "id": "oob", "arguments": {"n": 7}}\n');
+    c.send(
+      '{"execute": "block", "id": "ib"}\n{"exec-oob": "oob-ping", "id": "oob", "arguments": {"n": 7}}\n',
+    );
     expect((await c.reply('oob'))['return']).toEqual({ pong: 7 });
     expect(c.messages.slice(start).map((m) => m['id'])).toEqual(['oob']);
     gate.release();
@@ -357,7 +368,11 @@ describe('input limits', () => {
     const c = await client({ path });
     await c.negotiate();
     const n = c.messages.length;
-    c.send(`{"execute": "echo", "arguments": {"s": ["${'a'.repeat(1000)}"` + `, "${'b'.repeat(1000)}"`.repeat(100) + ']}}\n');
+    c.send(
+      `{"execute": "echo", "arguments": {"s": ["${'a'.repeat(1000)}"` +
+        `, "${'b'.repeat(1000)}"`.repeat(100) +
+        ']}}\n',
+    );
     const e = (await c.message(n))['error'] as { desc: string };
     expect(e.desc).toBe('JSON token size limit exceeded');
     await c.until(() => c.messages.length > n);

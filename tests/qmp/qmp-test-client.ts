@@ -33,7 +33,8 @@ export class QmpTestClient {
 
   static connect(target: { path: string } | { port: number; host?: string }): Promise<QmpTestClient> {
     return new Promise((resolve, reject) => {
-      const s = 'path' in target ? net.connect(target.path) : net.connect(target.port, target.host ?? '127.0.0.1');
+      const s =
+        'path' in target ? net.connect(target.path) : net.connect(target.port, target.host ?? '127.0.0.1');
       s.once('connect', () => resolve(new QmpTestClient(s)));
       s.once('error', reject);
     });
@@ -100,7 +101,11 @@ export class QmpTestClient {
   }
 
   /** Send a request and await the reply carrying its id. */
-  async execute(command: string, args?: { [k: string]: Json }, opts: { oob?: boolean; id?: Json } = {}): Promise<QmpMessage> {
+  async execute(
+    command: string,
+    args?: { [k: string]: Json },
+    opts: { oob?: boolean; id?: Json } = {},
+  ): Promise<QmpMessage> {
     const id = 'id' in opts ? (opts.id as Json) : `c${this.nextId++}`;
     const req: QmpMessage = { [opts.oob ? 'exec-oob' : 'execute']: command, id };
     if (args) req['arguments'] = args;
@@ -112,7 +117,10 @@ export class QmpTestClient {
   reply(id: Json, timeoutMs?: number): Promise<QmpMessage> {
     const key = JSON.stringify(id);
     return this.until(
-      () => this.messages.find((m) => 'id' in m && JSON.stringify(m['id']) === key && ('return' in m || 'error' in m)),
+      () =>
+        this.messages.find(
+          (m) => 'id' in m && JSON.stringify(m['id']) === key && ('return' in m || 'error' in m),
+        ),
       timeoutMs,
       `reply ${key}`,
     );
@@ -120,7 +128,11 @@ export class QmpTestClient {
 
   /** Await an event by name (the first one after `from` messages). */
   event(name: string, from = 0, timeoutMs?: number): Promise<QmpMessage> {
-    return this.until(() => this.messages.slice(from).find((m) => m['event'] === name), timeoutMs, `event ${name}`);
+    return this.until(
+      () => this.messages.slice(from).find((m) => m['event'] === name),
+      timeoutMs,
+      `event ${name}`,
+    );
   }
 
   /** Greeting + qmp_capabilities. */
