@@ -1,0 +1,135 @@
+/**
+ * QObject output visitor: QAPI values -> QObject (QEMU's qapi/qobject-output-visitor.c).
+ *
+ * Every visited value is added to the container being built (by member name in a struct, appended
+ * in a list); result() returns the root. Integers are stored in canonical form (bigint only beyond
+ * 2^53), so uint64 values such as UINT64_MAX survive into JSON digit-exact. With the "hide" policy
+ * for deprecated output (-compat deprecated-output=hide) deprecated() says to skip such members.
+ */
+import type { Visitor } from '../visitor.js';
+import {
+  qdict,
+  qint,
+  qtypeOf,
+  type QDict,
+  type QList,
+  type QObject,
+  type QType,
+} from '../../qobject/qobject.js';
+
+export type DeprecatedOutputPolicy = 'accept' | 'hide';
+
+export class QObjectOutputVisitor implements Visitor {
+  readonly type = 'output' as const;
+  private readonly stack: (QDict | QList)[] = [];
+  private root: QObject | undefined;
+
+  constructor(private readonly opts: { deprecatedOutput?: DeprecatedOutputPolicy } = {}) {}
+
+  /** The value built (QEMU's visit_complete()). */
+  result(): QObject {
+    if (this.root === undefined || this.stack.length)
+      throw new Error('QObjectOutputVisitor: visit not complete');
+    return this.root;
+  }
+
+  private add<T extends QObject>(name: string | null, value: T): T {
+    const tos = this.stack[this.stack.length - 1];
+    if (!tos) {
+      this.root = value;
+    } else if (Array.isArray(tos)) {
+      tos.push(value);
+    } else {
+      tos[name ?? ''] = value;
+    }
+    return value;
+  }
+
+  startStruct(name: string | null): void {
+    this.stack.push(this.add(name, qdict()));
+  }
+  checkStruct(): void {}
+  endStruct(): void {
+    this.stack.pop();
+  }
+
+  startList(name: string | null, length = 0): number {
+    this.stack.push(this.add(name, [] as QList));
+    return length;
+  }
+  checkList(): void {}
+  endList(): void {
+    this.stack.pop();
+  }
+
+  startAlternate(_name: string | null, current?: unknown): QType {
+    return qtypeOf((current ?? null) as QObject);
+  }
+  endAlternate(): void {}
+
+  optional(_name: string, present?: boolean): boolean {
+    return !!present;
+  }
+
+  deprecatedAccept(): boolean {
+    return true;
+  }
+  deprecated(): boolean {
+    return this.opts.deprecatedOutput !== 'hide';
+  }
+
+  private int<T extends number | bigint>(name: string | null, value: T | undefined): T {
+    if (value === undefined) throw new Error(`QObjectOutputVisitor: no value for '${name ?? 'null'}'`);
+    this.add(name, qint(value));
+    return value;
+  }
+
+  typeInt8(name: string | null, value?: number): number {
+    return this.int(name, value);
+  }
+  typeInt16(name: string | null, value?: number): number {
+    return this.int(name, value);
+  }
+  typeInt32(name: string | null, value?: number): number {
+    return this.int(name, value);
+  }
+  typeInt64(name: string | null, value?: number | bigint): number | bigint {
+    return this.int(name, value);
+  }
+  typeUint8(name: string | null, value?: number): number {
+    return this.int(name, value);
+  }
+  typeUint16(name: string | null, value?: number): number {
+    return this.int(name, value);
+  }
+  typeUint32(name: string | null, value?: number): number {
+    return this.int(name, value);
+  }
+  typeUint64(name: string | null, value?: number | bigint): number | bigint {
+    return this.int(name, value);
+  }
+  typeSize(name: string | null, value?: number | bigint): number | bigint {
+    return this.int(name, value);
+  }
+  typeBool(name: string | null, value?: boolean): boolean {
+    return this.add(name, !!value);
+  }
+  typeStr(name: string | null, value?: string): string {
+    // QEMU outputs NULL strings as "" (qobject_output_type_str).
+    return this.add(name, value ?? '');
+  }
+  typeNumber(name: string | null, value?: number): number {
+    return this.add(name, value ?? 0);
+  }
+  typeAny(name: string | null, value?: QObject): QObject {
+    if (value === undefined) throw new Error(`QObjectOutputVisitor: no value for '${name ?? 'null'}'`);
+    return this.add(name, value);
+  }
+  typeNull(name: string | null): null {
+    return this.add(name, null);
+  }
+  typeEnum(name: string | null, _values: readonly string[], value?: string): string {
+    if (value === undefined) throw new Error(`QObjectOutputVisitor: no value for enum '${name ?? 'null'}'`);
+    return this.add(name, value);
+  }
+}
