@@ -230,7 +230,7 @@ export class QObjectInputVisitor implements Visitor {
     }
   }
 
-  deprecated(): boolean {
+  deprecated(_name: string | null): boolean {
     return true;
   }
 

@@ -71,10 +71,10 @@ export class QObjectOutputVisitor implements Visitor {
     return !!present;
   }
 
-  deprecatedAccept(): boolean {
+  deprecatedAccept(_name: string | null): boolean {
     return true;
   }
-  deprecated(): boolean {
+  deprecated(_name: string | null): boolean {
     return this.opts.deprecatedOutput !== 'hide';
   }
 
