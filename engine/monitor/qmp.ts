@@ -229,13 +229,14 @@ export class MonitorQMP implements EventSink {
 
   private async dispatchAndRespond(req: QObject, gen: number, oob: boolean): Promise<void> {
     const negotiating = !this.negotiated;
-    let rsp: QDict;
+    let rsp: QDict | null;
     try {
       rsp = await qmpDispatch(this.commands, req, this.oobEnabled, this);
     } catch (e) {
       // qmpDispatch never throws; this is a last line of defence for the process.
       rsp = qmpErrorResponse(new QapiError(e instanceof Error ? e.message : String(e)));
     }
+    if (rsp === null) return;
     if (negotiating) {
       const err = rsp['error'];
       if (isQDict(err) && err['class'] === 'CommandNotFound') {

@@ -28,7 +28,7 @@ afterEach(() => setQmpMachineReadyCheck(() => true));
 
 describe('qmpDispatch', () => {
   it('returns {} for commands without a value and echoes the id after "return"', async () => {
-    const r = await qmpDispatch(cmds, qdict({ execute: 'ret', id: 7 }), false, null);
+    const r = (await qmpDispatch(cmds, qdict({ execute: 'ret', id: 7 }), false, null))!;
     expect(Object.keys(r)).toEqual(['return', 'id']);
     expect(r).toEqual({ return: {}, id: 7 });
     expect(
@@ -39,7 +39,7 @@ describe('qmpDispatch', () => {
   });
 
   it('puts "id" before "error", as QEMU prints it', async () => {
-    const r = await qmpDispatch(cmds, qdict({ execute: 'fail', id: 'x' }), false, null);
+    const r = (await qmpDispatch(cmds, qdict({ execute: 'fail', id: 'x' }), false, null))!;
     expect(Object.keys(r)).toEqual(['id', 'error']);
     expect(r['error']).toEqual({ class: 'DeviceNotActive', desc: 'nope' });
   });
@@ -52,12 +52,17 @@ describe('qmpDispatch', () => {
 
   it('checks the machine phase unless the command allows preconfig', async () => {
     setQmpMachineReadyCheck(() => false);
-    const r = await qmpDispatch(cmds, qdict({ execute: 'ret' }), false, null);
+    const r = (await qmpDispatch(cmds, qdict({ execute: 'ret' }), false, null))!;
     expect(r['error']).toEqual({
       class: 'GenericError',
       desc: "The command 'ret' is permitted only after machine initialization has completed",
     });
     expect(await qmpDispatch(cmds, qdict({ execute: 'pre' }), false, null)).toEqual({ return: 1 });
+  });
+
+  it('sends no reply for a successful command without success response', async () => {
+    const quiet = new Map([['q', entry('q', () => null, { successResponse: false })]]);
+    expect(await qmpDispatch(quiet, qdict({ execute: 'q', id: 1 }), false, null)).toBeNull();
   });
 
   it('never throws, whatever the request', async () => {
@@ -70,7 +75,7 @@ describe('qmpDispatch', () => {
       qdict({ execute: 'ret', arguments: null }),
     ];
     for (const req of odd) {
-      const r = await qmpDispatch(cmds, req, true, null);
+      const r = (await qmpDispatch(cmds, req, true, null))!;
       expect(r['error']).toMatchObject({ class: 'GenericError' });
     }
   });

@@ -11,15 +11,10 @@
  */
 import { QapiError, isQapiError } from './error.js';
 import { type QDict, type QObject, isQDict, qdict, qdictHas } from '../qobject/qobject.js';
+import type { QmpCommand } from './qmp-types.js';
 
 /** The command table entry, as the QAPI generator produces it (engine/qapi/qmp-types.ts). */
-export interface QmpCommandEntry {
-  name: string;
-  fn(args: QDict, ctx: { monitor: unknown; oob: boolean }): QObject | Promise<QObject>;
-  options: { allowOob: boolean; allowPreconfig: boolean; coroutine: boolean };
-  features: string[];
-  enabled: boolean;
-}
+export type QmpCommandEntry = QmpCommand;
 
 export type QmpCommandList = ReadonlyMap<string, QmpCommandEntry>;
 
@@ -116,18 +111,20 @@ function finish(request: QObject, ret: QObject | undefined, err: QapiError | nul
 
 /**
  * Dispatch one request. `monitor` is handed to the command as its CommandContext.monitor
- * (QEMU's monitor_cur()). Resolves with the response dictionary.
+ * (QEMU's monitor_cur()). Resolves with the response dictionary, or null for a successful command
+ * declared without success response ('success-response': false, QCO_NO_SUCCESS_RESP).
  */
 export async function qmpDispatch(
   cmds: QmpCommandList,
   request: QObject,
   allowOob: boolean,
   monitor: unknown,
-): Promise<QDict> {
+): Promise<QDict | null> {
   const p = prepare(cmds, request, allowOob);
   if ('error' in p) return finish(request, undefined, p.error);
   try {
     const ret = await p.cmd.fn(p.args, { monitor, oob: p.oob });
+    if (p.cmd.options.successResponse === false) return null;
     return finish(request, ret, null);
   } catch (e) {
     return finish(request, undefined, toQapiError(e));
