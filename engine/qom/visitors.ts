@@ -1,13 +1,13 @@
 /**
- * The visitors the QOM core uses for object_property_set_qobject/get_qobject/parse/print.
- * Until the shared visitors in engine/qapi/visitors/ land, QOM uses its own minimal ones
- * (fallback-visitors.ts); switching is a change to this file only.
+ * The visitors the QOM core uses for object_property_set_qobject/get_qobject/parse/print: the shared
+ * QObject visitors; the string visitors are QOM's own minimal ones (fallback-visitors.ts) until
+ * engine/qapi/visitors/ provides string-input/output visitors. Switching is a change to this file only.
  */
 import type { Visitor } from '../qapi/visitor.js';
 import type { QObject } from '../qobject/qobject.js';
+import { QObjectInputVisitor } from '../qapi/visitors/qobject-input-visitor.js';
+import { QObjectOutputVisitor } from '../qapi/visitors/qobject-output-visitor.js';
 import {
-  FallbackQObjectInputVisitor,
-  FallbackQObjectOutputVisitor,
   FallbackStringInputVisitor,
   FallbackStringOutputVisitor,
 } from './fallback-visitors.js';
@@ -20,8 +20,8 @@ export interface QomVisitorFactories {
 }
 
 export const qomVisitors: QomVisitorFactories = {
-  qobjectInput: (value, opts) => new FallbackQObjectInputVisitor(value, !!opts?.keyval),
-  qobjectOutput: () => new FallbackQObjectOutputVisitor(),
+  qobjectInput: (value, opts) => new QObjectInputVisitor(value, { keyval: !!opts?.keyval }),
+  qobjectOutput: () => new QObjectOutputVisitor(),
   stringInput: (value) => new FallbackStringInputVisitor(value),
   stringOutput: (human) => new FallbackStringOutputVisitor(human),
 };
