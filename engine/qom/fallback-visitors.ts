@@ -4,8 +4,8 @@
  * lists or ranges.
  */
 import type { Visitor, VisitorType } from '../qapi/visitor.js';
-import type { QObject, QType, QDict } from '../qobject/qobject.js';
-import { isQDict, qdict, qint, qtypeOf, qdictHas } from '../qobject/qobject.js';
+import type { QObject, QType } from '../qobject/qobject.js';
+import { qint, qtypeOf } from '../qobject/qobject.js';
 import { errorSetg } from '../qapi/error.js';
 
 const INT_LIMITS: Record<string, [bigint, bigint]> = {
