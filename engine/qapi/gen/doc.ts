@@ -18,8 +18,12 @@ export class DocSection {
   /** Set when a schema member or feature is connected to this argument/feature section. */
   connected = false;
 
-  constructor(parser: SchemaParser, name: string | null = null, indent = 0) {
+  /** An "@name:" argument or feature section (as opposed to Returns:, Since:, ...). */
+  readonly isSymbol: boolean;
+
+  constructor(parser: SchemaParser, name: string | null = null, indent = 0, isSymbol = false) {
     this.parser = parser;
+    this.isSymbol = isSymbol;
     this.name = name;
     this.indent = indent;
   }
@@ -175,7 +179,7 @@ export class QapiDoc {
     if (!name) throw this.parser.error('invalid parameter name');
     if (dict.has(name)) throw this.parser.error(`'${name}' parameter name duplicated`);
     this.endSection();
-    this.section = new DocSection(this.parser, name, indent);
+    this.section = new DocSection(this.parser, name, indent, true);
     dict.set(name, this.section);
   }
 
@@ -191,7 +195,10 @@ export class QapiDoc {
   private endSection(): void {
     if (this.section) {
       const text = (this.section.text = this.section.text.trim());
-      if (this.section.name && !text) throw this.parser.error(`empty doc section '${this.section.name}'`);
+      // Tagged sections must have text; an argument/feature may be listed without a description.
+      if (this.section.name && !text && !this.section.isSymbol) {
+        throw this.parser.error(`empty doc section '${this.section.name}'`);
+      }
       this.section = null;
     }
   }

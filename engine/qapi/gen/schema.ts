@@ -528,9 +528,6 @@ export class Command extends Entity {
       }
       this.argType = t;
       t.check(schema);
-      if (t.hasConditionalMembers() && !this.boxed) {
-        throw new QapiSchemaError(this.info, "conditional command arguments require 'boxed': true");
-      }
     }
     if (this.retTypeName) {
       this.retType = schema.resolveType(this.retTypeName, this.info, "command's 'returns'");
@@ -570,9 +567,6 @@ export class Event extends Entity {
       }
       this.argType = t;
       t.check(schema);
-      if (t.hasConditionalMembers() && !this.boxed) {
-        throw new QapiSchemaError(this.info, "conditional event arguments require 'boxed': true");
-      }
     }
   }
 
