@@ -12,7 +12,7 @@ import { qobjectClone, qtypeOf, type QObject, type QType } from '../../qobject/q
 export class CloneVisitor implements Visitor {
   readonly type = 'clone' as const;
 
-  startStruct(): void {}
+  startStruct(_name: string | null): void {}
   checkStruct(): void {}
   endStruct(): void {}
 
@@ -81,7 +81,7 @@ export class CloneVisitor implements Visitor {
   typeAny(name: string | null, value?: QObject): QObject {
     return qobjectClone(this.same(name, value));
   }
-  typeNull(): null {
+  typeNull(_name: string | null): null {
     return null;
   }
   typeEnum(name: string | null, _values: readonly string[], value?: string): string {

@@ -72,14 +72,14 @@ export class StringInputVisitor implements Visitor {
 
   constructor(private readonly str: string) {}
 
-  startStruct(): void {
+  startStruct(_name: string | null): void {
     throw new Error('StringInputVisitor cannot visit a struct');
   }
   checkStruct(): void {}
   endStruct(): void {}
 
   /** The element count is worked out up front; the elements are parsed when visited, as in QEMU. */
-  startList(): number {
+  startList(_name: string | null, _length?: number): number {
     if (this.lm !== ListMode.None) throw new Error('StringInputVisitor cannot visit nested lists');
     this.unparsed = 0;
     this.lm = this.str === '' ? ListMode.End : ListMode.Unparsed;
@@ -106,7 +106,7 @@ export class StringInputVisitor implements Visitor {
     this.lm = ListMode.None;
   }
 
-  startAlternate(): QType {
+  startAlternate(_name: string | null, _current?: unknown): QType {
     throw new Error('StringInputVisitor cannot visit an alternate');
   }
   endAlternate(): void {}
@@ -191,7 +191,7 @@ export class StringInputVisitor implements Visitor {
     return qapiBoolParse(name ?? 'null', this.str);
   }
 
-  typeStr(): string {
+  typeStr(_name: string | null): string {
     return this.str;
   }
 
@@ -201,7 +201,7 @@ export class StringInputVisitor implements Visitor {
     return r.value;
   }
 
-  typeAny(): QObject {
+  typeAny(_name: string | null): QObject {
     throw new Error('StringInputVisitor cannot visit type any');
   }
 

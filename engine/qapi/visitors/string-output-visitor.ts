@@ -80,15 +80,11 @@ export class StringOutputVisitor implements Visitor {
 
   /** string_output_set(): replace, or append to the ", "-separated list. */
   private set(s: string): void {
-    switch (this.lm) {
-      case ListMode.Started:
-        this.lm = ListMode.InProgress;
-      // falls through
-      case ListMode.None:
-        this.out = s;
-        break;
-      default:
-        this.out += ', ' + s;
+    if (this.lm === ListMode.Started || this.lm === ListMode.None) {
+      if (this.lm === ListMode.Started) this.lm = ListMode.InProgress;
+      this.out = s;
+    } else {
+      this.out += ', ' + s;
     }
   }
 
@@ -151,7 +147,7 @@ export class StringOutputVisitor implements Visitor {
     this.set(s);
   }
 
-  startStruct(): void {
+  startStruct(_name: string | null): void {
     if (!this.structNesting) this.element();
     this.structNesting++;
   }
@@ -243,11 +239,11 @@ export class StringOutputVisitor implements Visitor {
     return value ?? 0;
   }
 
-  typeAny(): QObject {
+  typeAny(_name: string | null): QObject {
     throw new Error('StringOutputVisitor cannot print type any');
   }
 
-  typeNull(): null {
+  typeNull(_name: string | null): null {
     this.printScalar(this.human ? '<null>' : '');
     return null;
   }
