@@ -3,7 +3,7 @@
  * packages: Debian's kernel Image, OpenSBI's fw_dynamic firmware, and a busybox initramfs carrying the
  * virtio drivers. The cache is keyed by the package versions, so a new Debian kernel means a new build.
  *
- *   npx tsx assets/guests/debian-riscv64/build.ts [--cache DIR] [--offline] [--refresh]
+ *   npx tsx assets/guests/debian-riscv64/build.ts [--cache DIR] [--mirror URI] [--offline] [--refresh]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { depmodFiles, indexModules, resolveModules, type ModuleRequest } from '.
 /** Bump when the build's output changes for the same packages and recipe files. */
 const BUILD_FORMAT = 1;
 const DAY_MS = 24 * 60 * 60_000;
+const RETRY_MS = 10 * 60_000;
 
 /** The files a machine needs to boot the default guest (paths inside the cache). */
 export interface DefaultGuest {
@@ -54,6 +55,8 @@ export interface EnsureGuestOptions {
   offline?: boolean;
   /** Progress messages (default: none). */
   log?: (msg: string) => void;
+  /** Debian mirror URI (default: VMSTUDIO_DEBIAN_MIRROR, else the host's apt sources). */
+  mirror?: string;
   /** Directory holding recipe.json and rootfs/ (default: next to this file). */
   recipeDir?: string;
 }
@@ -73,7 +76,10 @@ interface Recipe {
 }
 
 interface Resolved {
+  /** When the versions were last checked against the mirror. */
   time: number;
+  /** When the last check failed (mirror unreachable). */
+  failedAt?: number;
   mirror: string;
   packages: PackageVersion[];
 }
@@ -326,7 +332,9 @@ export async function ensureDefaultGuest(opts: EnsureGuestOptions = {}): Promise
   const rhash = await recipeHash(recipeDir);
   const resolvedFile = join(cacheDir, 'apt', 'resolved.json');
   const maxAgeMs = opts.maxAgeMs ?? DAY_MS;
-  const fresh = (r: Resolved | undefined): r is Resolved => !!r && (opts.offline || Date.now() - r.time < maxAgeMs);
+  // Versions are re-checked once per maxAgeMs; after a failed check, not again for RETRY_MS.
+  const fresh = (r: Resolved | undefined): r is Resolved =>
+    !!r && (!!opts.offline || Date.now() - r.time < maxAgeMs || Date.now() - (r.failedAt ?? 0) < Math.min(RETRY_MS, maxAgeMs));
 
   // Fast path: versions checked recently and that build exists; no lock, no apt.
   let resolved = await readJson<Resolved>(resolvedFile);
@@ -346,19 +354,22 @@ export async function ensureDefaultGuest(opts: EnsureGuestOptions = {}): Promise
         throw new MirrorUnavailableError('no cached default guest and offline mode was requested');
       }
       try {
-        const mirror = await findDebianMirror();
+        const mirror = opts.mirror ?? (await findDebianMirror());
         apt = new PrivateApt(join(cacheDir, 'apt'), mirror, recipe.suite, recipe.arch);
         log(`checking ${mirror} ${recipe.suite} for ${recipe.arch} packages`);
         await apt.update();
         resolved = { time: Date.now(), mirror, packages: await resolvePackages(apt, recipe) };
         await writeFile(resolvedFile, JSON.stringify(resolved, null, 2) + '\n');
       } catch (e) {
-        const cached = await newestBuild(cacheDir);
+        const reason = (e as Error).message;
+        const previous = resolved && (await loadBuild(cacheDir, buildKey(releaseOf(resolved.packages), resolved.packages, rhash)));
+        const cached = previous || (await newestBuild(cacheDir));
         if (cached) {
-          log(`warning: ${(e as Error).message.split('\n')[0]}; using cached guest ${cached.version}`);
+          if (resolved) await writeFile(resolvedFile, JSON.stringify({ ...resolved, failedAt: Date.now() }, null, 2) + '\n');
+          log(`warning: ${reason.split('\n')[0]}; using cached guest ${cached.version}`);
           return cached;
         }
-        throw new MirrorUnavailableError(`cannot fetch the default guest's packages: ${(e as Error).message}`);
+        throw new MirrorUnavailableError(`cannot fetch the default guest's packages: ${reason}`);
       }
     }
     const packages = resolved.packages;
@@ -379,7 +390,7 @@ export async function ensureDefaultGuest(opts: EnsureGuestOptions = {}): Promise
       await mkdir(join(cacheDir, 'builds'), { recursive: true });
       await rename(out, join(cacheDir, 'builds', version)); // atomic publish
     } finally {
-      await rm(work, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true });
     }
     await pruneBuilds(cacheDir, version, 2);
     log(`built default guest in ${join(cacheDir, 'builds', version)}`);
@@ -393,10 +404,11 @@ async function main(argv: string[]): Promise<void> {
     const a = argv[i]!;
     if (a === '--cache' && argv[i + 1]) opts.cacheDir = argv[++i];
     else if (a.startsWith('--cache=')) opts.cacheDir = a.slice('--cache='.length);
+    else if (a === '--mirror' && argv[i + 1]) opts.mirror = argv[++i];
     else if (a === '--offline') opts.offline = true;
     else if (a === '--refresh') opts.maxAgeMs = 0;
     else if (a === '-h' || a === '--help') {
-      console.log('Usage: build.ts [--cache DIR] [--offline] [--refresh]');
+      console.log('Usage: build.ts [--cache DIR] [--mirror URI] [--offline] [--refresh]');
       return;
     } else throw new Error(`build.ts: invalid option '${a}'`);
   }

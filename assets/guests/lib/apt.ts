@@ -4,6 +4,7 @@
  * is written in code (and a local mirror or proxy configured for the host is honoured).
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -142,8 +143,12 @@ export class PrivateApt {
 
   /** `apt-get update` into the private lists directory. */
   async update(): Promise<void> {
+    if (!existsSync(DEBIAN_KEYRING)) {
+      throw new Error(`${DEBIAN_KEYRING} not found (install the debian-archive-keyring package)`);
+    }
     await this.prepare();
-    const out = await run('apt-get', [...this.options, '-q', 'update']);
+    // One retry: transient errors are retried, an unreachable mirror is reported within seconds.
+    const out = await run('apt-get', [...this.options, '-o', 'Acquire::Retries=1', '-q', 'update']);
     // apt-get update exits 0 even when a source failed; its "W:"/"E:" lines say so.
     const failed = /^(E:|W: Failed to fetch|Err:)/m.exec(out.all);
     if (failed) throw new Error(`apt-get update (${this.mirror} ${this.suite}) failed:\n${out.all.trim()}`);
