@@ -140,12 +140,17 @@ describe('JsonStreamer errors and resynchronisation (QEMU 7.2)', () => {
     expect(items).toEqual([{ error: 'JSON parse error, expecting value' }, { value: { a: 1 } }]);
   });
 
-  it('keeps QEMU 7.2 waiting on "[}" (brace count is never checked for going negative)', () => {
+  it('an unbalanced closer ends the message at once', () => {
     const { s, items } = streamer();
     s.feed('[}');
-    expect(items).toEqual([]);
-    s.feed(']');
     expect(items).toEqual([{ error: 'JSON parse error, expecting value' }]);
+    s.feed('{"a": 1]');
+    expect(items[1]).toEqual({ error: 'JSON parse error, expected separator in dict' });
+    // A closer that leaves another level open keeps waiting.
+    s.feed('{"a": [1, 2}');
+    expect(items).toHaveLength(2);
+    s.feed(']');
+    expect(items[2]).toEqual({ error: 'JSON parse error, expected separator in list' });
   });
 });
 

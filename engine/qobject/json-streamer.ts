@@ -9,8 +9,8 @@
  *  - limits: 64 MiB of token text per message, 2 Mi tokens, nesting depth 1024; exceeding one reports
  *    "JSON token size limit exceeded" / "JSON token count limit exceeded" / "JSON nesting depth limit
  *    exceeded" and drops what was collected (the rest of the input is then lexed afresh);
- *  - QEMU 7.2 only checks the bracket count for being non-negative when deciding to wait for more
- *    input (a typo in json-streamer.c); we keep that, so "[}" keeps waiting as QEMU does.
+ *  - a closing brace or bracket without its opener ends the message at once ("[}" is parsed, and
+ *    fails, as soon as the "}" arrives).
  * A value `null` with error `null` is the JSON literal null (QMP then complains it is not an object).
  */
 import { QapiError } from '../qapi/error.js';
@@ -106,8 +106,9 @@ export class JsonStreamer {
     this.tokens.push(token);
     this.tokenSize += len;
 
-    // QEMU 7.2 tests bracket_count >= 0 twice and never brace_count; keep its behaviour.
-    if ((this.braceCount > 0 || this.bracketCount > 0) && this.bracketCount >= 0) return;
+    // Wait for more while something is open and nothing closed too much.
+    if ((this.braceCount > 0 || this.bracketCount > 0) && this.braceCount >= 0 && this.bracketCount >= 0)
+      return;
     this.parseAndFinish();
   }
 
