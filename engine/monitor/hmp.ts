@@ -60,10 +60,10 @@ function insertSorted(table: HmpCommand[], cmd: HmpCommand): void {
 export function registerHmpInfo(
   name: string,
   help: string,
-  fn: () => string | Promise<string>,
+  fn: (args: string) => string | Promise<string>,
   params = '',
 ): void {
-  insertSorted(infoTable, { name, params, help, handler: () => fn() });
+  insertSorted(infoTable, { name, params, help, handler: (args) => fn(args) });
 }
 
 /** Register a top-level HMP command. */

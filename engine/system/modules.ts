@@ -1,0 +1,18 @@
+/**
+ * Module registration (QEMU's type_init/module_call_init): importing this registers every QOM type
+ * the engine offers. Add new device, backend and machine modules here.
+ */
+import '../qom/object.js';
+import '../qom/object-interfaces.js';
+import '../hw/core/irq.js';
+import '../hw/core/hotplug.js';
+import '../hw/core/qdev-core.js';
+import '../hw/core/sysbus.js';
+import '../hw/core/machine.js';
+import '../backends/hostmem.js';
+import '../backends/hostmem-ram.js';
+import '../backends/rng.js';
+import '../backends/rng-builtin.js';
+import '../backends/rng-random.js';
+import '../hw/testdev/test-bridge.js';
+import '../hw/testdev/test-device.js';

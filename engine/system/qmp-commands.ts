@@ -1,0 +1,48 @@
+/**
+ * The engine's QMP command table: every handler the schema declares, gathered from the subsystem
+ * that owns it. The generated QmpCommandHandlers type makes a missing handler a compile error.
+ */
+import type { QmpCommandHandlers } from '../qapi/generated/qapi-commands.js';
+import { qmpCommandTable } from '../qapi/generated/qapi-commands.js';
+import { qmpSchemaInfo } from '../qapi/generated/qapi-introspect.js';
+import type { QmpCommandList } from '../qapi/qmp-dispatch.js';
+import { monitorCommandHandlers } from '../monitor/qmp-handlers.js';
+import {
+  qmpDeviceListProperties,
+  qmpObjectAdd,
+  qmpObjectDel,
+  qmpQomGet,
+  qmpQomList,
+  qmpQomListProperties,
+  qmpQomListTypes,
+  qmpQomSet,
+} from '../qom/qom-qmp-cmds.js';
+import { qmpDeviceAdd, qmpDeviceDel } from '../hw/core/qdev-monitor.js';
+import { qmpQueryMachines } from '../hw/core/machine.js';
+import { qmpQueryName, qmpQueryUuid } from './guest-identity.js';
+import { qobjectClone } from '../qobject/qobject.js';
+
+export const engineCommandHandlers: QmpCommandHandlers = {
+  ...monitorCommandHandlers,
+  queryQmpSchema: () => qobjectClone(qmpSchemaInfo),
+  qomList: (a) => qmpQomList(a),
+  qomGet: (a) => qmpQomGet(a),
+  qomSet: (a) => qmpQomSet(a),
+  qomListTypes: (a) => qmpQomListTypes(a),
+  qomListProperties: (a) => qmpQomListProperties(a),
+  deviceListProperties: (a) => qmpDeviceListProperties(a),
+  objectAdd: (a) => qmpObjectAdd(a as unknown as Record<string, unknown>),
+  objectDel: (a) => qmpObjectDel(a),
+  deviceAdd: (a) => qmpDeviceAdd(a),
+  deviceDel: (a) => qmpDeviceDel(a),
+  queryMachines: () => qmpQueryMachines(),
+  queryCpusFast: () => [],
+  queryTarget: () => ({ arch: 'riscv64' }),
+  queryKvm: () => ({ enabled: false, present: false }),
+  queryName: () => qmpQueryName(),
+  queryUuid: () => qmpQueryUuid(),
+};
+
+export function engineCommandTable(): QmpCommandList {
+  return qmpCommandTable(engineCommandHandlers);
+}
