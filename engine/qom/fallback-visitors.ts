@@ -67,7 +67,7 @@ abstract class ScalarRangeVisitor {
   protected sized(kind: string, name: string | null, value?: number): number {
     const [lo, hi] = INT_LIMITS[kind]!;
     const r = BigInt(lo < 0n ? this.int64(name, value) : this.uint64In(name, value));
-    if (r < lo || r > hi) throw expects(name, kind);
+    if (r < lo || r > hi) throw expects(name, `${kind}_t`);
     return Number(r);
   }
   typeInt8(n: string | null, v?: number) {

@@ -124,13 +124,13 @@ function typeRegisterInternal(info: TypeInfo<QomObject, ObjectClass>): TypeImpl 
 
 /** type_register(): every user type names a parent. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function typeRegister<O extends QomObject, C extends ObjectClass>(info: TypeInfo<O, C>): TypeImpl {
+export function typeRegister<O extends QomObject = QomObject, C extends ObjectClass = ObjectClass>(info: TypeInfo<O, C>): TypeImpl {
   if (!info.parent) throw new Error(`Type '${info.name}' must have a parent`);
   return typeRegisterInternal(info as unknown as TypeInfo<QomObject, ObjectClass>);
 }
 
 /** Register unless already registered (modules imported twice by tests or tools). */
-export function typeRegisterOnce<O extends QomObject, C extends ObjectClass>(info: TypeInfo<O, C>): TypeImpl {
+export function typeRegisterOnce<O extends QomObject = QomObject, C extends ObjectClass = ObjectClass>(info: TypeInfo<O, C>): TypeImpl {
   return typeTable.get(info.name) ?? typeRegister(info);
 }
 

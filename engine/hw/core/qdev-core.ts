@@ -31,6 +31,7 @@ import {
   objectGetClassAs,
   objectClassGetParent,
   objectClassByName,
+  objectClassGetList,
   objectPropertyAddChild,
   objectPropertyAddLink,
   objectPropertyDel,
@@ -722,4 +723,6 @@ typeRegister<BusState, BusClass>({
 onQomRootReset(() => {
   unattachedCount = 0;
   phaseReset();
+  // A fresh tree names its buses from .0 again (QEMU has one tree per process).
+  for (const k of objectClassGetList(TYPE_BUS, true)) (k as BusClass).automaticIds = 0;
 });
