@@ -32,7 +32,10 @@ function q(v: unknown): QObject {
 }
 
 /** input-visit a QObject, output-visit the result, and clone it: all three must agree. */
-function roundTrip<X>(visit: (v: Visitor, name: string | null, obj?: X) => X, input: QObject): { value: X; output: QObject } {
+function roundTrip<X>(
+  visit: (v: Visitor, name: string | null, obj?: X) => X,
+  input: QObject,
+): { value: X; output: QObject } {
   const value = visit(new QObjectInputVisitor(input), null);
   const ov = new QObjectOutputVisitor();
   visit(ov, null, value);
@@ -47,7 +50,13 @@ const ctx: CommandContext = { monitor: null, oob: false };
 
 describe('generated visitors', () => {
   it('round-trip a flat union with a base, optional members and a list of uint16', () => {
-    const input = q({ 'qom-type': 'memory-backend-ram', id: 'ram0', size: 268435456, 'host-nodes': [0, 1], policy: 'bind' });
+    const input = q({
+      'qom-type': 'memory-backend-ram',
+      id: 'ram0',
+      size: 268435456,
+      'host-nodes': [0, 1],
+      policy: 'bind',
+    });
     const { value, output } = roundTrip(V.visit_type_ObjectOptions, input);
     expect(value['qom-type']).toBe('memory-backend-ram');
     if (value['qom-type'] === 'memory-backend-ram') expect(value.size).toBe(268435456);
@@ -57,10 +66,19 @@ describe('generated visitors', () => {
   });
 
   it('visits a union branch with a base type (rng-random) and a union list with q_empty branches', () => {
-    const rng = roundTrip(V.visit_type_ObjectOptions, q({ 'qom-type': 'rng-random', id: 'r', filename: '/dev/hwrng' }));
+    const rng = roundTrip(
+      V.visit_type_ObjectOptions,
+      q({ 'qom-type': 'rng-random', id: 'r', filename: '/dev/hwrng' }),
+    );
     expect(rng.value).toEqual({ 'qom-type': 'rng-random', id: 'r', filename: '/dev/hwrng' });
     const cpus = q([
-      { 'cpu-index': 0, 'qom-path': '/machine/soc0/harts[0]', 'thread-id': 1234, target: 'riscv64', props: { 'core-id': 0, 'node-id': 0 } },
+      {
+        'cpu-index': 0,
+        'qom-path': '/machine/soc0/harts[0]',
+        'thread-id': 1234,
+        target: 'riscv64',
+        props: { 'core-id': 0, 'node-id': 0 },
+      },
       { 'cpu-index': 1, 'qom-path': '/machine/x', 'thread-id': 5, target: 's390x', 'cpu-state': 'operating' },
     ]);
     const { value, output } = roundTrip(V.visit_type_CpuInfoFastList, cpus);
@@ -70,18 +88,27 @@ describe('generated visitors', () => {
 
   it('rejects what QEMU rejects, with QEMU texts', () => {
     const parse = (x: unknown): unknown => V.visit_type_ObjectOptions(new QObjectInputVisitor(q(x)), null);
-    expect(() => parse({ 'qom-type': 'secret', id: 's', bogus: 1 })).toThrow("Parameter 'bogus' is unexpected");
+    expect(() => parse({ 'qom-type': 'secret', id: 's', bogus: 1 })).toThrow(
+      "Parameter 'bogus' is unexpected",
+    );
     expect(() => parse({ 'qom-type': 'secret' })).toThrow("Parameter 'id' is missing");
-    expect(() => parse({ 'qom-type': 'nope', id: 'x' })).toThrow("Parameter 'qom-type' does not accept value 'nope'");
+    expect(() => parse({ 'qom-type': 'nope', id: 'x' })).toThrow(
+      "Parameter 'qom-type' does not accept value 'nope'",
+    );
     expect(() => parse({ 'qom-type': 'memory-backend-ram', id: 'm' })).toThrow("Parameter 'size' is missing");
-    expect(() => parse({ 'qom-type': 'memory-backend-ram', id: 'm', size: 1, 'host-nodes': [70000] })).toThrow(/uint16/);
+    expect(() =>
+      parse({ 'qom-type': 'memory-backend-ram', id: 'm', size: 1, 'host-nodes': [70000] }),
+    ).toThrow(/uint16/);
   });
 
   it('refuses 64-bit values that a JS number cannot hold instead of rounding them', () => {
     const input = q({ 'qom-type': 'memory-backend-ram', id: 'm', size: 2n ** 60n + 1n });
     expect(() => V.visit_type_ObjectOptions(new QObjectInputVisitor(input), null)).toThrow(QapiError);
     expect(() => V.visit_type_ObjectOptions(new QObjectInputVisitor(input), null)).toThrow(/'size'/);
-    const ok = V.visit_type_ObjectOptions(new QObjectInputVisitor(q({ 'qom-type': 'memory-backend-ram', id: 'm', size: 2 ** 53 - 1 })), null);
+    const ok = V.visit_type_ObjectOptions(
+      new QObjectInputVisitor(q({ 'qom-type': 'memory-backend-ram', id: 'm', size: 2 ** 53 - 1 })),
+      null,
+    );
     expect(ok['qom-type'] === 'memory-backend-ram' && ok.size).toBe(2 ** 53 - 1);
   });
 
@@ -95,7 +122,11 @@ describe('generated visitors', () => {
 
   it('applies the deprecated-input policy to deprecated members', () => {
     const input = q({ 'qom-type': 'rng-builtin', id: 'r', opened: false });
-    expect(roundTrip(V.visit_type_ObjectOptions, input).value).toEqual({ 'qom-type': 'rng-builtin', id: 'r', opened: false });
+    expect(roundTrip(V.visit_type_ObjectOptions, input).value).toEqual({
+      'qom-type': 'rng-builtin',
+      id: 'r',
+      opened: false,
+    });
     const strict = new QObjectInputVisitor(input, { deprecatedInput: 'reject' });
     expect(() => V.visit_type_ObjectOptions(strict, null)).toThrow(/opened/);
   });
@@ -123,7 +154,9 @@ function handlers(log: string[]): QmpCommandHandlers {
     qomListProperties: () => [],
     objectAdd: (a) => void log.push(`object-add ${a['qom-type']} ${a.id}`),
     objectDel: (a) => void log.push(`object-del ${a.id}`),
-    queryCpusFast: () => [{ 'cpu-index': 0, 'qom-path': '/machine/soc0/harts[0]', 'thread-id': 1, target: 'riscv64' }],
+    queryCpusFast: () => [
+      { 'cpu-index': 0, 'qom-path': '/machine/soc0/harts[0]', 'thread-id': 1, target: 'riscv64' },
+    ],
     queryMachines: () => [],
     queryTarget: () => ({ arch: 'riscv64' }),
     queryUuid: () => ({ UUID: '00000000-0000-0000-0000-000000000000' }),
@@ -142,10 +175,15 @@ function handlers(log: string[]): QmpCommandHandlers {
 describe('generated command table', () => {
   const log: string[] = [];
   const table = qmpCommandTable(handlers(log));
-  const run = (name: string, args: unknown = {}): QObject | Promise<QObject> => table.get(name)!.fn(q(args) as QDict, ctx);
+  const run = (name: string, args: unknown = {}): QObject | Promise<QObject> =>
+    table.get(name)!.fn(q(args) as QDict, ctx);
 
   it('lists every command with its flags and features', () => {
-    expect(table.get('query-status')!.options).toEqual({ allowOob: false, allowPreconfig: true, coroutine: false });
+    expect(table.get('query-status')!.options).toEqual({
+      allowOob: false,
+      allowPreconfig: true,
+      coroutine: false,
+    });
     expect(table.get('device_add')!.features).toEqual(['json-cli', 'json-cli-hotplug']);
     expect(table.get('stop')!.options.allowPreconfig).toBe(false);
     expect([...table.values()].every((c) => c.enabled)).toBe(true);
@@ -165,8 +203,12 @@ describe('generated command table', () => {
   it('checks arguments like qmp_marshal_*()', () => {
     expect(() => run('stop', { x: 1 })).toThrow("Parameter 'x' is unexpected");
     expect(() => run('qom-get', { path: '/' })).toThrow("Parameter 'property' is missing");
-    expect(() => run('qom-get', { path: 1, property: 'x' })).toThrow("Invalid parameter type for 'path', expected: string");
-    expect(() => run('qmp_capabilities', { enable: ['oob', 'nope'] })).toThrow("Parameter 'null' does not accept value 'nope'");
+    expect(() => run('qom-get', { path: 1, property: 'x' })).toThrow(
+      "Invalid parameter type for 'path', expected: string",
+    );
+    expect(() => run('qmp_capabilities', { enable: ['oob', 'nope'] })).toThrow(
+      "Parameter 'null' does not accept value 'nope'",
+    );
     run('qmp_capabilities', { enable: ['oob'] });
     expect(log).toContain('caps ["oob"]');
   });
@@ -210,7 +252,13 @@ describe('generated client', () => {
     await api.qmpCapabilities();
     await api.deviceAdd({ driver: 'virtio-rng-device', id: 'r0', 'max-bytes': 1024 });
     await api.call('system_reset');
-    expect(sent.map((s) => s[0])).toEqual(['query-status', 'qom-set', 'qmp_capabilities', 'device_add', 'system_reset']);
+    expect(sent.map((s) => s[0])).toEqual([
+      'query-status',
+      'qom-set',
+      'qmp_capabilities',
+      'device_add',
+      'system_reset',
+    ]);
     expect(sent[1]![1]).toEqual({ path: '/machine', property: 'x', value: 1 });
     expect(sent[2]![1]).toEqual({});
   });
@@ -220,7 +268,10 @@ describe('introspection (query-qmp-schema)', () => {
   type Info = { [k: string]: unknown };
   const ours = qmpSchemaInfo as unknown as Info[];
   const ref = JSON.parse(
-    readFileSync(new URL('../../../shared/reference/qemu-7.2-riscv-virt/query-qmp-schema.json', import.meta.url), 'utf8'),
+    readFileSync(
+      new URL('../../../shared/reference/qemu-7.2-riscv-virt/query-qmp-schema.json', import.meta.url),
+      'utf8',
+    ),
   ) as Info[];
   const index = (list: Info[]): Map<string, Info> => new Map(list.map((e) => [e.name as string, e]));
   const oi = index(ours);
@@ -234,9 +285,12 @@ describe('introspection (query-qmp-schema)', () => {
     const out: Info = {};
     for (const [k, v] of Object.entries(e)) {
       if (k === 'name' && e['meta-type'] !== 'command' && e['meta-type'] !== 'event') continue;
-      if (['arg-type', 'ret-type', 'element-type'].includes(k)) out[k] = resolve(idx, v as string, [...seen, name]);
+      if (['arg-type', 'ret-type', 'element-type'].includes(k))
+        out[k] = resolve(idx, v as string, [...seen, name]);
       else if (k === 'members' || k === 'variants') {
-        out[k] = (v as Info[]).map((m) => (m.type ? { ...m, type: resolve(idx, m.type as string, [...seen, name]) } : { ...m }));
+        out[k] = (v as Info[]).map((m) =>
+          m.type ? { ...m, type: resolve(idx, m.type as string, [...seen, name]) } : { ...m },
+        );
       } else out[k] = v;
     }
     return out;
@@ -246,7 +300,16 @@ describe('introspection (query-qmp-schema)', () => {
 
   it('defines every command and event the engine needs', () => {
     const names = entities.map((e) => e.name);
-    for (const n of ['qmp_capabilities', 'query-qmp-schema', 'qom-list', 'device_add', 'object-add', 'query-cpus-fast', 'RESET', 'DEVICE_DELETED']) {
+    for (const n of [
+      'qmp_capabilities',
+      'query-qmp-schema',
+      'qom-list',
+      'device_add',
+      'object-add',
+      'query-cpus-fast',
+      'RESET',
+      'DEVICE_DELETED',
+    ]) {
       expect(names).toContain(n);
     }
   });
@@ -284,13 +347,19 @@ describe('introspection (query-qmp-schema)', () => {
   it('masks type names with numbers in order of first use, like QEMU', () => {
     const masked = ours.filter((e) => /^[0-9]+$/.test(e.name as string)).map((e) => Number(e.name));
     expect(masked).toEqual(masked.map((_, i) => i));
-    expect(ours[0]).toEqual(q({ name: 'query-status', 'ret-type': '1', 'meta-type': 'command', 'arg-type': '0' }));
+    expect(ours[0]).toEqual(
+      q({ name: 'query-status', 'ret-type': '1', 'meta-type': 'command', 'arg-type': '0' }),
+    );
     expect(oi.get('0')).toEqual(q({ name: '0', members: [], 'meta-type': 'object' }));
     expect(oi.get('[int]')).toEqual(q({ name: '[int]', 'element-type': 'int', 'meta-type': 'array' }));
     // Every dictionary uses QEMU's key order; members carry "default": null when optional.
     for (const entry of ours) {
-      const r = [...ri.values()].find((x) => x['meta-type'] === entry['meta-type'] && Object.keys(x).length === Object.keys(entry).length
-        && Object.keys(x).every((k) => k in entry));
+      const r = [...ri.values()].find(
+        (x) =>
+          x['meta-type'] === entry['meta-type'] &&
+          Object.keys(x).length === Object.keys(entry).length &&
+          Object.keys(x).every((k) => k in entry),
+      );
       if (r) expect(Object.keys(entry)).toEqual(Object.keys(r));
     }
   });

@@ -21,10 +21,16 @@ const dir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(dir, '../..');
 const readFile = (f: string): string => readFileSync(path.join(dir, f), 'utf8');
 const fromText = (text: string, defines?: Set<string>): Schema =>
-  new Schema('t.json', { readFile: (f) => (f === 't.json' ? text : readFile(f)), ...(defines ? { defines } : {}) });
+  new Schema('t.json', {
+    readFile: (f) => (f === 't.json' ? text : readFile(f)),
+    ...(defines ? { defines } : {}),
+  });
 
 function syntaxErrors(code: string): string[] {
-  const out = ts.transpileModule(code, { reportDiagnostics: true, compilerOptions: { target: ts.ScriptTarget.ES2022 } });
+  const out = ts.transpileModule(code, {
+    reportDiagnostics: true,
+    compilerOptions: { target: ts.ScriptTarget.ES2022 },
+  });
   return (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
 }
 
@@ -48,8 +54,9 @@ describe("'if' conditions", () => {
     expect(none).not.toContain('test-if-cmd');
   });
 
-  it("report a type that is used where it is not defined, like a C compile error would", () => {
-    const bad = "{ 'struct': 'Cond', 'data': {}, 'if': 'X' }\n{ 'command': 'use-it', 'data': { 'c': 'Cond' } }\n";
+  it('report a type that is used where it is not defined, like a C compile error would', () => {
+    const bad =
+      "{ 'struct': 'Cond', 'data': {}, 'if': 'X' }\n{ 'command': 'use-it', 'data': { 'c': 'Cond' } }\n";
     expect(() => fromText(bad)).not.toThrow();
     expect(() => fromText(bad, new Set())).toThrow("parameter 'c' uses unknown type 'Cond'");
   });
@@ -68,8 +75,10 @@ describe('backends on the stress-test schema', () => {
     };
     for (const [name, code] of Object.entries(files)) expect(syntaxErrors(code), name).toEqual([]);
     expect(files.visit).toContain('export function visit_type___org_qemu_x_Union_members(');
-    expect(files.commands).toContain('userDefCmd2(args: T.q_obj_user_def_cmd2_arg, ctx: CommandContext): T.UserDefTwo');
-    expect(files.commands).toContain("successResponse: false");
+    expect(files.commands).toContain(
+      'userDefCmd2(args: T.q_obj_user_def_cmd2_arg, ctx: CommandContext): T.UserDefTwo',
+    );
+    expect(files.commands).toContain('successResponse: false');
     expect(files.events).toContain('eventF(args: T.UserDefFlatUnion): void');
   }, 30_000);
 
@@ -86,20 +95,47 @@ describe('backends on the stress-test schema', () => {
       { name: 'd', type: '[number]' },
     ]);
     expect(entries.find((e) => e.name === 'get-ints')!['allow-oob']).toBe(true);
-    expect(entries.map((e) => e.name)).toEqual(['get-ints', 'q_empty', 'Ints', '[int]', 'int', '[number]', 'number']);
+    expect(entries.map((e) => e.name)).toEqual([
+      'get-ints',
+      'q_empty',
+      'Ints',
+      '[int]',
+      'int',
+      '[number]',
+      'number',
+    ]);
   });
 
   it('reject commands whose method names would collide', () => {
-    const clash = "{ 'pragma': { 'command-name-exceptions': [ 'foo_bar' ] } }\n{ 'command': 'foo-bar' }\n{ 'command': 'foo_bar' }\n";
-    expect(() => genCommands(fromText(clash))).toThrow("command 'foo_bar' clashes with 'foo-bar' (both map to fooBar)");
+    const clash =
+      "{ 'pragma': { 'command-name-exceptions': [ 'foo_bar' ] } }\n{ 'command': 'foo-bar' }\n{ 'command': 'foo_bar' }\n";
+    expect(() => genCommands(fromText(clash))).toThrow(
+      "command 'foo_bar' clashes with 'foo-bar' (both map to fooBar)",
+    );
   });
 });
 
 describe("QEMU's QDict key order", () => {
   it('matches the reference query-qmp-schema layout', () => {
-    expect(qdictKeyOrder(['name', 'meta-type', 'arg-type', 'ret-type'])).toEqual(['name', 'ret-type', 'meta-type', 'arg-type']);
-    expect(qdictKeyOrder(['name', 'type', 'default', 'features'])).toEqual(['name', 'default', 'type', 'features']);
-    expect(qdictKeyOrder(['name', 'meta-type', 'members', 'tag', 'variants'])).toEqual(['name', 'tag', 'variants', 'members', 'meta-type']);
+    expect(qdictKeyOrder(['name', 'meta-type', 'arg-type', 'ret-type'])).toEqual([
+      'name',
+      'ret-type',
+      'meta-type',
+      'arg-type',
+    ]);
+    expect(qdictKeyOrder(['name', 'type', 'default', 'features'])).toEqual([
+      'name',
+      'default',
+      'type',
+      'features',
+    ]);
+    expect(qdictKeyOrder(['name', 'meta-type', 'members', 'tag', 'variants'])).toEqual([
+      'name',
+      'tag',
+      'variants',
+      'members',
+      'meta-type',
+    ]);
   });
 });
 

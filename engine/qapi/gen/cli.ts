@@ -23,7 +23,10 @@ args.forEach((a, i) => {
 const t0 = performance.now();
 try {
   // Relative schema path so error locations read like QEMU's (engine/qapi/schema/foo.json:12: ...).
-  const schemaFile = path.relative(process.cwd(), path.resolve(root, opt('--schema', 'engine/qapi/schema/qapi-schema.json')));
+  const schemaFile = path.relative(
+    process.cwd(),
+    path.resolve(root, opt('--schema', 'engine/qapi/schema/qapi-schema.json')),
+  );
   const changed = generate({
     schemaFile,
     engineOut: path.resolve(root, opt('--engine-out', 'engine/qapi/generated')),
@@ -31,7 +34,9 @@ try {
     defines,
   });
   const ms = Math.round(performance.now() - t0);
-  console.log(`qapi-gen: ${changed.length ? `wrote ${changed.map((f) => path.relative(root, f)).join(', ')}` : 'up to date'} (${ms} ms)`);
+  console.log(
+    `qapi-gen: ${changed.length ? `wrote ${changed.map((f) => path.relative(root, f)).join(', ')}` : 'up to date'} (${ms} ms)`,
+  );
 } catch (e) {
   if (e instanceof QapiSchemaError) {
     console.error(e.format());

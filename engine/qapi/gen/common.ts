@@ -1,8 +1,8 @@
 /** Name helpers shared by the checker and the backends (QEMU's scripts/qapi/common.py). */
 
 const C_WORDS = new Set(
+  // C89, C99, C11, GCC, C++ keywords and polluted macro names, as QEMU's c_name() protects them
   (
-    // C89, C99, C11, GCC, C++ keywords and polluted macro names, as QEMU's c_name() protects them
     'auto break case char const continue default do double else enum extern float for goto if int long ' +
     'register return short signed sizeof static struct switch typedef union unsigned void volatile while ' +
     'inline restrict _Bool _Complex _Imaginary _Alignas _Alignof _Atomic _Generic _Noreturn ' +

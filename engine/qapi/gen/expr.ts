@@ -33,7 +33,13 @@ function checkNameUpper(name: string, info: SourceInfo, source: string): void {
   if (/[a-z-]/.test(stem)) throw err(info, `name of ${source} must not use lowercase or '-'`);
 }
 
-function checkNameLower(name: string, info: SourceInfo, source: string, permitUpper = false, permitUnderscore = false): void {
+function checkNameLower(
+  name: string,
+  info: SourceInfo,
+  source: string,
+  permitUpper = false,
+  permitUnderscore = false,
+): void {
   const stem = checkNameStr(name, info, source);
   if ((!permitUpper && /[A-Z]/.test(stem)) || (!permitUnderscore && stem.includes('_'))) {
     throw err(info, `name of ${source} must not use uppercase or '_'`);
@@ -42,7 +48,8 @@ function checkNameLower(name: string, info: SourceInfo, source: string, permitUp
 
 function checkNameCamel(name: string, info: SourceInfo, source: string): void {
   const stem = checkNameStr(name, info, source);
-  if (!/^[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$/.test(stem)) throw err(info, `name of ${source} must use CamelCase`);
+  if (!/^[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$/.test(stem))
+    throw err(info, `name of ${source} must use CamelCase`);
 }
 
 function checkDefnNameStr(name: string, info: SourceInfo, meta: string): void {
@@ -53,7 +60,13 @@ function checkDefnNameStr(name: string, info: SourceInfo, meta: string): void {
   if (name.endsWith('List')) throw err(info, `${meta} name should not end in 'List'`);
 }
 
-function checkKeys(value: ExprDict, info: SourceInfo, source: string, required: string[], optional: string[]): void {
+function checkKeys(
+  value: ExprDict,
+  info: SourceInfo,
+  source: string,
+  required: string[],
+  optional: string[],
+): void {
   const pprint = (elems: Iterable<string>): string =>
     [...elems]
       .sort()
@@ -218,7 +231,13 @@ function checkUnion(expr: ExprDict, info: SourceInfo): void {
 
 function checkAlternate(expr: ExprDict, info: SourceInfo): void {
   const members = expr.get('data')!;
-  if (isDict(members) ? members.size === 0 : Array.isArray(members) ? members.length === 0 : members === '' || members === false) {
+  if (
+    isDict(members)
+      ? members.size === 0
+      : Array.isArray(members)
+        ? members.length === 0
+        : members === '' || members === false
+  ) {
     throw err(info, "'data' must not be empty");
   }
   if (!isDict(members)) throw err(info, "'data' must be an object");
@@ -296,7 +315,18 @@ export function checkExprs(exprs: ParsedExpr[]): ParsedExpr[] {
           info,
           meta,
           ['command'],
-          ['data', 'returns', 'boxed', 'if', 'features', 'gen', 'success-response', 'allow-oob', 'allow-preconfig', 'coroutine'],
+          [
+            'data',
+            'returns',
+            'boxed',
+            'if',
+            'features',
+            'gen',
+            'success-response',
+            'allow-oob',
+            'allow-preconfig',
+            'coroutine',
+          ],
         );
         normalizeMembers(expr.get('data'));
         checkCommand(expr, info);

@@ -41,7 +41,8 @@ export function genClient(schema: Schema): string {
   out += `export interface QmpTransport {\n  execute(cmd: string, args?: QDict): Promise<QObject>;\n}\n\n`;
 
   out += `/** Wire name → argument and result types of every command. */\nexport interface QmpCommandMap {\n`;
-  for (const c of cmds) out += `  ${tsStr(c.name)}: { args: ${argsType(c) ?? 'undefined'}; ret: ${retType(c)} };\n`;
+  for (const c of cmds)
+    out += `  ${tsStr(c.name)}: { args: ${argsType(c) ?? 'undefined'}; ret: ${retType(c)} };\n`;
   out += `}\n\n`;
 
   out += `/** Wire name → data type of every event (undefined: the event has no data). */\nexport interface QmpEventMap {\n`;
@@ -61,13 +62,15 @@ export function genClient(schema: Schema): string {
     `    return ret as unknown as QmpCommandMap[K]['ret'];\n  }\n`;
   for (const c of cmds) {
     const a = argsType(c);
-    const allOptional = !!c.argType && c.gen && c.argType.members!.every((m) => m.optional) && !c.argType.variants;
+    const allOptional =
+      !!c.argType && c.gen && c.argType.members!.every((m) => m.optional) && !c.argType.variants;
     const param = a ? `args: ${a}${allOptional ? ' = {}' : ''}` : '';
     const r = retType(c);
     out += '\n' + jsdoc(`'${c.name}': ${entityDoc(c)}`, '  ');
     out += `  async ${cnames.get(c)}(${param}): Promise<${r}> {\n`;
     const call = `this.transport.execute(${tsStr(c.name)}${a ? ', args as unknown as QDict' : ''})`;
-    out += r === 'void' ? `    await ${call};\n  }\n` : `    return (await ${call}) as unknown as ${r};\n  }\n`;
+    out +=
+      r === 'void' ? `    await ${call};\n  }\n` : `    return (await ${call}) as unknown as ${r};\n  }\n`;
   }
   out += `}\n`;
   return out;

@@ -25,13 +25,20 @@ export function commandList(schema: Schema): Command[] {
 }
 
 /** Method names must be unique after camel-casing ('foo-bar' and 'foo_bar' would collide). */
-export function methodNames<E extends { name: string; info: Command['info'] }>(ents: E[], what: string): Map<E, string> {
+export function methodNames<E extends { name: string; info: Command['info'] }>(
+  ents: E[],
+  what: string,
+): Map<E, string> {
   const seen = new Map<string, E>();
   const out = new Map<E, string>();
   for (const e of ents) {
     const m = camelName(e.name);
     const other = seen.get(m);
-    if (other) throw new QapiSchemaError(e.info, `${what} '${e.name}' clashes with '${other.name}' (both map to ${m})`);
+    if (other)
+      throw new QapiSchemaError(
+        e.info,
+        `${what} '${e.name}' clashes with '${other.name}' (both map to ${m})`,
+      );
     seen.set(m, e);
     out.set(e, m);
   }
@@ -58,7 +65,10 @@ export function genCommands(schema: Schema, opts: CommandsOptions = {}): string 
   if (haveDefault) {
     out += `import { ${opts.inputVisitor!.name} } from '${opts.inputVisitor!.module}';\n`;
     if (opts.outputVisitor!.module === opts.inputVisitor!.module) {
-      out = out.replace(`import { ${opts.inputVisitor!.name} }`, `import { ${opts.inputVisitor!.name}, ${opts.outputVisitor!.name} }`);
+      out = out.replace(
+        `import { ${opts.inputVisitor!.name} }`,
+        `import { ${opts.inputVisitor!.name}, ${opts.outputVisitor!.name} }`,
+      );
     } else {
       out += `import { ${opts.outputVisitor!.name} } from '${opts.outputVisitor!.module}';\n`;
     }

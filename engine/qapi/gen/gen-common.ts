@@ -55,7 +55,8 @@ export function entityDoc(e: Entity): string {
     parts.push(s.name ? `${s.name}: ${s.text}` : s.text);
   }
   const features = e.features.filter((f) => doc.features.has(f.name));
-  if (features.length) parts.push(features.map((f) => `@feature ${f.name}: ${doc.features.get(f.name)!.text}`).join('\n'));
+  if (features.length)
+    parts.push(features.map((f) => `@feature ${f.name}: ${doc.features.get(f.name)!.text}`).join('\n'));
   return parts.join('\n\n');
 }
 

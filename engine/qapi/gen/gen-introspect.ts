@@ -72,7 +72,8 @@ export function introspect(schema: Schema, unmask = false): IntrospectEntry[] {
 
   const useType = (typ: SchemaType): string => {
     if (typ.jsonType() === 'int') typ = schema.lookupType('int')!;
-    else if (typ instanceof ArrayType && typ.elementType.jsonType() === 'int') typ = schema.lookupType('intList')!;
+    else if (typ instanceof ArrayType && typ.elementType.jsonType() === 'int')
+      typ = schema.lookupType('intList')!;
     if (!used.includes(typ)) used.push(typ);
     if (typ instanceof BuiltinType) return typ.name;
     if (typ instanceof ArrayType) return `[${useType(typ.elementType)}]`;
@@ -136,7 +137,12 @@ export function introspect(schema: Schema, unmask = false): IntrospectEntry[] {
       if (ent.allowOob) obj['allow-oob'] = true;
       genTree(ent.name, 'command', obj, ent.features);
     } else if (ent instanceof Event) {
-      genTree(ent.name, 'event', { 'arg-type': useType(ent.argType ?? schema.theEmptyObjectType) }, ent.features);
+      genTree(
+        ent.name,
+        'event',
+        { 'arg-type': useType(ent.argType ?? schema.theEmptyObjectType) },
+        ent.features,
+      );
     }
   }
   // The used-types list grows while we walk it, exactly like QEMU's visit_end().

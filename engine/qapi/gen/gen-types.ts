@@ -18,7 +18,13 @@ export interface TypesOptions {
 export function genTypes(schema: Schema, opts: TypesOptions): string {
   let out = banner('QAPI types') + opts.qobjectImport + '\n';
   for (const ent of schema.orderedEntities()) {
-    if (!(ent instanceof EnumType || ent instanceof ArrayType || ent instanceof ObjectType || ent instanceof AlternateType)) continue;
+    if (!(
+      ent instanceof EnumType ||
+      ent instanceof ArrayType ||
+      ent instanceof ObjectType ||
+      ent instanceof AlternateType
+    ))
+      continue;
     out += '\n' + genType(ent, schema);
   }
   return out;
@@ -44,9 +50,13 @@ function genType(t: SchemaType, schema: Schema): string {
       const ext = t.base ? ` extends ${tsName(t.base.name)}` : '';
       let body = '';
       // Implicit types (command arguments, union bases) are documented by their definition.
-      const ownerDoc = t.doc ?? (t.info?.defnName ? (schema.lookupEntity(t.info.defnName)?.doc ?? null) : null);
+      const ownerDoc =
+        t.doc ?? (t.info?.defnName ? (schema.lookupEntity(t.info.defnName)?.doc ?? null) : null);
       for (const m of t.localMembers) {
-        body += jsdoc(memberDoc(ownerDoc, m.name) + (m.hasFeature('deprecated') ? '\n@deprecated' : ''), '  ');
+        body += jsdoc(
+          memberDoc(ownerDoc, m.name) + (m.hasFeature('deprecated') ? '\n@deprecated' : ''),
+          '  ',
+        );
         body += `  ${tsKey(m.name)}${m.optional ? '?' : ''}: ${tsTypeRef(m.type)};\n`;
       }
       return `${doc}export interface ${name}${ext} {\n${body}}\n`;

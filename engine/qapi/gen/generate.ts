@@ -60,7 +60,10 @@ function findClass(dir: string, name: string, fromDir: string): { module: string
     if (!f.endsWith('.ts') || f.endsWith('.spec.ts') || f.endsWith('.d.ts')) continue;
     const text = readFileSync(path.join(dir, f), 'utf8');
     if (new RegExp(`export class ${name}\\b`).test(text)) {
-      let rel = path.relative(fromDir, path.join(dir, f.replace(/\.ts$/, '.js'))).split(path.sep).join('/');
+      let rel = path
+        .relative(fromDir, path.join(dir, f.replace(/\.ts$/, '.js')))
+        .split(path.sep)
+        .join('/');
       if (!rel.startsWith('.')) rel = './' + rel;
       return { module: rel, name };
     }
@@ -80,7 +83,10 @@ export function generateFiles(opts: GenerateOptions): Map<string, string> {
     cmdOpts.inputVisitor = input;
     cmdOpts.outputVisitor = output;
   }
-  files.set(eng('qapi-types.ts'), genTypes(schema, { qobjectImport: `import type { QObject } from '../../qobject/qobject.js';\n` }));
+  files.set(
+    eng('qapi-types.ts'),
+    genTypes(schema, { qobjectImport: `import type { QObject } from '../../qobject/qobject.js';\n` }),
+  );
   files.set(eng('qapi-visit.ts'), genVisit(schema));
   files.set(eng('qapi-commands.ts'), genCommands(schema, cmdOpts));
   files.set(eng('qapi-events.ts'), genEvents(schema));
@@ -103,4 +109,3 @@ export function generate(opts: GenerateOptions): string[] {
   }
   return changed;
 }
-

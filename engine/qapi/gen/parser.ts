@@ -86,7 +86,8 @@ export class SchemaParser {
         rejectExprDoc(curDoc);
         if (expr.size !== 1) throw new QapiSchemaError(info, "invalid 'include' directive");
         const include = expr.get('include');
-        if (typeof include !== 'string') throw new QapiSchemaError(info, "value of 'include' must be a string");
+        if (typeof include !== 'string')
+          throw new QapiSchemaError(info, "value of 'include' must be a string");
         const inclFname = pyJoin(pyDirname(this.fname), include);
         this.exprs.push({ expr: new Map([['include', inclFname]]), info });
         const sub = this.include(include, info, inclFname);
@@ -127,7 +128,12 @@ export class SchemaParser {
       const strerror = err.code === 'ENOENT' ? 'No such file or directory' : err.message;
       throw new QapiSchemaError(info, `can't read include file '${inclFname}': ${strerror}`);
     }
-    return new SchemaParser(inclFname, { included: this.included, inclInfo: info, readFile: this.readFile, src });
+    return new SchemaParser(inclFname, {
+      included: this.included,
+      inclInfo: info,
+      readFile: this.readFile,
+      src,
+    });
   }
 
   /** Read the next token into tok/val (QEMU's accept()). Doc comment lines come back as '#' tokens. */
@@ -299,7 +305,10 @@ function pyJoin(dir: string, rel: string): string {
 
 function rejectExprDoc(doc: QapiDoc | null): void {
   if (doc && doc.symbol) {
-    throw new QapiSchemaError(doc.info, `documentation for '${doc.symbol}' is not followed by the definition`);
+    throw new QapiSchemaError(
+      doc.info,
+      `documentation for '${doc.symbol}' is not followed by the definition`,
+    );
   }
 }
 

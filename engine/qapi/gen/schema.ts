@@ -11,13 +11,21 @@ import { cName } from './common.js';
 import type { QapiDoc } from './doc.js';
 import { checkExprs } from './expr.js';
 import { IfCond } from './ifcond.js';
-import { type ExprDict, type ExprValue, type ParsedExpr, type ReadFile, SchemaParser, isDict } from './parser.js';
+import {
+  type ExprDict,
+  type ExprValue,
+  type ParsedExpr,
+  type ReadFile,
+  SchemaParser,
+  isDict,
+} from './parser.js';
 import { QapiSchemaError, type SourceInfo } from './source.js';
 
 export const BUILTIN_MODULE = './builtin';
 
 export type JsonType = 'string' | 'number' | 'int' | 'boolean' | 'null' | 'object' | 'array' | 'value';
-export type QTypeName = 'QTYPE_QNULL' | 'QTYPE_QSTRING' | 'QTYPE_QNUM' | 'QTYPE_QBOOL' | 'QTYPE_QDICT' | 'QTYPE_QLIST';
+export type QTypeName =
+  'QTYPE_QNULL' | 'QTYPE_QSTRING' | 'QTYPE_QNUM' | 'QTYPE_QBOOL' | 'QTYPE_QDICT' | 'QTYPE_QLIST';
 
 const JSON2QTYPE: Partial<Record<JsonType, QTypeName>> = {
   null: 'QTYPE_QNULL',
@@ -67,7 +75,8 @@ export abstract class Member {
   checkClash(info: SourceInfo | null, seen: Map<string, Member>): void {
     const cname = cName(this.name);
     const other = seen.get(cname);
-    if (other) throw new QapiSchemaError(info, `${this.describe(info)} collides with ${other.describe(info)}`);
+    if (other)
+      throw new QapiSchemaError(info, `${this.describe(info)} collides with ${other.describe(info)}`);
     seen.set(cname, this);
   }
 }
@@ -96,7 +105,14 @@ export class ObjectMember extends Member {
   readonly features: Feature[];
   type!: SchemaType;
 
-  constructor(name: string, info: SourceInfo | null, typeName: string, optional: boolean, ifcond?: IfCond, features: Feature[] = []) {
+  constructor(
+    name: string,
+    info: SourceInfo | null,
+    typeName: string,
+    optional: boolean,
+    ifcond?: IfCond,
+    features: Feature[] = [],
+  ) {
     super(name, info, ifcond);
     this.typeName = typeName;
     this.optional = optional;
@@ -155,13 +171,22 @@ export class Variants {
       const baseType = schema.lookupType(tag.definedIn!);
       if (baseType && !baseType.isImplicit()) base = `base type '${tag.definedIn}'`;
       if (!(tag.type instanceof EnumType)) {
-        throw new QapiSchemaError(this.info, `discriminator member '${this.tagName}' of ${base} must be of enum type`);
+        throw new QapiSchemaError(
+          this.info,
+          `discriminator member '${this.tagName}' of ${base} must be of enum type`,
+        );
       }
       if (tag.optional) {
-        throw new QapiSchemaError(this.info, `discriminator member '${this.tagName}' of ${base} must not be optional`);
+        throw new QapiSchemaError(
+          this.info,
+          `discriminator member '${this.tagName}' of ${base} must not be optional`,
+        );
       }
       if (tag.ifcond.isPresent()) {
-        throw new QapiSchemaError(this.info, `discriminator member '${this.tagName}' of ${base} must not be conditional`);
+        throw new QapiSchemaError(
+          this.info,
+          `discriminator member '${this.tagName}' of ${base} must not be conditional`,
+        );
       }
       // Branches not explicitly covered get the empty type.
       const cases = new Set(this.variants.map((v) => v.name));
@@ -207,7 +232,13 @@ export abstract class Entity {
   module: string = BUILTIN_MODULE;
   protected checked = false;
 
-  constructor(name: string, info: SourceInfo | null, doc: QapiDoc | null, ifcond?: IfCond, features: Feature[] = []) {
+  constructor(
+    name: string,
+    info: SourceInfo | null,
+    doc: QapiDoc | null,
+    ifcond?: IfCond,
+    features: Feature[] = [],
+  ) {
     this.name = name;
     this.info = info;
     this.doc = doc;
@@ -281,7 +312,15 @@ export class EnumType extends SchemaType {
   readonly members: EnumMember[];
   readonly prefix: string | null;
 
-  constructor(name: string, info: SourceInfo | null, doc: QapiDoc | null, ifcond: IfCond | undefined, features: Feature[], members: EnumMember[], prefix: string | null) {
+  constructor(
+    name: string,
+    info: SourceInfo | null,
+    doc: QapiDoc | null,
+    ifcond: IfCond | undefined,
+    features: Feature[],
+    members: EnumMember[],
+    prefix: string | null,
+  ) {
     super(name, info, doc, ifcond, features);
     this.members = members;
     this.prefix = prefix;
@@ -443,7 +482,14 @@ export class AlternateType extends SchemaType {
   readonly meta = 'alternate';
   readonly variants: Variants;
 
-  constructor(name: string, info: SourceInfo, doc: QapiDoc | null, ifcond: IfCond | undefined, features: Feature[], variants: Variants) {
+  constructor(
+    name: string,
+    info: SourceInfo,
+    doc: QapiDoc | null,
+    ifcond: IfCond | undefined,
+    features: Feature[],
+    variants: Variants,
+  ) {
     super(name, info, doc, ifcond, features);
     this.variants = variants;
     variants.setDefinedIn(name);
@@ -459,7 +505,8 @@ export class AlternateType extends SchemaType {
     for (const v of this.variants.variants) {
       v.checkClash(this.info, seen);
       const qtype = v.type.alternateQType();
-      if (!qtype) throw new QapiSchemaError(this.info, `${v.describe(this.info)} cannot use ${v.type.describe()}`);
+      if (!qtype)
+        throw new QapiSchemaError(this.info, `${v.describe(this.info)} cannot use ${v.type.describe()}`);
       const conflicting: QTypeName[] = [qtype];
       if (qtype === 'QTYPE_QSTRING') {
         if (v.type instanceof EnumType) {
@@ -474,7 +521,10 @@ export class AlternateType extends SchemaType {
       for (const qt of conflicting) {
         const other = typesSeen.get(qt);
         if (other !== undefined && other !== v.name) {
-          throw new QapiSchemaError(this.info, `${v.describe(this.info)} can't be distinguished from '${other}'`);
+          throw new QapiSchemaError(
+            this.info,
+            `${v.describe(this.info)} can't be distinguished from '${other}'`,
+          );
         }
         typesSeen.set(qt, v.name);
       }
@@ -522,9 +572,13 @@ export class Command extends Entity {
     super.check(schema);
     if (this.argTypeName) {
       const t = schema.resolveType(this.argTypeName, this.info, "command's 'data'");
-      if (!(t instanceof ObjectType)) throw new QapiSchemaError(this.info, `command's 'data' cannot take ${t.describe()}`);
+      if (!(t instanceof ObjectType))
+        throw new QapiSchemaError(this.info, `command's 'data' cannot take ${t.describe()}`);
       if (t.variants && !this.boxed) {
-        throw new QapiSchemaError(this.info, `command's 'data' can take ${t.describe()} only with 'boxed': true`);
+        throw new QapiSchemaError(
+          this.info,
+          `command's 'data' can take ${t.describe()} only with 'boxed': true`,
+        );
       }
       this.argType = t;
       t.check(schema);
@@ -552,7 +606,15 @@ export class Event extends Entity {
   readonly argTypeName: string | null;
   argType: ObjectType | null = null;
 
-  constructor(name: string, info: SourceInfo, doc: QapiDoc | null, ifcond: IfCond, features: Feature[], argTypeName: string | null, readonly boxed: boolean) {
+  constructor(
+    name: string,
+    info: SourceInfo,
+    doc: QapiDoc | null,
+    ifcond: IfCond,
+    features: Feature[],
+    argTypeName: string | null,
+    readonly boxed: boolean,
+  ) {
     super(name, info, doc, ifcond, features);
     this.argTypeName = argTypeName;
   }
@@ -561,9 +623,13 @@ export class Event extends Entity {
     super.check(schema);
     if (this.argTypeName) {
       const t = schema.resolveType(this.argTypeName, this.info, "event's 'data'");
-      if (!(t instanceof ObjectType)) throw new QapiSchemaError(this.info, `event's 'data' cannot take ${t.describe()}`);
+      if (!(t instanceof ObjectType))
+        throw new QapiSchemaError(this.info, `event's 'data' cannot take ${t.describe()}`);
       if (t.variants && !this.boxed) {
-        throw new QapiSchemaError(this.info, `event's 'data' can take ${t.describe()} only with 'boxed': true`);
+        throw new QapiSchemaError(
+          this.info,
+          `event's 'data' can take ${t.describe()} only with 'boxed': true`,
+        );
       }
       this.argType = t;
       t.check(schema);
@@ -669,7 +735,11 @@ export class Schema {
     return e instanceof SchemaType ? e : undefined;
   }
 
-  resolveType(name: string, info: SourceInfo | null, what: string | ((info: SourceInfo | null) => string)): SchemaType {
+  resolveType(
+    name: string,
+    info: SourceInfo | null,
+    what: string | ((info: SourceInfo | null) => string),
+  ): SchemaType {
     const t = this.lookupType(name);
     if (!t) {
       const w = typeof what === 'function' ? what(info) : what;
@@ -680,7 +750,10 @@ export class Schema {
 
   /** Entities grouped by module, in module order: the order QEMU's visitors see them. */
   visitOrder(): { module: string; entities: Entity[] }[] {
-    return this.modules.map((module) => ({ module, entities: this.entities.filter((e) => e.module === module) }));
+    return this.modules.map((module) => ({
+      module,
+      entities: this.entities.filter((e) => e.module === module),
+    }));
   }
 
   /** Flattened visitOrder(). */
@@ -713,12 +786,24 @@ export class Schema {
     this.theEmptyObjectType = new ObjectType('q_empty', null, null, undefined, [], null, [], null);
     this.defEntity(this.theEmptyObjectType);
     const qtypes = ['none', 'qnull', 'qnum', 'qstring', 'qdict', 'qlist', 'qbool'];
-    this.defEntity(new EnumType('QType', null, null, undefined, [], qtypes.map((n) => new EnumMember(n, null)), 'QTYPE'));
+    this.defEntity(
+      new EnumType(
+        'QType',
+        null,
+        null,
+        undefined,
+        [],
+        qtypes.map((n) => new EnumMember(n, null)),
+        'QTYPE',
+      ),
+    );
   }
 
   private makeFeatures(features: ExprValue | undefined, info: SourceInfo): Feature[] {
     if (!features) return [];
-    return (features as ExprDict[]).map((f) => new Feature(f.get('name') as string, info, new IfCond(f.get('if'))));
+    return (features as ExprDict[]).map(
+      (f) => new Feature(f.get('name') as string, info, new IfCond(f.get('if'))),
+    );
   }
 
   private makeArrayType(elementType: string, info: SourceInfo | null): string {
@@ -727,7 +812,13 @@ export class Schema {
     return name;
   }
 
-  private makeImplicitObjectType(name: string, info: SourceInfo, ifcond: IfCond, role: string, members: ObjectMember[]): string | null {
+  private makeImplicitObjectType(
+    name: string,
+    info: SourceInfo,
+    ifcond: IfCond,
+    role: string,
+    members: ObjectMember[],
+  ): string | null {
     if (!members.length) return null;
     const implicit = `q_obj_${name}-${role}`;
     // A second user can only be a duplicate definition, which is reported when that is defined.
@@ -737,7 +828,13 @@ export class Schema {
     return implicit;
   }
 
-  private makeMember(name: string, typ: ExprValue, ifcond: IfCond, features: ExprValue | undefined, info: SourceInfo): ObjectMember {
+  private makeMember(
+    name: string,
+    typ: ExprValue,
+    ifcond: IfCond,
+    features: ExprValue | undefined,
+    info: SourceInfo,
+  ): ObjectMember {
     let optional = false;
     if (name.startsWith('*')) {
       name = name.slice(1);
@@ -771,27 +868,54 @@ export class Schema {
     if (expr.has('enum')) {
       const name = expr.get('enum') as string;
       const members = (expr.get('data') as ExprDict[]).map(
-        (m) => new EnumMember(m.get('name') as string, info, new IfCond(m.get('if')), this.makeFeatures(m.get('features'), info)),
+        (m) =>
+          new EnumMember(
+            m.get('name') as string,
+            info,
+            new IfCond(m.get('if')),
+            this.makeFeatures(m.get('features'), info),
+          ),
       );
       const prefix = expr.get('prefix');
-      this.defEntity(new EnumType(name, info, doc, ifcond, features, members, typeof prefix === 'string' ? prefix : null));
+      this.defEntity(
+        new EnumType(name, info, doc, ifcond, features, members, typeof prefix === 'string' ? prefix : null),
+      );
     } else if (expr.has('struct')) {
       const name = expr.get('struct') as string;
       const base = expr.get('base');
       this.defEntity(
-        new ObjectType(name, info, doc, ifcond, features, typeof base === 'string' ? base : null, this.makeMembers(expr.get('data') as ExprDict, info), null),
+        new ObjectType(
+          name,
+          info,
+          doc,
+          ifcond,
+          features,
+          typeof base === 'string' ? base : null,
+          this.makeMembers(expr.get('data') as ExprDict, info),
+          null,
+        ),
       );
     } else if (expr.has('union')) {
       const name = expr.get('union') as string;
       const base = expr.get('base');
       let baseName: string | null = typeof base === 'string' ? base : null;
-      if (isDict(base)) baseName = this.makeImplicitObjectType(name, info, ifcond, 'base', this.makeMembers(base, info));
+      if (isDict(base))
+        baseName = this.makeImplicitObjectType(name, info, ifcond, 'base', this.makeMembers(base, info));
       const variants = [...(expr.get('data') as ExprDict)].map(([key, value]) => {
         const v = value as ExprDict;
         return this.makeVariant(key, v.get('type')!, new IfCond(v.get('if')), info);
       });
       this.defEntity(
-        new ObjectType(name, info, doc, ifcond, features, baseName, [], new Variants(expr.get('discriminator') as string, info, null, variants)),
+        new ObjectType(
+          name,
+          info,
+          doc,
+          ifcond,
+          features,
+          baseName,
+          [],
+          new Variants(expr.get('discriminator') as string, info, null, variants),
+        ),
       );
     } else if (expr.has('alternate')) {
       const name = expr.get('alternate') as string;
@@ -800,14 +924,19 @@ export class Schema {
         return this.makeVariant(key, v.get('type')!, new IfCond(v.get('if')), info);
       });
       const tag = new ObjectMember('type', info, 'QType', false);
-      this.defEntity(new AlternateType(name, info, doc, ifcond, features, new Variants(null, info, tag, variants)));
+      this.defEntity(
+        new AlternateType(name, info, doc, ifcond, features, new Variants(null, info, tag, variants)),
+      );
     } else if (expr.has('command')) {
       const name = expr.get('command') as string;
       const data = expr.get('data');
       let argTypeName: string | null = typeof data === 'string' ? data : null;
-      if (isDict(data)) argTypeName = this.makeImplicitObjectType(name, info, ifcond, 'arg', this.makeMembers(data, info));
+      if (isDict(data))
+        argTypeName = this.makeImplicitObjectType(name, info, ifcond, 'arg', this.makeMembers(data, info));
       const rets = expr.get('returns');
-      const retTypeName = Array.isArray(rets) ? this.makeArrayType(rets[0] as string, info) : ((rets as string | undefined) ?? null);
+      const retTypeName = Array.isArray(rets)
+        ? this.makeArrayType(rets[0] as string, info)
+        : ((rets as string | undefined) ?? null);
       this.defEntity(
         new Command(
           name,
@@ -817,8 +946,8 @@ export class Schema {
           features,
           argTypeName,
           retTypeName,
-          expr.get('gen') ?? true ? true : false,
-          expr.get('success-response') ?? true ? true : false,
+          (expr.get('gen') ?? true) ? true : false,
+          (expr.get('success-response') ?? true) ? true : false,
           expr.get('boxed') === true,
           expr.get('allow-oob') === true,
           expr.get('allow-preconfig') === true,
@@ -829,7 +958,8 @@ export class Schema {
       const name = expr.get('event') as string;
       const data = expr.get('data');
       let argTypeName: string | null = typeof data === 'string' ? data : null;
-      if (isDict(data)) argTypeName = this.makeImplicitObjectType(name, info, ifcond, 'arg', this.makeMembers(data, info));
+      if (isDict(data))
+        argTypeName = this.makeImplicitObjectType(name, info, ifcond, 'arg', this.makeMembers(data, info));
       this.defEntity(new Event(name, info, doc, ifcond, features, argTypeName, expr.get('boxed') === true));
     }
   }
