@@ -314,6 +314,38 @@ describe('cache lock', () => {
   });
 });
 
+describe('guest cache without a mirror', () => {
+  const unreachable = 'http://127.0.0.1:9/debian';
+  /** A cache holding one (fake) complete build, as a previous online run leaves it. */
+  const fakeCache = (): string => {
+    const dir = mkdtempSync(join(tmp, 'cache-'));
+    const b = join(dir, 'builds', '6.0.0-fake-0123456789ab');
+    mkdirSync(b, { recursive: true });
+    const manifest = { version: '6.0.0-fake-0123456789ab', kernelRelease: '6.0.0-fake', packages: [], modules: ['virtio_mmio'], append: 'console=ttyS0' };
+    writeFileSync(join(b, 'guest.json'), JSON.stringify(manifest));
+    return dir;
+  };
+
+  it('fails with MirrorUnavailableError when nothing is cached', { timeout: 60_000 }, async () => {
+    const empty = mkdtempSync(join(tmp, 'cache-'));
+    const err = await ensureDefaultGuest({ cacheDir: empty, mirror: unreachable }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MirrorUnavailableError);
+    expect((err as Error).message).toMatch(/cannot fetch the default guest's packages/);
+    await expect(ensureDefaultGuest({ cacheDir: empty, offline: true })).rejects.toThrow(/no cached default guest/);
+    expect(existsSync(join(empty, 'lock'))).toBe(false);
+  });
+
+  it('falls back to the cached build when the mirror is unreachable or offline', { timeout: 60_000 }, async () => {
+    const dir = fakeCache();
+    const logs: string[] = [];
+    const g = await ensureDefaultGuest({ cacheDir: dir, mirror: unreachable, log: (m) => logs.push(m) });
+    expect(g.version).toBe('6.0.0-fake-0123456789ab');
+    expect(g.kernel).toBe(join(dir, 'builds', g.version, 'Image'));
+    expect(logs.some((l) => /^warning: .*using cached guest 6\.0\.0-fake/.test(l))).toBe(true);
+    expect((await ensureDefaultGuest({ cacheDir: dir, offline: true })).version).toBe(g.version);
+  });
+});
+
 /** The built guest, or why it is unavailable (only an unreachable mirror skips). */
 let guest: DefaultGuest | undefined;
 let skipReason: string | undefined;
@@ -422,6 +454,9 @@ describe.skipIf(!hasQemu)('default guest in QEMU', () => {
       expect(lsmod).toMatch(/^virtio_mmio\s/m);
       expect(lsmod).toMatch(/^ext4\s/m);
       expect((await vm.session.run('hostname')).trim()).toBe('vmstudio');
+      // Longer than the 80-column line editor: the echo wraps, the output must not.
+      const long = 'x'.repeat(50) + ' ' + 'y'.repeat(50);
+      expect(await vm.session.run(`echo ${long}`)).toBe(`${long}\n`);
       // The snapshot workload prints a counter each second.
       vm.session.sendLine('vmstudio-counter 41 & sleep 2; kill $!');
       await vm.session.waitFor(/vmstudio-counter 41\n/, 10_000);

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 
 /** The default guest's fixed shell prompt (PS1 in assets/guests/debian-riscv64/rootfs). */
-export const GUEST_PROMPT = /(?:^|\n)~ # /;
+export const GUEST_PROMPT = /(?<=^|\n)~ # /;
 
 /** Terminal control sequences (CSI, OSC, two-byte ESC forms); tests match on plain text. */
 const ESCAPE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()#][0-9A-Za-z]|[@-Z\\-_=>78])/g;
@@ -143,11 +143,9 @@ export class SerialSession {
   async run(command: string, opts: { prompt?: RegExp; timeoutMs?: number } = {}): Promise<string> {
     this.sendLine(command);
     const { before } = await this.waitFor(opts.prompt ?? GUEST_PROMPT, opts.timeoutMs);
-    const nl = before.indexOf('\n');
-    const echo = nl < 0 ? before : before.slice(0, nl);
-    if (!echo.includes(command.slice(0, 20))) {
-      throw new Error(`'${command}': command echo not found in console output:\n${before}`);
-    }
+    const end = findEcho(before, command);
+    if (end < 0) throw new Error(`'${command}': command echo not found in console output:\n${before}`);
+    const nl = before.indexOf('\n', end);
     return nl < 0 ? '' : before.slice(nl + 1);
   }
 
@@ -155,6 +153,26 @@ export class SerialSession {
   tail(n = 2000): string {
     return this.text.slice(-n);
   }
+}
+
+/**
+ * End offset of the echo of `command` in `text`, or -1. The line editor wraps long lines at the
+ * terminal width by inserting line breaks, and output of background jobs may precede the echo.
+ */
+export function findEcho(text: string, command: string): number {
+  for (let start = text.indexOf(command[0] ?? ''); start >= 0; start = text.indexOf(command[0]!, start + 1)) {
+    let i = start;
+    let j = 0;
+    while (j < command.length && i < text.length) {
+      if (text[i] === command[j]) {
+        i++;
+        j++;
+      } else if (text[i] === '\n' && j > 0) i++;
+      else break;
+    }
+    if (j === command.length) return i;
+  }
+  return command === '' ? 0 : -1;
 }
 
 /** A VM process whose stdio is its serial console (e.g. `-nographic`). */
