@@ -31,7 +31,9 @@ export interface Backend {
 export function defaultEngineCommand(): EngineCommand {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
-  return { command: process.execPath, prefix: [appPaths.engineScript], env };
+  // Developer override: run another engine script (e.g. a stand-in in UI tests).
+  const script = process.env.VMSTUDIO_ENGINE_SCRIPT || appPaths.engineScript;
+  return { command: process.execPath, prefix: [script], env };
 }
 
 export async function createBackend(options: BackendOptions): Promise<Backend> {

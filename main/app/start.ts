@@ -24,7 +24,8 @@ async function runWeb(args: AppArgs): Promise<void> {
     void app.close().finally(() => process.exit(code));
   };
   process.on('SIGINT', () => quit(130));
-  process.on('SIGTERM', () => quit(143));
+  // A requested shutdown that completes is a clean exit.
+  process.on('SIGTERM', () => quit(0));
   process.on('SIGHUP', () => quit(129));
   // Whatever path ends the process, no engine outlives it.
   process.on('exit', () => app.backend.killSync());
