@@ -159,13 +159,16 @@ const END_OF_INPUT = fixedToken(JsonTokenType.EndOfInput, '');
 
 /**
  * Feeds bytes through the DFA and hands every complete token (and every error) to `emit`.
- * Token bytes are kept as slices of the fed chunks and joined once, so long tokens cost linear time.
+ * Tokens inside one chunk are sliced out directly; only a token split across chunks is buffered.
  */
 export class JsonLexer {
   private state: number = S.Start;
-  /** Pieces of the current token from earlier chunks. */
-  private parts: Uint8Array[] = [];
-  private partsLen = 0;
+  /**
+   * Bytes of the current token from earlier chunks, in a buffer that grows by doubling: a long token
+   * arriving in many small reads still costs linear time and little overhead.
+   */
+  private pending: Uint8Array = EMPTY;
+  private pendingLen = 0;
 
   constructor(
     private readonly emit: (token: JsonToken) => void,
@@ -205,7 +208,7 @@ export class JsonLexer {
         if (consumed) break;
       }
       // Security limit on a single token, checked after each byte as QEMU does.
-      if (state !== S.Start && state !== S.Recovery && this.partsLen + (i + 1 - tokenStart) > max) {
+      if (state !== S.Start && state !== S.Recovery && this.pendingLen + (i + 1 - tokenStart) > max) {
         this.token(JsonTokenType.Oversized, chunk, tokenStart, i + 1);
         state = S.Start;
         tokenStart = i + 1;
@@ -213,8 +216,7 @@ export class JsonLexer {
     }
     if (state !== S.Start && state !== S.Recovery && tokenStart < n) {
       // Copy: the caller may reuse its buffer once feed() returns.
-      this.parts.push(chunk.slice(tokenStart, n));
-      this.partsLen += n - tokenStart;
+      this.appendPending(chunk.subarray(tokenStart, n));
     }
     this.state = state;
   }
@@ -248,20 +250,16 @@ export class JsonLexer {
       return;
     }
     let bytes: Uint8Array;
-    if (this.parts.length === 0) {
+    if (this.pendingLen === 0) {
       if (type === JsonTokenType.Integer || type === JsonTokenType.Float || type === JsonTokenType.Keyword) {
         this.emit({ type, text: asciiSlice(chunk, start, end), bytes: null, size: end - start });
         return;
       }
       bytes = chunk.slice(start, end);
     } else {
-      bytes = new Uint8Array(this.partsLen + (end - start));
-      let off = 0;
-      for (const p of this.parts) {
-        bytes.set(p, off);
-        off += p.length;
-      }
-      bytes.set(chunk.subarray(start, end), off);
+      bytes = new Uint8Array(this.pendingLen + (end - start));
+      bytes.set(this.pending.subarray(0, this.pendingLen));
+      bytes.set(chunk.subarray(start, end), this.pendingLen);
       this.drop();
     }
     if (type === JsonTokenType.Integer || type === JsonTokenType.Float || type === JsonTokenType.Keyword) {
@@ -271,10 +269,20 @@ export class JsonLexer {
     }
   }
 
-  private drop(): void {
-    if (this.parts.length) {
-      this.parts = [];
-      this.partsLen = 0;
+  private appendPending(data: Uint8Array): void {
+    const need = this.pendingLen + data.length;
+    if (need > this.pending.length) {
+      const grown = new Uint8Array(Math.max(need, this.pending.length * 2, 256));
+      grown.set(this.pending.subarray(0, this.pendingLen));
+      this.pending = grown;
     }
+    this.pending.set(data, this.pendingLen);
+    this.pendingLen = need;
+  }
+
+  /** Forget the pending token (keeping a small buffer for reuse, releasing a big one). */
+  private drop(): void {
+    this.pendingLen = 0;
+    if (this.pending.length > 65536) this.pending = EMPTY;
   }
 }

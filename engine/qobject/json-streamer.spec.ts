@@ -218,6 +218,14 @@ describe('JsonStreamer performance', () => {
     expect((items[1] as { value: number[] }).value[999_999]).toBe(999_999);
     expect(elapsed).toBeLessThan(10_000);
   });
+  it('a long token split into many tiny reads stays linear', () => {
+    const msg = new TextEncoder().encode(`{"s": "${'y'.repeat(1 << 20)}"}`);
+    const { s, items } = streamer();
+    const t0 = performance.now();
+    for (let i = 0; i < msg.length; i += 7) s.feed(msg.subarray(i, i + 7));
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect((items[0] as { value: { s: string } }).value.s).toHaveLength(1 << 20);
+  });
 });
 
 describe('JsonStreamer fuzz', () => {

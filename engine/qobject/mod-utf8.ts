@@ -79,6 +79,12 @@ export function decodeCString(bytes: Uint8Array, start = 0, end = bytes.length):
 
 /** Decode a run of ASCII bytes without per-byte string concatenation. */
 export function asciiSlice(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 24) {
+    // Short tokens (numbers, keywords) are the common case: avoid creating a subarray.
+    let t = '';
+    for (let i = start; i < end; i++) t += String.fromCharCode(bytes[i]!);
+    return t;
+  }
   let s = '';
   const CHUNK = 8192;
   for (let i = start; i < end; i += CHUNK) {
