@@ -5,6 +5,8 @@
  * /machine/peripheral-anon containers.
  */
 import { errorSetg } from '../../qapi/error.js';
+import type { Visitor } from '../../qapi/visitor.js';
+import { qint } from '../../qobject/qobject.js';
 import type { MachineInfo } from '../../qapi/generated/qapi-types.js';
 import type { QomObject } from '../../qom/object.js';
 import {
@@ -18,6 +20,7 @@ import {
   objectClassGetList,
   objectClassByName,
   objectClassDynamicCast,
+  objectClassPropertyAdd,
   objectCheck,
   containerGet,
   TYPE_OBJECT,
@@ -129,6 +132,8 @@ typeRegister<MachineState, MachineClass>({
     strProp(k, 'firmware', 'firmware', 'Firmware image');
     boolProp(k, 'suppress-vmdesc', 'suppressVmdesc', 'Set on to disable self-describing migration');
     strProp(k, 'memory-backend', 'ramMemdevId', 'Set RAM backendValid value is ID of hostmem based backend');
+    objectClassPropertyAdd(k, 'memory', 'MemorySizeConfiguration', machineGetMem, machineSetMem).description = 'Memory size configuration';
+    objectClassPropertyAdd(k, 'smp', 'SMPConfiguration', machineGetSmp, machineSetSmp).description = 'CPU topology';
   },
   instanceInit(m) {
     const mc = MACHINE_GET_CLASS(m);
@@ -142,6 +147,117 @@ typeRegister<MachineState, MachineClass>({
     containerGet(m, '/unattached');
   },
 });
+
+type V = Visitor;
+
+/** Visit a flat struct of optional members; `members` maps name to the visit for its value. */
+function visitOptionalStruct<T>(v: V, name: string, members: Record<string, (v: V, n: string) => T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  v.startStruct(name);
+  try {
+    for (const [m, visit] of Object.entries(members)) if (v.optional(m)) out[m] = visit(v, m);
+    v.checkStruct();
+  } finally {
+    v.endStruct();
+  }
+  return out;
+}
+
+function machineGetMem(obj: QomObject, v: V, name: string): void {
+  const m = obj as MachineState;
+  v.startStruct(name);
+  v.optional('size', true);
+  v.typeSize('size', qint(m.ramSize));
+  if (v.optional('max-size', !!m.ramSlots)) v.typeSize('max-size', qint(m.maxRamSize));
+  if (v.optional('slots', !!m.ramSlots)) v.typeUint64('slots', m.ramSlots);
+  v.endStruct();
+}
+
+const hex = (x: bigint) => `0x${x.toString(16)}`;
+
+/** machine_set_mem(): -m size=,slots=,maxmem= (QAPI MemorySizeConfiguration). */
+function machineSetMem(obj: QomObject, v: V, name: string): void {
+  const m = obj as MachineState;
+  const mc = MACHINE_GET_CLASS(m);
+  const mem = visitOptionalStruct(v, name, {
+    size: (v2, n) => BigInt(v2.typeSize(n)),
+    'max-size': (v2, n) => BigInt(v2.typeSize(n)),
+    slots: (v2, n) => BigInt(v2.typeUint64(n)),
+  });
+  let size = mem['size'] ?? mc.defaultRamSize;
+  size = (size + 8191n) & ~8191n;
+  const slots = mem['slots'] ?? 0n;
+  let maxSize = size;
+  if (mem['max-size'] !== undefined) {
+    maxSize = mem['max-size'];
+    if (maxSize < size) {
+      throw errorSetg(`invalid value of maxmem: maximum memory size (${hex(maxSize)}) must be at least the initial memory size (${hex(size)})`);
+    }
+    if (slots && maxSize === size) {
+      throw errorSetg(`invalid value of maxmem: memory slots were specified but maximum memory size (${hex(maxSize)}) is equal to the initial memory size (${hex(size)})`);
+    }
+    if (maxSize !== size && !slots) {
+      throw errorSetg(`invalid value of maxmem: memory slots were not specified but maximum memory size (${hex(maxSize)}) is not equal to the initial memory size (${hex(size)})`);
+    }
+  } else if (mem['slots'] !== undefined) {
+    throw errorSetg('slots specified but no max-size');
+  }
+  m.ramSize = size;
+  m.maxRamSize = maxSize;
+  m.ramSlots = Number(slots);
+}
+
+const SMP_KEYS = ['cpus', 'sockets', 'dies', 'clusters', 'cores', 'threads', 'maxcpus'] as const;
+
+function machineGetSmp(obj: QomObject, v: V, name: string): void {
+  const s = (obj as MachineState).smp;
+  const vals = { cpus: s.cpus, sockets: s.sockets, dies: s.dies, clusters: s.clusters, cores: s.cores, threads: s.threads, maxcpus: s.maxCpus };
+  v.startStruct(name);
+  for (const k of SMP_KEYS) {
+    v.optional(k, true);
+    v.typeUint64(k, vals[k]);
+  }
+  v.endStruct();
+}
+
+/** machine_parse_smp_config() (QEMU 7.2: cores preferred over sockets; no dies/clusters here). */
+function machineSetSmp(obj: QomObject, v: V, name: string): void {
+  const m = obj as MachineState;
+  const mc = MACHINE_GET_CLASS(m);
+  const c = visitOptionalStruct(v, name, Object.fromEntries(SMP_KEYS.map((k) => [k, (v2: V, n: string) => Number(v2.typeUint64(n))])));
+  let { cpus = 0, sockets = 0, cores = 0, threads = 0, maxcpus = 0 } = c;
+  const { dies = 0, clusters = 0 } = c;
+  if (dies > 1) throw errorSetg("dies not supported by this machine's CPU topology");
+  if (clusters > 1) throw errorSetg("clusters not supported by this machine's CPU topology");
+  if (cpus === 0 && maxcpus === 0) {
+    sockets ||= 1;
+    cores ||= 1;
+    threads ||= 1;
+  } else {
+    maxcpus ||= cpus;
+    if (cores === 0) {
+      sockets ||= 1;
+      threads ||= 1;
+      cores = Math.floor(maxcpus / (sockets * threads));
+    } else if (sockets === 0) {
+      threads ||= 1;
+      sockets = Math.floor(maxcpus / (cores * threads));
+    }
+    if (threads === 0) threads = Math.floor(maxcpus / (sockets * cores));
+  }
+  maxcpus ||= sockets * cores * threads;
+  cpus ||= maxcpus;
+  const topo = `sockets (${sockets}) * cores (${cores}) * threads (${threads})`;
+  if (sockets * cores * threads !== maxcpus) {
+    throw errorSetg(`Invalid CPU topology: product of the hierarchy must match maxcpus: ${topo} != maxcpus (${maxcpus})`);
+  }
+  if (maxcpus < cpus) {
+    throw errorSetg(`Invalid CPU topology: maxcpus must be equal to or greater than smp: ${topo} == maxcpus (${maxcpus}) < smp_cpus (${cpus})`);
+  }
+  if (cpus < mc.minCpus) throw errorSetg(`Invalid SMP CPUs ${cpus}. The min CPUs supported by machine '${mc.name}' is ${mc.minCpus}`);
+  if (maxcpus > mc.maxCpus) throw errorSetg(`Invalid SMP CPUs ${maxcpus}. The max CPUs supported by machine '${mc.name}' is ${mc.maxCpus}`);
+  m.smp = { cpus, sockets, dies: 1, clusters: 1, cores, threads, maxCpus: maxcpus };
+}
 
 export interface MachineDefinition {
   name: string;

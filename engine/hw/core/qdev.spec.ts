@@ -10,7 +10,7 @@ import {
   qomResetRoot,
   typeRegister,
 } from '../../qom/object.js';
-import { userCreatableAddDict, userCreatableDel } from '../../qom/object-interfaces.js';
+import { userCreatableAddDict, userCreatableDel, objectSetPropertiesFromKeyval } from '../../qom/object-interfaces.js';
 import { qmpQomList, qmpQomListTypes, qmpDeviceListProperties, qmpQomGet } from '../../qom/qom-qmp-cmds.js';
 import { formatQomTree } from '../../qom/qom-hmp-cmds.js';
 import {
@@ -391,3 +391,26 @@ describe('help and QMP introspection', () => {
 });
 
 export { DeviceState };
+
+describe('machine properties', () => {
+  it('parses -m and -smp like QEMU', () => {
+    const m = machineCreate('none');
+    const set = (name: string, d: Record<string, string>) => objectSetPropertiesFromKeyval(m, qdict({ [name]: qdict(d) }), false);
+    set('memory', { size: '100M' });
+    expect(m.ramSize).toBe(100n * 1024n * 1024n);
+    set('memory', { size: '1000' });
+    expect(m.ramSize).toBe(8192n); // aligned up to 8 KiB
+    expect(objectPropertyGetQobject(m, 'memory')).toEqual({ size: 8192 });
+    expect(errOf(() => set('memory', { size: '1G', 'max-size': '512M' })).message).toBe(
+      'invalid value of maxmem: maximum memory size (0x20000000) must be at least the initial memory size (0x40000000)',
+    );
+    expect(errOf(() => set('memory', { size: '1G', maxmem: '2G' })).message).toBe("Parameter 'memory.maxmem' is unexpected");
+    set('smp', { cpus: '1' });
+    expect(m.smp).toMatchObject({ cpus: 1, sockets: 1, cores: 1, threads: 1, maxCpus: 1 });
+    expect(errOf(() => set('smp', { cpus: '2' })).message).toBe("Invalid SMP CPUs 2. The max CPUs supported by machine 'none' is 1");
+    expect(errOf(() => set('smp', { cpus: '1', sockets: '2', cores: '1', threads: '1' })).message).toBe(
+      'Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * cores (1) * threads (1) != maxcpus (1)',
+    );
+    expect(errOf(() => set('smp', { dies: '2' })).message).toBe("dies not supported by this machine's CPU topology");
+  });
+});
