@@ -175,7 +175,7 @@ describe('property freezing', () => {
     expect(add({ driver: 'vmstudio-test-device', u16: '5' }).u16).toBe(5);
     qdevPropRegisterGlobal({ driver: 'device', property: 'i8', value: 'x' });
     expect(errOf(() => add({ driver: 'vmstudio-test-device' })).message).toBe(
-      "can't apply global device.i8=x: Parameter 'i8' expects an int64 value or range",
+      "can't apply global device.i8=x: Parameter 'i8' expects int64",
     );
   });
 });
@@ -272,7 +272,7 @@ describe('info qtree / info qom-tree', () => {
       '        u8 = 8 (0x8)',
       '        u16 = 16 (0x10)',
       '        u32 = 32 (0x20)',
-      '        u64 = 18446744073709551615 (0xffffffffffffffff)',
+      '        u64 = -1 (0xffffffffffffffff)', // QEMU prints uint64 through int64 (string-output-visitor FIXME)
       '        i8 = -8 (0xfffffffffffffff8)',
       '        i16 = -16 (0xfffffffffffffff0)',
       '        i32 = -32 (0xffffffffffffffe0)',
