@@ -1,0 +1,163 @@
+/*
+ * Shared assembly support for the ISA tests: HTIF console/exit (QEMU's and spike's protocol),
+ * a default M-mode trap handler, and CHECK macros. Every test:
+ *   - starts in M-mode at _start (from crt in this file), calls `test_main`,
+ *   - prints observations with PRINT_HEX (so runs on our engine and on QEMU can be compared),
+ *   - fails with a distinct code through FAIL(n), or passes by returning 0 from test_main.
+ * Registers s10/s11 are reserved for the harness (trap bookkeeping).
+ */
+#define TOHOST_CONSOLE (0x0101000000000000)
+
+  .section .tohost, "aw", @progbits
+  .align 6
+  .globl tohost
+tohost: .dword 0
+  .size tohost, 8
+  .align 6
+  .globl fromhost
+fromhost: .dword 0
+  .size fromhost, 8
+
+  .section .text.init, "ax", @progbits
+  .globl _start
+_start:
+  la sp, stack_top
+  la t0, default_trap
+  csrw mtvec, t0
+  /* enable FP so FP tests can run; tests that need FS=off clear it themselves */
+  li t0, (1 << 13)
+  csrs mstatus, t0
+  csrwi fcsr, 0
+  call test_main
+  /* a0 = 0: pass; else fail code */
+  j htif_exit
+
+/* htif_exit(a0 = code): tohost = code << 1 | 1 */
+  .globl htif_exit
+htif_exit:
+  slli a0, a0, 1
+  ori a0, a0, 1
+  la t0, tohost
+1:sd a0, 0(t0)
+  j 1b
+
+/* putchar(a0) over HTIF console; clobbers t0, t1 */
+  .globl htif_putc
+htif_putc:
+  la t0, tohost
+1:ld t1, 0(t0)
+  bnez t1, 1b
+  li t1, 0x0101
+  slli t1, t1, 48
+  or t1, t1, a0
+  sd t1, 0(t0)
+  ret
+
+/* print_hex(a0): 16 hex digits and a newline; clobbers a0, a1, a2, t0-t2 */
+  .globl print_hex
+print_hex:
+  addi sp, sp, -16
+  sd ra, 0(sp)
+  mv a1, a0
+  li a2, 60
+2:srl a0, a1, a2
+  andi a0, a0, 15
+  li t2, 10
+  blt a0, t2, 3f
+  addi a0, a0, 'a' - 10
+  j 4f
+3:addi a0, a0, '0'
+4:call htif_putc
+  addi a2, a2, -4
+  bgez a2, 2b
+  li a0, '\n'
+  call htif_putc
+  ld ra, 0(sp)
+  addi sp, sp, 16
+  ret
+
+/* print_str(a0 = NUL-terminated string) */
+  .globl print_str
+print_str:
+  addi sp, sp, -16
+  sd ra, 0(sp)
+  sd s0, 8(sp)
+  mv s0, a0
+5:lbu a0, 0(s0)
+  beqz a0, 6f
+  call htif_putc
+  addi s0, s0, 1
+  j 5b
+6:ld ra, 0(sp)
+  ld s0, 8(sp)
+  addi sp, sp, 16
+  ret
+
+/*
+ * Default trap handler: records mcause/mtval/mepc in trap_cause/trap_tval/trap_epc, increments
+ * trap_count, and resumes at trap_resume if non-zero (then clears it), else skips the faulting
+ * instruction (2 or 4 bytes).
+ */
+  .align 2
+  .globl default_trap
+default_trap:
+  csrw mscratch, t0
+  la t0, trap_save
+  sd t1, 0(t0)
+  sd t2, 8(t0)
+  csrr t1, mcause
+  la t2, trap_cause
+  sd t1, 0(t2)
+  csrr t1, mtval
+  sd t1, 8(t2)
+  csrr t1, mepc
+  sd t1, 16(t2)
+  ld t1, 24(t2)
+  addi t1, t1, 1
+  sd t1, 24(t2)
+  csrr t1, mcause
+  bltz t1, 9f             /* interrupt: return to mepc */
+  ld t1, 32(t2)           /* trap_resume */
+  beqz t1, 7f
+  sd zero, 32(t2)
+  csrw mepc, t1
+  j 9f
+7:csrr t1, mepc
+  lhu t2, 0(t1)
+  andi t2, t2, 3
+  addi t1, t1, 2
+  li t0, 3
+  bne t2, t0, 8f
+  addi t1, t1, 2
+8:csrw mepc, t1
+9:la t0, trap_save
+  ld t1, 0(t0)
+  ld t2, 8(t0)
+  csrr t0, mscratch
+  mret
+
+  .section .data
+  .align 3
+  .globl trap_cause, trap_tval, trap_epc, trap_count, trap_resume
+trap_cause: .dword 0
+trap_tval: .dword 0
+trap_epc: .dword 0
+trap_count: .dword 0
+trap_resume: .dword 0
+trap_save: .dword 0, 0
+  .section .bss
+  .align 4
+  .space 8192
+  .globl stack_top
+stack_top:
+
+  .text
+
+/* Helpers for tests */
+#define PRINT(reg) mv a0, reg; call print_hex
+#define CHECK(reg, val, code) li t3, val; beq reg, t3, 99f; li a0, code; j htif_exit; 99:
+#define FAIL(code) li a0, code; j htif_exit
+/* Expect the last trap to have cause `c` (clobbers t3, t4) */
+#define CHECK_TRAP(c, code) la t4, trap_cause; ld t3, 0(t4); li t4, c; beq t3, t4, 98f; li a0, code; j htif_exit; 98:
+/* Arrange for the next trap to resume at label */
+#define RESUME_AT(label) la t3, label; la t4, trap_resume; sd t3, 0(t4)
