@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import './index.js';
 import { qdict } from '../qobject/qobject.js';
-import { objectResolvePath, objectPropertyGetQobject, objectPropertySetQobject, qomResetRoot } from '../qom/object.js';
+import {
+  objectResolvePath,
+  objectPropertyGetQobject,
+  objectPropertySetQobject,
+  qomResetRoot,
+} from '../qom/object.js';
 import {
   userCreatableAddDict,
   userCreatableDel,
@@ -21,8 +26,10 @@ import { qmpQomListProperties } from '../qom/qom-qmp-cmds.js';
 
 beforeEach(() => qomResetRoot());
 
-const add = (d: Record<string, string | number | boolean>, keyval = false) => userCreatableAddDict(qdict(d), keyval);
-const entropy = (b: RngBackend, n: number) => new Promise<Uint8Array>((res) => rngBackendRequestEntropy(b, n, res));
+const add = (d: Record<string, string | number | boolean>, keyval = false) =>
+  userCreatableAddDict(qdict(d), keyval);
+const entropy = (b: RngBackend, n: number) =>
+  new Promise<Uint8Array>((res) => rngBackendRequestEntropy(b, n, res));
 
 describe('object-add / object-del', () => {
   it('adds objects under /objects and deletes them', () => {
@@ -38,14 +45,26 @@ describe('object-add / object-del', () => {
 
   it('reports QEMU errors for bad types, ids and duplicates', () => {
     expect(() => add({ 'qom-type': 'nope', id: 'x' })).toThrow('invalid object type: nope');
-    expect(() => add({ 'qom-type': 'container', id: 'x' })).toThrow("object type 'container' isn't supported by object-add");
-    expect(() => add({ 'qom-type': 'rng-backend', id: 'x' })).toThrow("object type 'rng-backend' is abstract");
-    expect(() => add({ 'qom-type': 'rng-builtin', id: '1abc' })).toThrow("Parameter 'id' expects an identifier");
+    expect(() => add({ 'qom-type': 'container', id: 'x' })).toThrow(
+      "object type 'container' isn't supported by object-add",
+    );
+    expect(() => add({ 'qom-type': 'rng-backend', id: 'x' })).toThrow(
+      "object type 'rng-backend' is abstract",
+    );
+    expect(() => add({ 'qom-type': 'rng-builtin', id: '1abc' })).toThrow(
+      "Parameter 'id' expects an identifier",
+    );
     expect(() => add({ 'qom-type': 'rng-builtin' })).toThrow("Parameter 'id' is missing");
     add({ 'qom-type': 'rng-builtin', id: 'r' });
-    expect(() => add({ 'qom-type': 'rng-builtin', id: 'r' })).toThrow("attempt to add duplicate property 'r' to object (type 'container')");
-    expect(() => add({ 'qom-type': 'rng-builtin', id: 'q', bogus: 1 })).toThrow("Property 'rng-builtin.bogus' not found");
-    expect(() => add({ 'qom-type': 'rng-random', id: 'q', filename: 5 })).toThrow("Invalid parameter type for 'filename', expected: string");
+    expect(() => add({ 'qom-type': 'rng-builtin', id: 'r' })).toThrow(
+      "attempt to add duplicate property 'r' to object (type 'container')",
+    );
+    expect(() => add({ 'qom-type': 'rng-builtin', id: 'q', bogus: 1 })).toThrow(
+      "Property 'rng-builtin.bogus' not found",
+    );
+    expect(() => add({ 'qom-type': 'rng-random', id: 'q', filename: 5 })).toThrow(
+      "Invalid parameter type for 'filename', expected: string",
+    );
     // a failed add leaves nothing behind
     expect(objectResolvePath('/objects/q')).toBeNull();
   });
@@ -94,8 +113,12 @@ describe('rng backends', () => {
     add({ 'qom-type': 'rng-random', id: 'r', filename: f });
     const r = objectResolvePath('/objects/r') as RngBackend;
     expect(Array.from(await entropy(r, 4))).toEqual([1, 2, 3, 4]);
-    expect(() => objectPropertySetQobject(r, 'filename', '/dev/zero')).toThrow('Insufficient permission to perform this operation');
-    expect(() => objectPropertySetQobject(r, 'opened', false)).toThrow('Insufficient permission to perform this operation');
+    expect(() => objectPropertySetQobject(r, 'filename', '/dev/zero')).toThrow(
+      'Insufficient permission to perform this operation',
+    );
+    expect(() => objectPropertySetQobject(r, 'opened', false)).toThrow(
+      'Insufficient permission to perform this operation',
+    );
     add({ 'qom-type': 'rng-random', id: 'd' });
     expect(objectPropertyGetQobject(objectResolvePath('/objects/d')!, 'filename')).toBe('/dev/urandom');
     expect(() => add({ 'qom-type': 'rng-random', id: 'bad', filename: join(dir, 'missing') })).toThrow(
@@ -114,24 +137,44 @@ describe('memory-backend-ram', () => {
     expect(mr.data.byteLength).toBe(1048576);
     expect(mr.data.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(objectPropertyGetQobject(m, 'size')).toBe(1048576);
-    expect(() => objectPropertySetQobject(m, 'size', 4096)).toThrow('cannot change property size of memory-backend-ram ');
+    expect(() => objectPropertySetQobject(m, 'size', 4096)).toThrow(
+      'cannot change property size of memory-backend-ram ',
+    );
     expect(() => objectPropertySetQobject(m, 'share', false)).toThrow('cannot change property value');
     objectPropertySetQobject(m, 'dump', false);
     expect(m.dump).toBe(false);
   });
 
   it('validates size and NUMA policy', () => {
-    expect(() => add({ 'qom-type': 'memory-backend-ram', id: 'a' })).toThrow("can't create backend with size 0");
-    expect(() => add({ 'qom-type': 'memory-backend-ram', id: 'a', size: 0 })).toThrow("property 'size' of memory-backend-ram doesn't take value '0'");
-    expect(() => add({ 'qom-type': 'memory-backend-ram', id: 'a', size: 4096, policy: 'bind' })).toThrow('host-nodes must be set for policy bind');
-    expect(() => add({ 'qom-type': 'memory-backend-ram', id: 'a', size: 4096, policy: 'fast' })).toThrow("Parameter 'policy' does not accept value 'fast'");
-    qmpObjectAdd({ 'qom-type': 'memory-backend-ram', id: 'b', size: 4096, policy: 'bind', 'host-nodes': [0, 1] });
+    expect(() => add({ 'qom-type': 'memory-backend-ram', id: 'a' })).toThrow(
+      "can't create backend with size 0",
+    );
+    expect(() => add({ 'qom-type': 'memory-backend-ram', id: 'a', size: 0 })).toThrow(
+      "property 'size' of memory-backend-ram doesn't take value '0'",
+    );
+    expect(() => add({ 'qom-type': 'memory-backend-ram', id: 'a', size: 4096, policy: 'bind' })).toThrow(
+      'host-nodes must be set for policy bind',
+    );
+    expect(() => add({ 'qom-type': 'memory-backend-ram', id: 'a', size: 4096, policy: 'fast' })).toThrow(
+      "Parameter 'policy' does not accept value 'fast'",
+    );
+    qmpObjectAdd({
+      'qom-type': 'memory-backend-ram',
+      id: 'b',
+      size: 4096,
+      policy: 'bind',
+      'host-nodes': [0, 1],
+    });
     expect(objectPropertyGetQobject(objectResolvePath('/objects/b')!, 'host-nodes')).toEqual([0, 1]);
   });
 
   it('lists class properties of the abstract base with descriptions', () => {
     const props = qmpQomListProperties({ typename: 'memory-backend' });
-    expect(props.find((p) => p.name === 'merge')).toEqual({ name: 'merge', type: 'bool', description: 'Mark memory as mergeable' });
+    expect(props.find((p) => p.name === 'merge')).toEqual({
+      name: 'merge',
+      type: 'bool',
+      description: 'Mark memory as mergeable',
+    });
     expect(props.find((p) => p.name === 'prealloc-context')?.type).toBe('link<thread-context>');
   });
 });
@@ -147,12 +190,18 @@ describe('secret', () => {
     add({ 'qom-type': 'secret', id: 's3', file: join(dir, 'pw') });
     expect(qcryptoSecretLookupAsUtf8('s3')).toBe('fromfile');
     expect(() => add({ 'qom-type': 'secret', id: 'x' })).toThrow("Either 'file' or 'data' must be provided");
-    expect(() => add({ 'qom-type': 'secret', id: 'x', data: 'a', file: 'b' })).toThrow("'data' and 'file' are mutually exclusive");
-    expect(() => add({ 'qom-type': 'secret', id: 'x', data: '!!', format: 'base64' })).toThrow('Base64 data contains invalid characters');
+    expect(() => add({ 'qom-type': 'secret', id: 'x', data: 'a', file: 'b' })).toThrow(
+      "'data' and 'file' are mutually exclusive",
+    );
+    expect(() => add({ 'qom-type': 'secret', id: 'x', data: '!!', format: 'base64' })).toThrow(
+      'Base64 data contains invalid characters',
+    );
     expect(() => qcryptoSecretLookup('nope')).toThrow("No secret with id 'nope'");
     add({ 'qom-type': 'rng-builtin', id: 'r' });
     expect(() => qcryptoSecretLookup('r')).toThrow("Object with id 'r' is not a secret");
-    expect(() => objectPropertySetQobject(objectResolvePath('/objects/s1')!, 'loaded', false)).toThrow('Cannot unload secret');
+    expect(() => objectPropertySetQobject(objectResolvePath('/objects/s1')!, 'loaded', false)).toThrow(
+      'Cannot unload secret',
+    );
   });
 
   it('decrypts AES-256-CBC secrets keyed by another secret', () => {
@@ -161,10 +210,17 @@ describe('secret', () => {
     const c = createCipheriv('aes-256-cbc', key, iv);
     const ct = Buffer.concat([c.update('top secret'), c.final()]);
     add({ 'qom-type': 'secret', id: 'master', data: key.toString('base64'), format: 'base64' });
-    add({ 'qom-type': 'secret', id: 'enc', data: ct.toString('base64'), format: 'base64', keyid: 'master', iv: iv.toString('base64') });
+    add({
+      'qom-type': 'secret',
+      id: 'enc',
+      data: ct.toString('base64'),
+      format: 'base64',
+      keyid: 'master',
+      iv: iv.toString('base64'),
+    });
     expect(qcryptoSecretLookupAsUtf8('enc')).toBe('top secret');
-    expect(() => add({ 'qom-type': 'secret', id: 'e2', data: ct.toString('base64'), format: 'base64', keyid: 'master' })).toThrow(
-      'IV is required to decrypt secret',
-    );
+    expect(() =>
+      add({ 'qom-type': 'secret', id: 'e2', data: ct.toString('base64'), format: 'base64', keyid: 'master' }),
+    ).toThrow('IV is required to decrypt secret');
   });
 });

@@ -4,7 +4,12 @@
  */
 import { errorSetg } from '../qapi/error.js';
 import { typeRegister } from '../qom/object.js';
-import { HostMemoryBackend, HostMemoryBackendClass, TYPE_MEMORY_BACKEND, hostMemoryBackendGetName } from './hostmem.js';
+import {
+  HostMemoryBackend,
+  HostMemoryBackendClass,
+  TYPE_MEMORY_BACKEND,
+  hostMemoryBackendGetName,
+} from './hostmem.js';
 
 export const TYPE_MEMORY_BACKEND_RAM = 'memory-backend-ram';
 

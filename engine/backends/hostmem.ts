@@ -85,7 +85,13 @@ export function hostMemoryBackendIsMapped(b: HostMemoryBackend): boolean {
 
 const cannotChangeValue = () => errorSetg('cannot change property value');
 
-function boolProp(k: ObjectClass, name: string, field: 'merge' | 'dump' | 'prealloc' | 'share' | 'reserve' | 'useCanonicalPathForRamblockId', desc: string | undefined, frozen: boolean): void {
+function boolProp(
+  k: ObjectClass,
+  name: string,
+  field: 'merge' | 'dump' | 'prealloc' | 'share' | 'reserve' | 'useCanonicalPathForRamblockId',
+  desc: string | undefined,
+  frozen: boolean,
+): void {
   objectClassPropertyAddBool<HostMemoryBackend>(
     k,
     name,
@@ -103,9 +109,12 @@ function complete(obj: QomObject): void {
   const bc = b.class as HostMemoryBackendClass;
   if (!bc.alloc) return;
   if (b.hostNodes.length && b.policy === 'default') {
-    throw errorSetg('host-nodes must be empty for policy default, or you should explicitly specify a policy other than default');
+    throw errorSetg(
+      'host-nodes must be empty for policy default, or you should explicitly specify a policy other than default',
+    );
   }
-  if (!b.hostNodes.length && b.policy !== 'default') throw errorSetg(`host-nodes must be set for policy ${b.policy}`);
+  if (!b.hostNodes.length && b.policy !== 'default')
+    throw errorSetg(`host-nodes must be set for policy ${b.policy}`);
   bc.alloc(b);
 }
 
@@ -132,12 +141,19 @@ typeRegister<HostMemoryBackend, HostMemoryBackendClass>({
       (o, v, n) => {
         const b = o as HostMemoryBackend;
         const value = v.typeUint32(n);
-        if (value <= 0) throw errorSetg(`property '${n}' of ${objectGetTypename(o)} doesn't take value '${value}'`);
+        if (value <= 0)
+          throw errorSetg(`property '${n}' of ${objectGetTypename(o)} doesn't take value '${value}'`);
         b.preallocThreads = value;
       },
     ).description = 'Number of CPU threads to use for prealloc';
-    objectClassPropertyAddLink(k, 'prealloc-context', 'thread-context', 'preallocContext', objectPropertyAllowSetLink, OBJ_PROP_LINK_STRONG).description =
-      'Context to use for creating CPU threads for preallocation';
+    objectClassPropertyAddLink(
+      k,
+      'prealloc-context',
+      'thread-context',
+      'preallocContext',
+      objectPropertyAllowSetLink,
+      OBJ_PROP_LINK_STRONG,
+    ).description = 'Context to use for creating CPU threads for preallocation';
     objectClassPropertyAdd(
       k,
       'size',
@@ -145,9 +161,11 @@ typeRegister<HostMemoryBackend, HostMemoryBackendClass>({
       (o, v, n) => void v.typeSize(n, (o as HostMemoryBackend).size),
       (o, v, n) => {
         const b = o as HostMemoryBackend;
-        if (hostMemoryBackendMrInited(b)) throw errorSetg(`cannot change property ${n} of ${objectGetTypename(o)} `);
+        if (hostMemoryBackendMrInited(b))
+          throw errorSetg(`cannot change property ${n} of ${objectGetTypename(o)} `);
         const value = BigInt(v.typeSize(n));
-        if (!value) throw errorSetg(`property '${n}' of ${objectGetTypename(o)} doesn't take value '${value}'`);
+        if (!value)
+          throw errorSetg(`property '${n}' of ${objectGetTypename(o)} doesn't take value '${value}'`);
         b.size = value;
       },
     ).description = 'Size of the memory region (ex: 500M)';

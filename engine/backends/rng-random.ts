@@ -7,7 +7,13 @@ import { errorSetg } from '../qapi/error.js';
 import { strerror } from '../chardev/strerror.js';
 import { typeRegister } from '../qom/object.js';
 import { objectClassPropertyAddStr } from '../qom/object-props.js';
-import { RngBackend, RngBackendClass, TYPE_RNG_BACKEND, permissionDenied, rngBackendFinalizeRequest } from './rng.js';
+import {
+  RngBackend,
+  RngBackendClass,
+  TYPE_RNG_BACKEND,
+  permissionDenied,
+  rngBackendFinalizeRequest,
+} from './rng.js';
 
 export const TYPE_RNG_RANDOM = 'rng-random';
 

@@ -4,7 +4,15 @@
  */
 import { errorSetg } from '../qapi/error.js';
 import type { QomObject } from '../qom/object.js';
-import { QomObject as QomObjectCtor, ObjectClass, typeRegister, objectCheck, objectClassDynamicCast, objectPropertySetBool, TYPE_OBJECT } from '../qom/object.js';
+import {
+  QomObject as QomObjectCtor,
+  ObjectClass,
+  typeRegister,
+  objectCheck,
+  objectClassDynamicCast,
+  objectPropertySetBool,
+  TYPE_OBJECT,
+} from '../qom/object.js';
 import { objectClassPropertyAddBool } from '../qom/object-props.js';
 import { TYPE_USER_CREATABLE, UserCreatableClass } from '../qom/object-interfaces.js';
 
@@ -36,7 +44,11 @@ export const RNG_BACKEND = (o: QomObject) => objectCheck<RngBackend>(o, TYPE_RNG
  * rng_backend_request_entropy(): ask for up to `size` bytes; `receive` gets them (possibly fewer)
  * asynchronously.
  */
-export function rngBackendRequestEntropy(s: RngBackend, size: number, receive: (data: Uint8Array) => void): void {
+export function rngBackendRequestEntropy(
+  s: RngBackend,
+  size: number,
+  receive: (data: Uint8Array) => void,
+): void {
   const k = s.class as RngBackendClass;
   if (!k.requestEntropy) return;
   const req: RngRequest = { size, receiveEntropy: receive };

@@ -21,7 +21,11 @@ import {
   objectResolvePathComponent,
   TYPE_OBJECT,
 } from '../qom/object.js';
-import { objectClassPropertyAddBool, objectClassPropertyAddEnum, objectClassPropertyAddStr } from '../qom/object-props.js';
+import {
+  objectClassPropertyAddBool,
+  objectClassPropertyAddEnum,
+  objectClassPropertyAddStr,
+} from '../qom/object-props.js';
 import { TYPE_USER_CREATABLE, UserCreatableClass } from '../qom/object-interfaces.js';
 import { QCryptoSecretFormat_lookup, type QCryptoSecretFormat } from '../qapi/generated/qapi-types.js';
 
@@ -45,12 +49,14 @@ export class QCryptoSecret extends QCryptoSecretCommon {
   file: string | null = null;
 }
 
-export const QCRYPTO_SECRET_COMMON = (o: QomObject) => objectCheck<QCryptoSecretCommon>(o, TYPE_QCRYPTO_SECRET_COMMON);
+export const QCRYPTO_SECRET_COMMON = (o: QomObject) =>
+  objectCheck<QCryptoSecretCommon>(o, TYPE_QCRYPTO_SECRET_COMMON);
 
 /** qbase64_decode(): strict standard base64. */
 export function qbase64Decode(input: string): Uint8Array {
   if (input.includes('\0')) throw errorSetg('Base64 data contains embedded NUL characters');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input) || input.length % 4 !== 0) throw errorSetg('Base64 data contains invalid characters');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input) || input.length % 4 !== 0)
+    throw errorSetg('Base64 data contains invalid characters');
   return new Uint8Array(Buffer.from(input, 'base64'));
 }
 
@@ -63,13 +69,15 @@ function decrypt(secret: QCryptoSecretCommon, input: Uint8Array): Uint8Array {
   const iv = qbase64Decode(secret.iv);
   if (iv.length !== 16) throw errorSetg(`IV should be 16 bytes in length not ${iv.length}`);
   const ciphertext = secret.format === 'base64' ? qbase64Decode(latin(input)) : input;
-  if (ciphertext.length % 16 !== 0) throw errorSetg('Plaintext length must be a multiple of the cipher block size');
+  if (ciphertext.length % 16 !== 0)
+    throw errorSetg('Plaintext length must be a multiple of the cipher block size');
   const d = createDecipheriv('aes-256-cbc', key, iv);
   d.setAutoPadding(false);
   const plain = new Uint8Array(Buffer.concat([d.update(ciphertext), d.final()]));
   if (plain.length) {
     const pad = plain[plain.length - 1]!;
-    if (pad > 16 || pad > plain.length) throw errorSetg(`Incorrect number of padding bytes (${pad}) found on decrypted data`);
+    if (pad > 16 || pad > plain.length)
+      throw errorSetg(`Incorrect number of padding bytes (${pad}) found on decrypted data`);
     return plain.subarray(0, plain.length - pad);
   }
   return plain;
@@ -96,7 +104,8 @@ typeRegister<QCryptoSecretCommon, QCryptoSecretCommonClass>({
   class: QCryptoSecretCommonClass,
   interfaces: [TYPE_USER_CREATABLE],
   classInit(k) {
-    objectClassDynamicCast<UserCreatableClass>(k, TYPE_USER_CREATABLE)!.complete = (uc) => objectPropertySetBool(uc, 'loaded', true);
+    objectClassDynamicCast<UserCreatableClass>(k, TYPE_USER_CREATABLE)!.complete = (uc) =>
+      objectPropertySetBool(uc, 'loaded', true);
     objectClassPropertyAddBool<QCryptoSecretCommon>(k, 'loaded', (s) => s.rawdata !== null, setLoaded);
     objectClassPropertyAddEnum<QCryptoSecretCommon>(
       k,
@@ -134,12 +143,15 @@ typeRegister<QCryptoSecret, QCryptoSecretCommonClass>({
   classInit(k) {
     k.loadData = (s) => {
       const secret = s as QCryptoSecret;
-      if (secret.data !== null && secret.file !== null) throw errorSetg("'data' and 'file' are mutually exclusive");
+      if (secret.data !== null && secret.file !== null)
+        throw errorSetg("'data' and 'file' are mutually exclusive");
       if (secret.file !== null) {
         try {
           return new Uint8Array(readFileSync(secret.file));
         } catch (e) {
-          throw errorSetg(`Unable to read ${secret.file}: Failed to open file “${secret.file}”: ${strerror(e)}`);
+          throw errorSetg(
+            `Unable to read ${secret.file}: Failed to open file “${secret.file}”: ${strerror(e)}`,
+          );
         }
       }
       if (secret.data !== null) return new Uint8Array(Buffer.from(secret.data, 'utf8'));

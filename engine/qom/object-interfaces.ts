@@ -89,7 +89,8 @@ export function userCreatableAddType(type: string, id: string | null, qd: QDict,
   if (id !== null && !idWellformed(id)) throw invalidId();
   const klass = objectClassByName(type);
   if (!klass) throw errorSetg(`invalid object type: ${type}`);
-  if (!objectClassDynamicCast(klass, TYPE_USER_CREATABLE)) throw errorSetg(`object type '${type}' isn't supported by object-add`);
+  if (!objectClassDynamicCast(klass, TYPE_USER_CREATABLE))
+    throw errorSetg(`object type '${type}' isn't supported by object-add`);
   if (objectClassIsAbstract(klass)) throw errorSetg(`object type '${type}' is abstract`);
   const obj = objectNew(type);
   try {
@@ -154,7 +155,12 @@ export function userCreatableCleanup(): void {
 }
 
 /** object_property_help(): one "  name=<type>   - desc (default: json)" line, padded as QEMU does. */
-export function objectPropertyHelp(name: string, type: string, defval: QObject | undefined, description: string | undefined): string {
+export function objectPropertyHelp(
+  name: string,
+  type: string,
+  defval: QObject | undefined,
+  description: string | undefined,
+): string {
   let s = `  ${name}=<${type}>`;
   if (description !== undefined || defval !== undefined) {
     if (s.length < 24) s += ' '.repeat(24 - s.length);
@@ -202,4 +208,3 @@ export function userCreatableHelp(args: QDict, help: boolean): string | null {
   if (!help) return null;
   return (typeof type === 'string' && typePrintClassProperties(type)) || userCreatablePrintTypes();
 }
-

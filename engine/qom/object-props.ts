@@ -3,7 +3,12 @@
  * Getters/setters receive the object and throw QapiError to fail, as QEMU's Error **errp callbacks do.
  */
 import type { QomObject, ObjectClass, ObjectProperty } from './object.js';
-import { ObjectClass as ObjectClassCtor, objectPropertyAdd, objectClassPropertyAdd, objectPropertyFindErr as findErr } from './object.js';
+import {
+  ObjectClass as ObjectClassCtor,
+  objectPropertyAdd,
+  objectClassPropertyAdd,
+  objectPropertyFindErr as findErr,
+} from './object.js';
 
 export type StrGetter<T extends QomObject> = (obj: T) => string;
 export type StrSetter<T extends QomObject> = (obj: T, value: string) => void;
@@ -20,11 +25,21 @@ export const OBJ_PROP_FLAG_READWRITE = 3;
 type Add = typeof objectPropertyAdd;
 type Target = QomObject | ObjectClass;
 
-function add(target: Target, ...args: Parameters<Add> extends [unknown, ...infer R] ? R : never): ObjectProperty {
-  return target instanceof ObjectClassCtor ? objectClassPropertyAdd(target, ...args) : objectPropertyAdd(target, ...args);
+function add(
+  target: Target,
+  ...args: Parameters<Add> extends [unknown, ...infer R] ? R : never
+): ObjectProperty {
+  return target instanceof ObjectClassCtor
+    ? objectClassPropertyAdd(target, ...args)
+    : objectPropertyAdd(target, ...args);
 }
 
-function strProp<T extends QomObject>(target: Target, name: string, get?: StrGetter<T>, set?: StrSetter<T>): ObjectProperty {
+function strProp<T extends QomObject>(
+  target: Target,
+  name: string,
+  get?: StrGetter<T>,
+  set?: StrSetter<T>,
+): ObjectProperty {
   return add(
     target,
     name,
@@ -34,14 +49,29 @@ function strProp<T extends QomObject>(target: Target, name: string, get?: StrGet
   );
 }
 
-export function objectPropertyAddStr<T extends QomObject>(obj: T, name: string, get?: StrGetter<T>, set?: StrSetter<T>): ObjectProperty {
+export function objectPropertyAddStr<T extends QomObject>(
+  obj: T,
+  name: string,
+  get?: StrGetter<T>,
+  set?: StrSetter<T>,
+): ObjectProperty {
   return strProp(obj, name, get, set);
 }
-export function objectClassPropertyAddStr<T extends QomObject>(klass: ObjectClass, name: string, get?: StrGetter<T>, set?: StrSetter<T>): ObjectProperty {
+export function objectClassPropertyAddStr<T extends QomObject>(
+  klass: ObjectClass,
+  name: string,
+  get?: StrGetter<T>,
+  set?: StrSetter<T>,
+): ObjectProperty {
   return strProp(klass, name, get, set);
 }
 
-function boolProp<T extends QomObject>(target: Target, name: string, get?: BoolGetter<T>, set?: BoolSetter<T>): ObjectProperty {
+function boolProp<T extends QomObject>(
+  target: Target,
+  name: string,
+  get?: BoolGetter<T>,
+  set?: BoolSetter<T>,
+): ObjectProperty {
   return add(
     target,
     name,
@@ -50,10 +80,20 @@ function boolProp<T extends QomObject>(target: Target, name: string, get?: BoolG
     set ? (obj, v, n) => set(obj as T, v.typeBool(n)) : undefined,
   );
 }
-export function objectPropertyAddBool<T extends QomObject>(obj: T, name: string, get?: BoolGetter<T>, set?: BoolSetter<T>): ObjectProperty {
+export function objectPropertyAddBool<T extends QomObject>(
+  obj: T,
+  name: string,
+  get?: BoolGetter<T>,
+  set?: BoolSetter<T>,
+): ObjectProperty {
   return boolProp(obj, name, get, set);
 }
-export function objectClassPropertyAddBool<T extends QomObject>(klass: ObjectClass, name: string, get?: BoolGetter<T>, set?: BoolSetter<T>): ObjectProperty {
+export function objectClassPropertyAddBool<T extends QomObject>(
+  klass: ObjectClass,
+  name: string,
+  get?: BoolGetter<T>,
+  set?: BoolSetter<T>,
+): ObjectProperty {
   return boolProp(klass, name, get, set);
 }
 
@@ -110,25 +150,44 @@ function tmProp<T extends QomObject>(target: Target, name: string, get: (obj: T)
     const tm = get(obj as T);
     v.startStruct(n);
     try {
-      for (const k of ['tm_year', 'tm_mon', 'tm_mday', 'tm_hour', 'tm_min', 'tm_sec'] as const) v.typeInt32(k, tm[k]);
+      for (const k of ['tm_year', 'tm_mon', 'tm_mday', 'tm_hour', 'tm_min', 'tm_sec'] as const)
+        v.typeInt32(k, tm[k]);
       v.checkStruct();
     } finally {
       v.endStruct();
     }
   });
 }
-export function objectPropertyAddTm<T extends QomObject>(obj: T, name: string, get: (obj: T) => Tm): ObjectProperty {
+export function objectPropertyAddTm<T extends QomObject>(
+  obj: T,
+  name: string,
+  get: (obj: T) => Tm,
+): ObjectProperty {
   return tmProp(obj, name, get);
 }
-export function objectClassPropertyAddTm<T extends QomObject>(klass: ObjectClass, name: string, get: (obj: T) => Tm): ObjectProperty {
+export function objectClassPropertyAddTm<T extends QomObject>(
+  klass: ObjectClass,
+  name: string,
+  get: (obj: T) => Tm,
+): ObjectProperty {
   return tmProp(klass, name, get);
 }
 
 /** Where an integer lives: a numeric field of the instance (by name). */
 type IntKind = 'uint8' | 'uint16' | 'uint32' | 'uint64';
 
-function uintPtrProp(target: Target, kind: IntKind, name: string, field: string, flags: number): ObjectProperty {
-  const visit = (v: Parameters<NonNullable<ObjectProperty['get']>>[1], n: string, value?: number | bigint): number | bigint => {
+function uintPtrProp(
+  target: Target,
+  kind: IntKind,
+  name: string,
+  field: string,
+  flags: number,
+): ObjectProperty {
+  const visit = (
+    v: Parameters<NonNullable<ObjectProperty['get']>>[1],
+    n: string,
+    value?: number | bigint,
+  ): number | bigint => {
     switch (kind) {
       case 'uint8':
         return v.typeUint8(n, value as number | undefined);
@@ -154,35 +213,80 @@ function uintPtrProp(target: Target, kind: IntKind, name: string, field: string,
   );
 }
 
-export function objectPropertyAddUint8Ptr(obj: QomObject, name: string, field: string, flags = OBJ_PROP_FLAG_READ): ObjectProperty {
+export function objectPropertyAddUint8Ptr(
+  obj: QomObject,
+  name: string,
+  field: string,
+  flags = OBJ_PROP_FLAG_READ,
+): ObjectProperty {
   return uintPtrProp(obj, 'uint8', name, field, flags);
 }
-export function objectPropertyAddUint16Ptr(obj: QomObject, name: string, field: string, flags = OBJ_PROP_FLAG_READ): ObjectProperty {
+export function objectPropertyAddUint16Ptr(
+  obj: QomObject,
+  name: string,
+  field: string,
+  flags = OBJ_PROP_FLAG_READ,
+): ObjectProperty {
   return uintPtrProp(obj, 'uint16', name, field, flags);
 }
-export function objectPropertyAddUint32Ptr(obj: QomObject, name: string, field: string, flags = OBJ_PROP_FLAG_READ): ObjectProperty {
+export function objectPropertyAddUint32Ptr(
+  obj: QomObject,
+  name: string,
+  field: string,
+  flags = OBJ_PROP_FLAG_READ,
+): ObjectProperty {
   return uintPtrProp(obj, 'uint32', name, field, flags);
 }
-export function objectPropertyAddUint64Ptr(obj: QomObject, name: string, field: string, flags = OBJ_PROP_FLAG_READ): ObjectProperty {
+export function objectPropertyAddUint64Ptr(
+  obj: QomObject,
+  name: string,
+  field: string,
+  flags = OBJ_PROP_FLAG_READ,
+): ObjectProperty {
   return uintPtrProp(obj, 'uint64', name, field, flags);
 }
-export function objectClassPropertyAddUint8Ptr(klass: ObjectClass, name: string, field: string, flags = OBJ_PROP_FLAG_READ): ObjectProperty {
+export function objectClassPropertyAddUint8Ptr(
+  klass: ObjectClass,
+  name: string,
+  field: string,
+  flags = OBJ_PROP_FLAG_READ,
+): ObjectProperty {
   return uintPtrProp(klass, 'uint8', name, field, flags);
 }
-export function objectClassPropertyAddUint16Ptr(klass: ObjectClass, name: string, field: string, flags = OBJ_PROP_FLAG_READ): ObjectProperty {
+export function objectClassPropertyAddUint16Ptr(
+  klass: ObjectClass,
+  name: string,
+  field: string,
+  flags = OBJ_PROP_FLAG_READ,
+): ObjectProperty {
   return uintPtrProp(klass, 'uint16', name, field, flags);
 }
-export function objectClassPropertyAddUint32Ptr(klass: ObjectClass, name: string, field: string, flags = OBJ_PROP_FLAG_READ): ObjectProperty {
+export function objectClassPropertyAddUint32Ptr(
+  klass: ObjectClass,
+  name: string,
+  field: string,
+  flags = OBJ_PROP_FLAG_READ,
+): ObjectProperty {
   return uintPtrProp(klass, 'uint32', name, field, flags);
 }
-export function objectClassPropertyAddUint64Ptr(klass: ObjectClass, name: string, field: string, flags = OBJ_PROP_FLAG_READ): ObjectProperty {
+export function objectClassPropertyAddUint64Ptr(
+  klass: ObjectClass,
+  name: string,
+  field: string,
+  flags = OBJ_PROP_FLAG_READ,
+): ObjectProperty {
   return uintPtrProp(klass, 'uint64', name, field, flags);
 }
 
 /**
  * object_property_add_alias(): `name` on obj forwards to `targetName` on target (child<> becomes link<>).
  */
-export function objectPropertyAddAlias(obj: QomObject, name: string, target: QomObject, targetName: string): ObjectProperty {
+export function objectPropertyAddAlias(
+  obj: QomObject,
+  name: string,
+  target: QomObject,
+  targetName: string,
+): ObjectProperty {
   const tp = findErr(target, targetName);
   const type = tp.type.startsWith('child<') ? `link${tp.type.slice('child'.length)}` : tp.type;
   const op = objectPropertyAdd(

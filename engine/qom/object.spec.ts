@@ -111,7 +111,14 @@ typeRegister<Dog, DogClass>({
     k.speak = (a) => `woof (was ${k.parentSpeak(a)})`;
     const bc = objectClassDynamicCast<BarkerClass>(k, 'barker')!;
     bc.bark = () => 'WOOF';
-    objectClassPropertyAddLink(k, 'owner', 'animal', 'owner', objectPropertyAllowSetLink, OBJ_PROP_LINK_STRONG);
+    objectClassPropertyAddLink(
+      k,
+      'owner',
+      'animal',
+      'owner',
+      objectPropertyAllowSetLink,
+      OBJ_PROP_LINK_STRONG,
+    );
     const p = objectClassPropertyAdd(
       k,
       'age',
@@ -159,7 +166,9 @@ describe('type system', () => {
   it('rejects abstract and unknown types with QEMU messages', () => {
     expect(() => objectNew('animal')).toThrow("object type 'animal' is abstract");
     expect(() => objectNew('no-such')).toThrow('invalid object type: no-such');
-    expect(() => typeRegister({ name: 'dog', parent: 'animal' })).toThrow("Registering 'dog' which already exists");
+    expect(() => typeRegister({ name: 'dog', parent: 'animal' })).toThrow(
+      "Registering 'dog' which already exists",
+    );
   });
 
   it('copies the parent class so subclasses inherit and can chain overridden methods', () => {
@@ -202,7 +211,14 @@ describe('properties', () => {
   it('inherits class properties, iterates instance then derived->base class properties', () => {
     const p = objectNew<Dog>('puppy');
     objectPropertyAddBool(p, 'good', () => true);
-    expect([...objectPropertyIter(p)].map((x) => x.name)).toEqual(['good', 'owner', 'age', 'mood', 'name', 'type']);
+    expect([...objectPropertyIter(p)].map((x) => x.name)).toEqual([
+      'good',
+      'owner',
+      'age',
+      'mood',
+      'name',
+      'type',
+    ]);
     expect(objectPropertyGetQobject(p, 'type')).toBe('puppy');
     expect(objectPropertyFind(p, 'age')?.defval).toBe(3);
   });
@@ -215,12 +231,18 @@ describe('properties', () => {
     expect(objectPropertyGetQobject(d, 'age')).toBe(7);
     expect(objectPropertyPrint(d, 'age', true)).toBe('7 (0x7)');
     expect(objectPropertyPrint(d, 'name', true)).toBe('"rex"');
-    expect(() => objectPropertySetQobject(d, 'name', 1)).toThrow("Invalid parameter type for 'name', expected: string");
+    expect(() => objectPropertySetQobject(d, 'name', 1)).toThrow(
+      "Invalid parameter type for 'name', expected: string",
+    );
     expect(() => objectPropertySetQobject(d, 'nope', 1)).toThrow("Property 'dog.nope' not found");
     expect(() => objectPropertySetQobject(d, 'type', 'x')).toThrow("Property 'dog.type' is not writable");
-    expect(() => objectPropertySetQobject(d, 'mood', 'angry')).toThrow("Parameter 'mood' does not accept value 'angry'");
+    expect(() => objectPropertySetQobject(d, 'mood', 'angry')).toThrow(
+      "Parameter 'mood' does not accept value 'angry'",
+    );
     expect(() => objectPropertySetQobject(d, 'age', 1n << 40n)).toThrow("Parameter 'age' expects uint32");
-    expect(() => objectPropertyTryAdd(d, 'name', 'string')).toThrow("attempt to add duplicate property 'name' to object (type 'dog')");
+    expect(() => objectPropertyTryAdd(d, 'name', 'string')).toThrow(
+      "attempt to add duplicate property 'name' to object (type 'dog')",
+    );
   });
 
   it('supports [*] auto-indexed names, uint ptr, tm and alias helpers', () => {
@@ -231,8 +253,22 @@ describe('properties', () => {
     objectPropertyAddUint32Ptr(d, 'age2', 'age', OBJ_PROP_FLAG_READWRITE);
     objectPropertySetQobject(d, 'age2', 11);
     expect(d.age).toBe(11);
-    objectPropertyAddTm(d, 'born', () => ({ tm_year: 120, tm_mon: 1, tm_mday: 2, tm_hour: 3, tm_min: 4, tm_sec: 5 }));
-    expect(objectPropertyGetQobject(d, 'born')).toEqual({ tm_year: 120, tm_mon: 1, tm_mday: 2, tm_hour: 3, tm_min: 4, tm_sec: 5 });
+    objectPropertyAddTm(d, 'born', () => ({
+      tm_year: 120,
+      tm_mon: 1,
+      tm_mday: 2,
+      tm_hour: 3,
+      tm_min: 4,
+      tm_sec: 5,
+    }));
+    expect(objectPropertyGetQobject(d, 'born')).toEqual({
+      tm_year: 120,
+      tm_mon: 1,
+      tm_mday: 2,
+      tm_hour: 3,
+      tm_min: 4,
+      tm_sec: 5,
+    });
     objectPropertyAddAlias(d, 'years', d, 'age');
     objectPropertySetQobject(d, 'years', 12);
     expect(d.age).toBe(12);
@@ -279,7 +315,9 @@ describe('composition and links', () => {
     expect(holder.owner).toBe(c);
     expect(d.ref).toBe(1);
     const box = objectNewChild(root, 'box', 'container');
-    expect(() => objectPropertySetQobject(holder, 'owner', '/box')).toThrow("Invalid parameter type for 'owner', expected: animal");
+    expect(() => objectPropertySetQobject(holder, 'owner', '/box')).toThrow(
+      "Invalid parameter type for 'owner', expected: animal",
+    );
     try {
       objectPropertySetQobject(holder, 'owner', '/nowhere');
       expect.unreachable();
@@ -292,7 +330,9 @@ describe('composition and links', () => {
     expect(c.ref).toBe(1);
     // read-only link (no check callback)
     objectPropertyAddLink(box, 'pet', 'dog', { get: () => d, set: () => {} });
-    expect(() => objectPropertySetQobject(box, 'pet', '/rex')).toThrow("Property 'container.pet' is not writable");
+    expect(() => objectPropertySetQobject(box, 'pet', '/rex')).toThrow(
+      "Property 'container.pet' is not writable",
+    );
     expect(objectResolvePath('/box/pet')).toBe(d);
   });
 
@@ -327,6 +367,8 @@ describe('composition and links', () => {
     const root = objectGetRoot();
     const d = objectNewChild(root, 'rex', 'dog');
     expect(() => objectPropertyAddChild(root, 'rex2', d)).toThrow(/already has a parent/);
-    expect(() => objectNewChild(root, 'rex', 'dog')).toThrow("attempt to add duplicate property 'rex' to object (type 'container')");
+    expect(() => objectNewChild(root, 'rex', 'dog')).toThrow(
+      "attempt to add duplicate property 'rex' to object (type 'container')",
+    );
   });
 });

@@ -123,14 +123,17 @@ function typeRegisterInternal(info: TypeInfo<QomObject, ObjectClass>): TypeImpl 
 }
 
 /** type_register(): every user type names a parent. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function typeRegister<O extends QomObject = QomObject, C extends ObjectClass = ObjectClass>(info: TypeInfo<O, C>): TypeImpl {
+export function typeRegister<O extends QomObject = QomObject, C extends ObjectClass = ObjectClass>(
+  info: TypeInfo<O, C>,
+): TypeImpl {
   if (!info.parent) throw new Error(`Type '${info.name}' must have a parent`);
   return typeRegisterInternal(info as unknown as TypeInfo<QomObject, ObjectClass>);
 }
 
 /** Register unless already registered (modules imported twice by tests or tools). */
-export function typeRegisterOnce<O extends QomObject = QomObject, C extends ObjectClass = ObjectClass>(info: TypeInfo<O, C>): TypeImpl {
+export function typeRegisterOnce<O extends QomObject = QomObject, C extends ObjectClass = ObjectClass>(
+  info: TypeInfo<O, C>,
+): TypeImpl {
   return typeTable.get(info.name) ?? typeRegister(info);
 }
 
@@ -173,17 +176,34 @@ function typeInitialize(ti: TypeImpl): void {
   if (parent) typeInitialize(parent);
 
   const info = ti.info;
-  if (info.instance && parent?.instanceCtor && !(info.instance.prototype instanceof parent.instanceCtor) && info.instance !== parent.instanceCtor) {
+  if (
+    info.instance &&
+    parent?.instanceCtor &&
+    !(info.instance.prototype instanceof parent.instanceCtor) &&
+    info.instance !== parent.instanceCtor
+  ) {
     throw new Error(`Type '${ti.name}': instance class must extend the instance class of '${parent.name}'`);
   }
-  if (info.class && parent?.classCtor && !(info.class.prototype instanceof parent.classCtor) && info.class !== parent.classCtor) {
+  if (
+    info.class &&
+    parent?.classCtor &&
+    !(info.class.prototype instanceof parent.classCtor) &&
+    info.class !== parent.classCtor
+  ) {
     throw new Error(`Type '${ti.name}': class must extend the class of '${parent.name}'`);
   }
   ti.instanceCtor = info.instance ?? parent?.instanceCtor ?? null;
   ti.classCtor = info.class ?? parent?.classCtor ?? ObjectClass;
   if (!ti.instanceCtor) ti.abstract = true;
   if (typeInterface && typeIsAncestor(ti, typeInterface)) {
-    if (ti.instanceCtor || !ti.abstract || info.instanceInit || info.instancePostInit || info.instanceFinalize || info.interfaces?.length) {
+    if (
+      ti.instanceCtor ||
+      !ti.abstract ||
+      info.instanceInit ||
+      info.instancePostInit ||
+      info.instanceFinalize ||
+      info.interfaces?.length
+    ) {
       throw new Error(`Interface type '${ti.name}' cannot have instances or interfaces`);
     }
   }
@@ -241,7 +261,10 @@ export function objectClassGetParent(klass: ObjectClass): ObjectClass | null {
  * object_class_dynamic_cast(): the class itself if it is (a subclass of) `typename`; for an interface
  * name, the implementing interface class (null when the match is ambiguous).
  */
-export function objectClassDynamicCast<C extends ObjectClass = ObjectClass>(klass: ObjectClass | null | undefined, typename: string): C | null {
+export function objectClassDynamicCast<C extends ObjectClass = ObjectClass>(
+  klass: ObjectClass | null | undefined,
+  typename: string,
+): C | null {
   if (!klass) return null;
   const type = klass.type;
   if (type.name === typename) return klass as C;
@@ -262,14 +285,21 @@ export function objectClassDynamicCast<C extends ObjectClass = ObjectClass>(klas
 }
 
 /** OBJECT_CLASS_CHECK(): like the dynamic cast, but a failed cast is a programming error. */
-export function objectClassCheck<C extends ObjectClass = ObjectClass>(klass: ObjectClass, typename: string): C {
+export function objectClassCheck<C extends ObjectClass = ObjectClass>(
+  klass: ObjectClass,
+  typename: string,
+): C {
   const ret = objectClassDynamicCast<C>(klass, typename);
   if (!ret) throw new Error(`Class '${klass.type.name}' is not an instance of type ${typename}`);
   return ret;
 }
 
 /** object_class_foreach(): every registered type's class, optionally filtered. Order: registration. */
-export function objectClassForeach(fn: (klass: ObjectClass) => void, implementsType: string | null, includeAbstract: boolean): void {
+export function objectClassForeach(
+  fn: (klass: ObjectClass) => void,
+  implementsType: string | null,
+  includeAbstract: boolean,
+): void {
   enumeratingTypes = true;
   try {
     for (const ti of [...typeTable.values()]) {
@@ -290,7 +320,10 @@ export function objectClassGetList(implementsType: string | null, includeAbstrac
 }
 
 /** object_class_get_list_sorted(): case-insensitive by type name, as QEMU's strcasecmp. */
-export function objectClassGetListSorted(implementsType: string | null, includeAbstract: boolean): ObjectClass[] {
+export function objectClassGetListSorted(
+  implementsType: string | null,
+  includeAbstract: boolean,
+): ObjectClass[] {
   const lc = (s: string) => s.toLowerCase();
   return objectClassGetList(implementsType, includeAbstract).sort((a, b) => {
     const x = lc(a.type.name);
@@ -384,7 +417,10 @@ export function objectGetTypename(obj: QomObject): string {
 }
 
 /** object_dynamic_cast(): obj if it is an instance of `typename` (class or interface), else null. */
-export function objectDynamicCast<T extends QomObject = QomObject>(obj: QomObject | null | undefined, typename: string): T | null {
+export function objectDynamicCast<T extends QomObject = QomObject>(
+  obj: QomObject | null | undefined,
+  typename: string,
+): T | null {
   if (obj && objectClassDynamicCast(obj.class, typename)) return obj as T;
   return null;
 }
@@ -392,7 +428,10 @@ export function objectDynamicCast<T extends QomObject = QomObject>(obj: QomObjec
 /** OBJECT_CHECK(): checked cast; failure is a programming error with QEMU's message. */
 export function objectCheck<T extends QomObject = QomObject>(obj: QomObject, typename: string): T {
   const r = objectDynamicCast<T>(obj, typename);
-  if (!r) throw new Error(`Object of type '${obj ? objectGetTypename(obj) : '(null)'}' is not an instance of type ${typename}`);
+  if (!r)
+    throw new Error(
+      `Object of type '${obj ? objectGetTypename(obj) : '(null)'}' is not an instance of type ${typename}`,
+    );
   return r;
 }
 
@@ -412,7 +451,8 @@ export function objectRef<T extends QomObject>(obj: T | null): T | null {
 
 export function objectUnref(obj: QomObject | null | undefined): void {
   if (!obj) return;
-  if (obj.ref <= 0) throw new Error(`object_unref on object of type ${objectGetTypename(obj)} with no references`);
+  if (obj.ref <= 0)
+    throw new Error(`object_unref on object of type ${objectGetTypename(obj)} with no references`);
   if (--obj.ref === 0) objectFinalize(obj);
 }
 
@@ -457,12 +497,15 @@ export function objectPropertyTryAdd(
     const base = name.slice(0, -3);
     for (let i = 0; i < 0x7fff; i++) {
       const full = `${base}[${i}]`;
-      if (!objectPropertyFind(obj, full)) return objectPropertyTryAdd(obj, full, type, get, set, release, opaque);
+      if (!objectPropertyFind(obj, full))
+        return objectPropertyTryAdd(obj, full, type, get, set, release, opaque);
     }
     throw new Error(`no free index for property ${name}`);
   }
   if (objectPropertyFind(obj, name)) {
-    throw errorSetg(`attempt to add duplicate property '${name}' to object (type '${objectGetTypename(obj)}')`);
+    throw errorSetg(
+      `attempt to add duplicate property '${name}' to object (type '${objectGetTypename(obj)}')`,
+    );
   }
   const prop: ObjectProperty = { name, type, get, set, release, opaque };
   obj.properties.set(name, prop);
@@ -547,11 +590,19 @@ export function objectPropertyGetType(obj: QomObject, name: string): string {
   return objectPropertyFindErr(obj, name).type;
 }
 
-export function objectPropertySetDescription(obj: QomObject, name: string, description: string | undefined): void {
+export function objectPropertySetDescription(
+  obj: QomObject,
+  name: string,
+  description: string | undefined,
+): void {
   objectPropertyFindErr(obj, name).description = description;
 }
 
-export function objectClassPropertySetDescription(klass: ObjectClass, name: string, description: string | undefined): void {
+export function objectClassPropertySetDescription(
+  klass: ObjectClass,
+  name: string,
+  description: string | undefined,
+): void {
   const p = klass.properties.get(name);
   if (!p) throw new Error(`class ${klass.type.name} has no own property ${name}`);
   p.description = description;
@@ -611,7 +662,8 @@ export function objectPropertyPrint(obj: QomObject, name: string, human: boolean
   return v.result();
 }
 
-const invalidType = (name: string, expected: string) => errorSetg(`Invalid parameter type for '${name}', expected: ${expected}`);
+const invalidType = (name: string, expected: string) =>
+  errorSetg(`Invalid parameter type for '${name}', expected: ${expected}`);
 
 export function objectPropertySetStr(obj: QomObject, name: string, value: string): void {
   objectPropertySetQobject(obj, name, value);
@@ -634,7 +686,10 @@ export function objectPropertySetInt(obj: QomObject, name: string, value: number
 }
 export function objectPropertyGetInt(obj: QomObject, name: string): number | bigint {
   const r = objectPropertyGetQobject(obj, name);
-  if (!(typeof r === 'bigint' || (typeof r === 'number' && Number.isInteger(r))) || BigInt(r) > 0x7fffffffffffffffn) {
+  if (
+    !(typeof r === 'bigint' || (typeof r === 'number' && Number.isInteger(r))) ||
+    BigInt(r) > 0x7fffffffffffffffn
+  ) {
     throw invalidType(name, 'int');
   }
   return r;
@@ -720,7 +775,11 @@ export function objectPropertyIsLink(prop: ObjectProperty): boolean {
 }
 
 /** object_property_add_child(): composition; the parent takes a reference. */
-export function objectPropertyAddChild<T extends QomObject>(obj: QomObject, name: string, child: T): ObjectProperty {
+export function objectPropertyAddChild<T extends QomObject>(
+  obj: QomObject,
+  name: string,
+  child: T,
+): ObjectProperty {
   if (child.parent) throw new Error(`object of type ${objectGetTypename(child)} already has a parent`);
   const prop = objectPropertyTryAdd(
     obj,
@@ -745,7 +804,11 @@ export function objectPropertyAddChild<T extends QomObject>(obj: QomObject, name
 }
 
 /** object_new + add_child + unref: the common way to create a composed child. */
-export function objectNewChild<T extends QomObject = QomObject>(parent: QomObject, name: string, typename: string): T {
+export function objectNewChild<T extends QomObject = QomObject>(
+  parent: QomObject,
+  name: string,
+  typename: string,
+): T {
   const child = objectNew<T>(typename);
   try {
     objectPropertyAddChild(parent, name, child);
@@ -801,7 +864,8 @@ export type LinkCheck = (obj: QomObject, name: string, val: QomObject | null) =>
 export const objectPropertyAllowSetLink: LinkCheck = () => {};
 
 /** Where a link stores its target: a field of the object, or explicit accessors. */
-export type LinkStorage<T extends QomObject = QomObject> = string | { get(obj: T): QomObject | null; set(obj: T, v: QomObject | null): void };
+export type LinkStorage<T extends QomObject = QomObject> =
+  string | { get(obj: T): QomObject | null; set(obj: T, v: QomObject | null): void };
 
 interface LinkProperty {
   get(obj: QomObject): QomObject | null;
@@ -810,10 +874,13 @@ interface LinkProperty {
   flags: number;
 }
 
-function linkAccessors(storage: LinkStorage): { get(obj: QomObject): QomObject | null; set(obj: QomObject, v: QomObject | null): void } {
+function linkAccessors(storage: LinkStorage): {
+  get(obj: QomObject): QomObject | null;
+  set(obj: QomObject, v: QomObject | null): void;
+} {
   if (typeof storage === 'string') {
     return {
-      get: (o) => ((o as unknown as Record<string, QomObject | null | undefined>)[storage] ?? null),
+      get: (o) => (o as unknown as Record<string, QomObject | null | undefined>)[storage] ?? null,
       set: (o, v) => {
         (o as unknown as Record<string, QomObject | null>)[storage] = v;
       },
@@ -873,7 +940,15 @@ export function objectPropertyAddLink<T extends QomObject = QomObject>(
   flags = 0,
 ): ObjectProperty {
   const lp: LinkProperty = { ...linkAccessors(storage as LinkStorage), check, flags };
-  const prop = objectPropertyAdd(obj, name, `link<${type}>`, linkGet, check ? linkSet : undefined, linkRelease, lp);
+  const prop = objectPropertyAdd(
+    obj,
+    name,
+    `link<${type}>`,
+    linkGet,
+    check ? linkSet : undefined,
+    linkRelease,
+    lp,
+  );
   prop.resolve = (o, opaque) => (opaque as LinkProperty).get(o);
   return prop;
 }
@@ -888,7 +963,15 @@ export function objectClassPropertyAddLink(
   flags = 0,
 ): ObjectProperty {
   const lp: LinkProperty = { ...linkAccessors(field), check, flags };
-  const prop = objectClassPropertyAdd(klass, name, `link<${type}>`, linkGet, check ? linkSet : undefined, linkRelease, lp);
+  const prop = objectClassPropertyAdd(
+    klass,
+    name,
+    `link<${type}>`,
+    linkGet,
+    check ? linkSet : undefined,
+    linkRelease,
+    lp,
+  );
   prop.resolve = (o, opaque) => (opaque as LinkProperty).get(o);
   return prop;
 }
@@ -941,7 +1024,12 @@ function resolveAbsPath(parent: QomObject, parts: string[], i: number, typename:
   }
 }
 
-function resolvePartialPath(parent: QomObject, parts: string[], typename: string, amb: { ambiguous: boolean }): QomObject | null {
+function resolvePartialPath(
+  parent: QomObject,
+  parts: string[],
+  typename: string,
+  amb: { ambiguous: boolean },
+): QomObject | null {
   let obj = resolveAbsPath(parent, parts, 0, typename);
   for (const prop of parent.properties.values()) {
     if (!objectPropertyIsChild(prop)) continue;
@@ -967,7 +1055,11 @@ function splitPath(path: string): string[] {
  * object_resolve_path_type(): absolute paths walk from the root (following child<> and link<>);
  * partial paths match a suffix anywhere in the composition tree and must be unique (`ambiguous` out).
  */
-export function objectResolvePathType(path: string, typename: string, ambiguous?: { ambiguous?: boolean }): QomObject | null {
+export function objectResolvePathType(
+  path: string,
+  typename: string,
+  ambiguous?: { ambiguous?: boolean },
+): QomObject | null {
   const parts = splitPath(path);
   if (parts.length === 0 || parts[0] !== '') {
     const amb = { ambiguous: false };

@@ -20,7 +20,10 @@ function printQomComposition(obj: QomObject, indent: number): string {
   const name = obj === objectGetRoot() ? '' : (objectGetCanonicalPathComponent(obj) ?? '');
   let out = `${' '.repeat(indent)}/${name} (${objectGetTypename(obj)})\n`;
   const children: { name: string; obj: QomObject }[] = [];
-  objectChildForeach(obj, (c) => void children.push({ name: objectGetCanonicalPathComponent(c) ?? '', obj: c }));
+  objectChildForeach(
+    obj,
+    (c) => void children.push({ name: objectGetCanonicalPathComponent(c) ?? '', obj: c }),
+  );
   // g_strcmp0: byte order, so "device[10]" sorts before "device[1]"
   children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const c of children) out += printQomComposition(c.obj, indent + 2);
@@ -33,7 +36,10 @@ export function formatQomTree(path?: string): string {
   if (path !== undefined) {
     const amb = { ambiguous: false };
     const o = objectResolvePath(path, amb);
-    if (!o) return amb.ambiguous ? `Warning: Path '${path}' is ambiguous.\n` : `Path '${path}' could not be resolved.\n`;
+    if (!o)
+      return amb.ambiguous
+        ? `Warning: Path '${path}' is ambiguous.\n`
+        : `Path '${path}' could not be resolved.\n`;
     obj = o;
   } else {
     obj = containerGet(objectGetRoot(), '/machine');

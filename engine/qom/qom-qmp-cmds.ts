@@ -82,10 +82,13 @@ export function qmpDeviceListProperties(args: { typename: string }): ObjectPrope
   if (!klass) throw deviceNotFound(typename);
   klass = objectClassDynamicCast(klass, 'device');
   if (!klass) throw errorSetg("Parameter 'typename' expects device");
-  if (objectClassIsAbstract(klass)) throw errorSetg("Parameter 'typename' expects a non-abstract device type");
+  if (objectClassIsAbstract(klass))
+    throw errorSetg("Parameter 'typename' expects a non-abstract device type");
   const obj = objectNew(typename);
   try {
-    return [...objectPropertyIter(obj)].filter((p) => !DEVICE_SKIP.has(p.name) && !p.name.startsWith('legacy-')).map((p) => propInfo(p, true));
+    return [...objectPropertyIter(obj)]
+      .filter((p) => !DEVICE_SKIP.has(p.name) && !p.name.startsWith('legacy-'))
+      .map((p) => propInfo(p, true));
   } finally {
     objectUnref(obj);
   }

@@ -36,6 +36,11 @@ export function qemuAllocateIrq(handler: IrqHandler | null, opaque: unknown, n: 
   return irq;
 }
 
-export function qemuAllocateIrqs(handler: IrqHandler | null, opaque: unknown, count: number, base = 0): IRQState[] {
+export function qemuAllocateIrqs(
+  handler: IrqHandler | null,
+  opaque: unknown,
+  count: number,
+  base = 0,
+): IRQState[] {
   return Array.from({ length: count }, (_, i) => qemuAllocateIrq(handler, opaque, base + i));
 }

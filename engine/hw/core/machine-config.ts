@@ -6,7 +6,10 @@
  */
 import { errorSetg } from '../../qapi/error.js';
 import type { MemorySizeConfiguration, SMPConfiguration } from '../../qapi/generated/qapi-types.js';
-import { visit_type_MemorySizeConfiguration, visit_type_SMPConfiguration } from '../../qapi/generated/qapi-visit.js';
+import {
+  visit_type_MemorySizeConfiguration,
+  visit_type_SMPConfiguration,
+} from '../../qapi/generated/qapi-visit.js';
 import type { Visitor } from '../../qapi/visitor.js';
 import { objectClassPropertyAdd, type ObjectClass, type QomObject } from '../../qom/object.js';
 import type { MachineClass, MachineState } from './machine.js';
@@ -78,7 +81,9 @@ export function machineParseSmpConfig(
   const warnings: string[] = [];
   const given = (k: keyof SMPConfiguration) => config[k] !== undefined;
   if ((Object.keys(config) as Array<keyof SMPConfiguration>).some((k) => given(k) && config[k] === 0)) {
-    warnings.push('Deprecated CPU topology (considered invalid): CPU topology parameters must be greater than zero');
+    warnings.push(
+      'Deprecated CPU topology (considered invalid): CPU topology parameters must be greater than zero',
+    );
   }
   let cpus = config.cpus ?? 0;
   let sockets = config.sockets ?? 0;
@@ -115,7 +120,9 @@ export function machineParseSmpConfig(
   const smp = { cpus, sockets, dies, clusters, cores, threads, maxCpus: maxcpus };
   const topo = hierarchyToString(smp, props);
   if (sockets * dies * clusters * cores * threads !== maxcpus) {
-    throw errorSetg(`Invalid CPU topology: product of the hierarchy must match maxcpus: ${topo} != maxcpus (${maxcpus})`);
+    throw errorSetg(
+      `Invalid CPU topology: product of the hierarchy must match maxcpus: ${topo} != maxcpus (${maxcpus})`,
+    );
   }
   if (maxcpus < cpus) {
     throw errorSetg(
@@ -123,10 +130,14 @@ export function machineParseSmpConfig(
     );
   }
   if (cpus < mc.minCpus) {
-    throw errorSetg(`Invalid SMP CPUs ${cpus}. The min CPUs supported by machine '${mc.name}' is ${mc.minCpus}`);
+    throw errorSetg(
+      `Invalid SMP CPUs ${cpus}. The min CPUs supported by machine '${mc.name}' is ${mc.minCpus}`,
+    );
   }
   if (maxcpus > mc.maxCpus) {
-    throw errorSetg(`Invalid SMP CPUs ${maxcpus}. The max CPUs supported by machine '${mc.name}' is ${mc.maxCpus}`);
+    throw errorSetg(
+      `Invalid SMP CPUs ${maxcpus}. The max CPUs supported by machine '${mc.name}' is ${mc.maxCpus}`,
+    );
   }
   ms.smp = smp;
   return warnings;
@@ -153,7 +164,10 @@ export function setSmpWarningHandler(fn: (msg: string) => void): void {
 }
 
 /** Register "memory" and "smp" on the machine base class (called from its class_init). */
-export function machineClassAddConfigProps(klass: ObjectClass, smpProps: (mc: MachineClass) => SmpProps): void {
+export function machineClassAddConfigProps(
+  klass: ObjectClass,
+  smpProps: (mc: MachineClass) => SmpProps,
+): void {
   const mem = objectClassPropertyAdd(
     klass,
     'memory',

@@ -88,7 +88,8 @@ export class MachineState extends QomObjectCtor {
 export const MACHINE = (o: QomObject) => objectCheck<MachineState>(o, TYPE_MACHINE);
 export const MACHINE_GET_CLASS = (o: QomObject) => o.class as MachineClass;
 
-type StrField = 'kernelFilename' | 'initrdFilename' | 'kernelCmdline' | 'dtb' | 'dumpdtb' | 'firmware' | 'ramMemdevId';
+type StrField =
+  'kernelFilename' | 'initrdFilename' | 'kernelCmdline' | 'dtb' | 'dumpdtb' | 'firmware' | 'ramMemdevId';
 type BoolField = 'dumpGuestCore' | 'memMerge' | 'usb' | 'enableGraphics' | 'suppressVmdesc';
 
 function strProp(k: ObjectClass, name: string, f: StrField, desc: string): void {
@@ -132,8 +133,10 @@ typeRegister<MachineState, MachineClass>({
     strProp(k, 'firmware', 'firmware', 'Firmware image');
     boolProp(k, 'suppress-vmdesc', 'suppressVmdesc', 'Set on to disable self-describing migration');
     strProp(k, 'memory-backend', 'ramMemdevId', 'Set RAM backendValid value is ID of hostmem based backend');
-    objectClassPropertyAdd(k, 'memory', 'MemorySizeConfiguration', machineGetMem, machineSetMem).description = 'Memory size configuration';
-    objectClassPropertyAdd(k, 'smp', 'SMPConfiguration', machineGetSmp, machineSetSmp).description = 'CPU topology';
+    objectClassPropertyAdd(k, 'memory', 'MemorySizeConfiguration', machineGetMem, machineSetMem).description =
+      'Memory size configuration';
+    objectClassPropertyAdd(k, 'smp', 'SMPConfiguration', machineGetSmp, machineSetSmp).description =
+      'CPU topology';
   },
   instanceInit(m) {
     const mc = MACHINE_GET_CLASS(m);
@@ -151,7 +154,11 @@ typeRegister<MachineState, MachineClass>({
 type V = Visitor;
 
 /** Visit a flat struct of optional members; `members` maps name to the visit for its value. */
-function visitOptionalStruct<T>(v: V, name: string, members: Record<string, (v: V, n: string) => T>): Record<string, T> {
+function visitOptionalStruct<T>(
+  v: V,
+  name: string,
+  members: Record<string, (v: V, n: string) => T>,
+): Record<string, T> {
   const out: Record<string, T> = {};
   v.startStruct(name);
   try {
@@ -191,13 +198,19 @@ function machineSetMem(obj: QomObject, v: V, name: string): void {
   if (mem['max-size'] !== undefined) {
     maxSize = mem['max-size'];
     if (maxSize < size) {
-      throw errorSetg(`invalid value of maxmem: maximum memory size (${hex(maxSize)}) must be at least the initial memory size (${hex(size)})`);
+      throw errorSetg(
+        `invalid value of maxmem: maximum memory size (${hex(maxSize)}) must be at least the initial memory size (${hex(size)})`,
+      );
     }
     if (slots && maxSize === size) {
-      throw errorSetg(`invalid value of maxmem: memory slots were specified but maximum memory size (${hex(maxSize)}) is equal to the initial memory size (${hex(size)})`);
+      throw errorSetg(
+        `invalid value of maxmem: memory slots were specified but maximum memory size (${hex(maxSize)}) is equal to the initial memory size (${hex(size)})`,
+      );
     }
     if (maxSize !== size && !slots) {
-      throw errorSetg(`invalid value of maxmem: memory slots were not specified but maximum memory size (${hex(maxSize)}) is not equal to the initial memory size (${hex(size)})`);
+      throw errorSetg(
+        `invalid value of maxmem: memory slots were not specified but maximum memory size (${hex(maxSize)}) is not equal to the initial memory size (${hex(size)})`,
+      );
     }
   } else if (mem['slots'] !== undefined) {
     throw errorSetg('slots specified but no max-size');
@@ -211,7 +224,15 @@ const SMP_KEYS = ['cpus', 'sockets', 'dies', 'clusters', 'cores', 'threads', 'ma
 
 function machineGetSmp(obj: QomObject, v: V, name: string): void {
   const s = (obj as MachineState).smp;
-  const vals = { cpus: s.cpus, sockets: s.sockets, dies: s.dies, clusters: s.clusters, cores: s.cores, threads: s.threads, maxcpus: s.maxCpus };
+  const vals = {
+    cpus: s.cpus,
+    sockets: s.sockets,
+    dies: s.dies,
+    clusters: s.clusters,
+    cores: s.cores,
+    threads: s.threads,
+    maxcpus: s.maxCpus,
+  };
   v.startStruct(name);
   for (const k of SMP_KEYS) {
     v.optional(k, true);
@@ -224,7 +245,11 @@ function machineGetSmp(obj: QomObject, v: V, name: string): void {
 function machineSetSmp(obj: QomObject, v: V, name: string): void {
   const m = obj as MachineState;
   const mc = MACHINE_GET_CLASS(m);
-  const c = visitOptionalStruct(v, name, Object.fromEntries(SMP_KEYS.map((k) => [k, (v2: V, n: string) => Number(v2.typeUint64(n))])));
+  const c = visitOptionalStruct(
+    v,
+    name,
+    Object.fromEntries(SMP_KEYS.map((k) => [k, (v2: V, n: string) => Number(v2.typeUint64(n))])),
+  );
   let { cpus = 0, sockets = 0, cores = 0, threads = 0, maxcpus = 0 } = c;
   const { dies = 0, clusters = 0 } = c;
   if (dies > 1) throw errorSetg("dies not supported by this machine's CPU topology");
@@ -249,13 +274,23 @@ function machineSetSmp(obj: QomObject, v: V, name: string): void {
   cpus ||= maxcpus;
   const topo = `sockets (${sockets}) * cores (${cores}) * threads (${threads})`;
   if (sockets * cores * threads !== maxcpus) {
-    throw errorSetg(`Invalid CPU topology: product of the hierarchy must match maxcpus: ${topo} != maxcpus (${maxcpus})`);
+    throw errorSetg(
+      `Invalid CPU topology: product of the hierarchy must match maxcpus: ${topo} != maxcpus (${maxcpus})`,
+    );
   }
   if (maxcpus < cpus) {
-    throw errorSetg(`Invalid CPU topology: maxcpus must be equal to or greater than smp: ${topo} == maxcpus (${maxcpus}) < smp_cpus (${cpus})`);
+    throw errorSetg(
+      `Invalid CPU topology: maxcpus must be equal to or greater than smp: ${topo} == maxcpus (${maxcpus}) < smp_cpus (${cpus})`,
+    );
   }
-  if (cpus < mc.minCpus) throw errorSetg(`Invalid SMP CPUs ${cpus}. The min CPUs supported by machine '${mc.name}' is ${mc.minCpus}`);
-  if (maxcpus > mc.maxCpus) throw errorSetg(`Invalid SMP CPUs ${maxcpus}. The max CPUs supported by machine '${mc.name}' is ${mc.maxCpus}`);
+  if (cpus < mc.minCpus)
+    throw errorSetg(
+      `Invalid SMP CPUs ${cpus}. The min CPUs supported by machine '${mc.name}' is ${mc.minCpus}`,
+    );
+  if (maxcpus > mc.maxCpus)
+    throw errorSetg(
+      `Invalid SMP CPUs ${maxcpus}. The max CPUs supported by machine '${mc.name}' is ${mc.maxCpus}`,
+    );
   m.smp = { cpus, sockets, dies: 1, clusters: 1, cores, threads, maxCpus: maxcpus };
 }
 

@@ -48,7 +48,12 @@ import {
 } from '../../qom/object.js';
 import { objectClassPropertyAddBool, objectPropertyAddBool } from '../../qom/object-props.js';
 import type { Property } from './qdev-properties.js';
-import { TYPE_HOTPLUG_HANDLER, hotplugHandlerClass, hotplugHandlerPlug, hotplugHandlerPrePlug } from './hotplug.js';
+import {
+  TYPE_HOTPLUG_HANDLER,
+  hotplugHandlerClass,
+  hotplugHandlerPlug,
+  hotplugHandlerPrePlug,
+} from './hotplug.js';
 import { IRQState, TYPE_IRQ, qemuAllocateIrq, type IrqHandler } from './irq.js';
 
 export const TYPE_DEVICE = 'device';
@@ -56,14 +61,32 @@ export const TYPE_BUS = 'bus';
 export const QDEV_HOTPLUG_HANDLER_PROPERTY = 'hotplug-handler';
 
 /** DeviceCategory, in the order `-device help` lists them. */
-export const DEVICE_CATEGORIES = ['bridge', 'usb', 'storage', 'network', 'input', 'display', 'sound', 'misc', 'cpu', 'watchdog'] as const;
+export const DEVICE_CATEGORIES = [
+  'bridge',
+  'usb',
+  'storage',
+  'network',
+  'input',
+  'display',
+  'sound',
+  'misc',
+  'cpu',
+  'watchdog',
+] as const;
 export type DeviceCategory = (typeof DEVICE_CATEGORIES)[number];
 
 // ---------------------------------------------------------------------------------------------------------
 // Machine phases (hw/core/machine.c phase_check/phase_advance)
 
-export type MachinePhase = 'no-machine' | 'machine-created' | 'accel-created' | 'machine-initialized' | 'machine-ready';
-const PHASES: MachinePhase[] = ['no-machine', 'machine-created', 'accel-created', 'machine-initialized', 'machine-ready'];
+export type MachinePhase =
+  'no-machine' | 'machine-created' | 'accel-created' | 'machine-initialized' | 'machine-ready';
+const PHASES: MachinePhase[] = [
+  'no-machine',
+  'machine-created',
+  'accel-created',
+  'machine-initialized',
+  'machine-ready',
+];
 let machinePhase: MachinePhase = 'no-machine';
 
 /** True once the machine reached `phase` (after 'machine-ready', devices are hotplugged). */
@@ -200,7 +223,8 @@ export function onDeviceDeleted(fn: (ev: DeviceDeletedEvent) => void): () => voi
 }
 
 function emitDeviceDeleted(dev: DeviceState): void {
-  const ev: DeviceDeletedEvent = dev.id !== null ? { device: dev.id, path: dev.canonicalPath! } : { path: dev.canonicalPath! };
+  const ev: DeviceDeletedEvent =
+    dev.id !== null ? { device: dev.id, path: dev.canonicalPath! } : { path: dev.canonicalPath! };
   for (const h of [...deviceDeletedHandlers]) h(ev);
 }
 
@@ -237,7 +261,11 @@ export function setGlobalPropertyWarningHandler(fn: (msg: string) => void): void
 }
 
 /** object_apply_global_props(): throws for cold-plugged devices (QEMU exits), warns for hotplugged. */
-export function objectApplyGlobalProps(obj: QomObject, props: readonly GlobalProperty[], fatal: boolean): void {
+export function objectApplyGlobalProps(
+  obj: QomObject,
+  props: readonly GlobalProperty[],
+  fatal: boolean,
+): void {
   for (const p of props) {
     if (!objectDynamicCast(obj, p.driver)) continue;
     if (p.optional && !objectPropertyFind(obj, p.property)) continue;
@@ -301,7 +329,10 @@ function busAddChild(bus: BusState, child: DeviceState): void {
   objectRef(child);
   bus.children.unshift(kid);
   // Read-only link; the kid's reference is dropped when the child leaves the bus.
-  objectPropertyAddLink(bus, `child[${kid.index}]`, objectGetTypename(child), { get: () => kid.child, set: () => {} });
+  objectPropertyAddLink(bus, `child[${kid.index}]`, objectGetTypename(child), {
+    get: () => kid.child,
+    set: () => {},
+  });
 }
 
 function busRemoveChild(bus: BusState, child: DeviceState): void {
@@ -331,7 +362,11 @@ function qbusInitInternal(bus: BusState, parent: DeviceState | null, name: strin
 }
 
 /** qbus_new(): create a bus of `typename` owned by `parent` (null only for the main system bus). */
-export function qbusNew<T extends BusState = BusState>(typename: string, parent: DeviceState | null, name: string | null = null): T {
+export function qbusNew<T extends BusState = BusState>(
+  typename: string,
+  parent: DeviceState | null,
+  name: string | null = null,
+): T {
   const bus = objectNew<T>(typename);
   qbusInitInternal(bus, parent, name);
   return bus;
@@ -358,7 +393,8 @@ function busSetRealized(bus: BusState, value: boolean): void {
 
 function busUnparent(obj: QomObject): void {
   const bus = obj as BusState;
-  if (!bus.parentDevice) throw new Error('only the main system bus has no parent device, and it is never freed');
+  if (!bus.parentDevice)
+    throw new Error('only the main system bus has no parent device, and it is never freed');
   while (bus.children.length) objectUnparent(bus.children[0]!.child);
   const p = bus.parentDevice;
   p.childBus.splice(p.childBus.indexOf(bus), 1);
@@ -429,7 +465,8 @@ export function qdevSetParentBus(dev: DeviceState, bus: BusState): void {
 export function qdevRealize(dev: DeviceState, bus: BusState | null): void {
   if (dev.realized || dev.parentBus) throw new Error('qdev_realize: device already realized or plugged');
   if (bus) qdevSetParentBus(dev, bus);
-  else if (DEVICE_GET_CLASS(dev).busType) throw new Error(`device ${objectGetTypename(dev)} needs a ${DEVICE_GET_CLASS(dev).busType} bus`);
+  else if (DEVICE_GET_CLASS(dev).busType)
+    throw new Error(`device ${objectGetTypename(dev)} needs a ${DEVICE_GET_CLASS(dev).busType} bus`);
   objectPropertySetBool(dev, 'realized', true);
 }
 
@@ -448,7 +485,8 @@ export function qdevUnrealize(dev: DeviceState): void {
 
 let unattachedCount = 0;
 
-const qdevDeviceNoHotplug = (typename: string) => errorSetg(`Device '${typename}' does not support hotplugging`);
+const qdevDeviceNoHotplug = (typename: string) =>
+  errorSetg(`Device '${typename}' does not support hotplugging`);
 
 function deviceSetRealized(dev: DeviceState, value: boolean): void {
   const dc = DEVICE_GET_CLASS(dev);
@@ -457,7 +495,11 @@ function deviceSetRealized(dev: DeviceState, value: boolean): void {
   if (value && !dev.realized) {
     let unattachedParent = false;
     if (!dev.parent) {
-      objectPropertyAddChild(containerGet(qdevGetMachine(), '/unattached'), `device[${unattachedCount++}]`, dev);
+      objectPropertyAddChild(
+        containerGet(qdevGetMachine(), '/unattached'),
+        `device[${unattachedCount++}]`,
+        dev,
+      );
       unattachedParent = true;
     }
     let stage: 'fail' | 'post-realize' | 'child' = 'fail';
@@ -539,7 +581,13 @@ function namedGpioList(dev: DeviceState, name: string | null): NamedGPIOList {
 }
 
 /** qdev_init_gpio_in_named(): n input lines, children "<name>[i]" ("unnamed-gpio-in[i]"). */
-export function qdevInitGpioInNamed(dev: DeviceState, handler: IrqHandler, name: string | null, n: number, opaque: unknown = dev): void {
+export function qdevInitGpioInNamed(
+  dev: DeviceState,
+  handler: IrqHandler,
+  name: string | null,
+  n: number,
+  opaque: unknown = dev,
+): void {
   const l = namedGpioList(dev, name);
   const prop = name ?? 'unnamed-gpio-in';
   for (let i = l.numIn; i < l.numIn + n; i++) {
@@ -559,7 +607,12 @@ export function qdevInitGpioIn(dev: DeviceState, handler: IrqHandler, n: number)
  * qdev_init_gpio_out_named(): `pins` receives the connected inputs (link<irq> "<name>[i]"); the device
  * raises them with qemuSetIrq(pins[i], level).
  */
-export function qdevInitGpioOutNamed(dev: DeviceState, pins: (IRQState | null)[], name: string | null, n: number): void {
+export function qdevInitGpioOutNamed(
+  dev: DeviceState,
+  pins: (IRQState | null)[],
+  name: string | null,
+  n: number,
+): void {
   const l = namedGpioList(dev, name);
   const prop = name ?? 'unnamed-gpio-out';
   for (let i = 0; i < n; i++) {
@@ -598,7 +651,12 @@ export function qdevGetGpioIn(dev: DeviceState, n: number): IRQState {
 }
 
 /** qdev_connect_gpio_out_named(): wire output n to `pin` (given a name under /machine/unattached if loose). */
-export function qdevConnectGpioOutNamed(dev: DeviceState, name: string | null, n: number, pin: IRQState | null): void {
+export function qdevConnectGpioOutNamed(
+  dev: DeviceState,
+  name: string | null,
+  n: number,
+  pin: IRQState | null,
+): void {
   if (pin && !pin.parent) {
     objectPropertyAddChild(containerGet(qdevGetMachine(), '/unattached'), 'non-qdev-gpio[*]', pin);
   }
@@ -709,7 +767,13 @@ typeRegister<BusState, BusClass>({
     bc.unparent = busUnparent;
   },
   instanceInit(bus) {
-    objectPropertyAddLink(bus, QDEV_HOTPLUG_HANDLER_PROPERTY, TYPE_HOTPLUG_HANDLER, 'hotplugHandler', objectPropertyAllowSetLink);
+    objectPropertyAddLink(
+      bus,
+      QDEV_HOTPLUG_HANDLER_PROPERTY,
+      TYPE_HOTPLUG_HANDLER,
+      'hotplugHandler',
+      objectPropertyAllowSetLink,
+    );
     // an instance property, as QEMU's qbus_initfn adds it
     objectPropertyAddBool<BusState>(
       bus,

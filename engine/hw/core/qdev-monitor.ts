@@ -24,7 +24,12 @@ import {
   containerGet,
   objectDynamicCast as cast,
 } from '../../qom/object.js';
-import { idWellformed, objectPropertyHelp, objectSetPropertiesFromKeyval, strcmp } from '../../qom/object-interfaces.js';
+import {
+  idWellformed,
+  objectPropertyHelp,
+  objectSetPropertiesFromKeyval,
+  strcmp,
+} from '../../qom/object-interfaces.js';
 import { qmpDeviceListProperties } from '../../qom/qom-qmp-cmds.js';
 import {
   BusState,
@@ -97,7 +102,11 @@ export function qdevGetDeviceClass(driver: string): { dc: DeviceClass; driver: s
     }
   }
   if (!objectClassDynamicCast(oc, TYPE_DEVICE)) {
-    throw errorSetg(name !== driver ? `'${driver}' (alias '${name}') is not a valid device model name` : `'${driver}' is not a valid device model name`);
+    throw errorSetg(
+      name !== driver
+        ? `'${driver}' (alias '${name}') is not a valid device model name`
+        : `'${driver}' is not a valid device model name`,
+    );
   }
   if (objectClassIsAbstract(oc!)) throw paramExpects('driver', 'a non-abstract device type');
   const dc = oc as DeviceClass;
@@ -165,7 +174,9 @@ export function qdevDeviceHelp(opts: QDict): string | null {
   if (typeof driver !== 'string' || !wantsHelp) return null;
   if (!objectClassByName(driver)) driver = findTypenameByAlias(driver) ?? driver;
   const props = qmpDeviceListProperties({ typename: driver });
-  const lines = props.map((p) => objectPropertyHelp(p.name, p.type, p['default-value'], p.description)).sort(strcmp);
+  const lines = props
+    .map((p) => objectPropertyHelp(p.name, p.type, p['default-value'], p.description))
+    .sort(strcmp);
   let out = props.length ? `${driver} options:\n` : `There are no options for ${driver}.\n`;
   for (const l of lines) out += `${l}\n`;
   return out;
@@ -202,7 +213,11 @@ function devListHint(bus: BusState): string {
  * qbus_find_recursive(): a bus named `name`, or else of type `busTypename`, below `bus`; prefers one
  * that is not full.
  */
-export function qbusFindRecursive(bus: BusState, name: string | null, busTypename: string | null): BusState | null {
+export function qbusFindRecursive(
+  bus: BusState,
+  name: string | null,
+  busTypename: string | null,
+): BusState | null {
   const match = name !== null ? bus.name === name : !!objectDynamicCast(bus, busTypename!);
   if (match && !qbusIsFull(bus)) return bus;
   let pick = match ? bus : null;
@@ -248,7 +263,8 @@ export function qbusFind(path: string): BusState {
         bus = dev.childBus[0]!;
         break;
       }
-      if (dev.numChildBus) throw withHint(errorSetg(`Device '${elem}' has multiple child buses`), busListHint(dev));
+      if (dev.numChildBus)
+        throw withHint(errorSetg(`Device '${elem}' has multiple child buses`), busListHint(dev));
       throw errorSetg(`Device '${elem}' has no child bus`);
     }
     elem = /^[^/]*/.exec(path.slice(pos))![0];
@@ -321,8 +337,10 @@ export function qdevDeviceAdd(opts: QDict, fromJson = false): DeviceState {
   const dev = qdevNew(driver);
   try {
     if (phaseCheck('machine-ready')) {
-      if (!qdevHotplugAllowed(dev)) throw errorSetg(`Device '${driver}' can not be hotplugged on this machine`);
-      if (!bus && !qdevGetMachineHotplugHandler(dev)) throw errorSetg(`Device '${driver}' can not be hotplugged on this machine`);
+      if (!qdevHotplugAllowed(dev))
+        throw errorSetg(`Device '${driver}' can not be hotplugged on this machine`);
+      if (!bus && !qdevGetMachineHotplugHandler(dev))
+        throw errorSetg(`Device '${driver}' can not be hotplugged on this machine`);
     }
     const id = opts['id'];
     qdevSetId(dev, typeof id === 'string' ? id : null);
@@ -398,7 +416,10 @@ export function qdevUnplug(dev: DeviceState): void {
 
 export function qmpDeviceDel(args: { id: string }): void {
   const dev = findDeviceState(args.id);
-  if (dev.pendingDeletedEvent && (dev.pendingDeletedExpiresMs === 0 || dev.pendingDeletedExpiresMs > clockMs())) {
+  if (
+    dev.pendingDeletedEvent &&
+    (dev.pendingDeletedExpiresMs === 0 || dev.pendingDeletedExpiresMs > clockMs())
+  ) {
     throw errorSetg(`Device ${args.id} is already in the process of unplug`);
   }
   qdevUnplug(dev);

@@ -42,7 +42,12 @@ export const qdevPropChr = backendInfo('chardev', 'ID of a chardev to use as a b
 export const qdevPropDrive = backendInfo('drive', 'Node name or ID of a block device to use as a backend');
 export const qdevPropNetdev = backendInfo('netdev', 'ID of a netdev to use as a backend');
 
-const ref = (name: string, info: PropertyInfo, field: string): Property => ({ name, info, field, setDefault: false });
+const ref = (name: string, info: PropertyInfo, field: string): Property => ({
+  name,
+  info,
+  field,
+  setDefault: false,
+});
 export const definePropChr = (name: string, field: string) => ref(name, qdevPropChr, field);
 export const definePropDrive = (name: string, field: string) => ref(name, qdevPropDrive, field);
 export const definePropNetdev = (name: string, field: string) => ref(name, qdevPropNetdev, field);

@@ -60,8 +60,12 @@ const setField = (obj: QomObject, prop: Property, v: unknown) => {
 /** qdev_prop_set_after_realize(): QEMU's error when a static property changes on a realized device. */
 export function qdevPropSetAfterRealize(dev: DeviceState, name: string): Error {
   return dev.id !== null
-    ? errorSetg(`Attempt to set property '${name}' on device '${dev.id}' (type '${objectGetTypename(dev)}') after it was realized`)
-    : errorSetg(`Attempt to set property '${name}' on anonymous device (type '${objectGetTypename(dev)}') after it was realized`);
+    ? errorSetg(
+        `Attempt to set property '${name}' on device '${dev.id}' (type '${objectGetTypename(dev)}') after it was realized`,
+      )
+    : errorSetg(
+        `Attempt to set property '${name}' on anonymous device (type '${objectGetTypename(dev)}') after it was realized`,
+      );
 }
 
 function allowSet(obj: QomObject, name: string, info: PropertyInfo): void {
@@ -71,7 +75,16 @@ function allowSet(obj: QomObject, name: string, info: PropertyInfo): void {
 
 // Integer kinds ------------------------------------------------------------------------------------------
 
-type IntVisit = 'typeInt8' | 'typeInt16' | 'typeInt32' | 'typeInt64' | 'typeUint8' | 'typeUint16' | 'typeUint32' | 'typeUint64' | 'typeSize';
+type IntVisit =
+  | 'typeInt8'
+  | 'typeInt16'
+  | 'typeInt32'
+  | 'typeInt64'
+  | 'typeUint8'
+  | 'typeUint16'
+  | 'typeUint32'
+  | 'typeUint64'
+  | 'typeSize';
 
 function intInfo(name: string, visit: IntVisit, signed: boolean, description?: string): PropertyInfo {
   return {
@@ -106,7 +119,9 @@ export const qdevPropSize32: PropertyInfo = {
   set(obj, v, n, prop) {
     const x = BigInt(v.typeSize(n));
     if (x > 0xffffffffn) {
-      throw errorSetg(`Property ${objectGetTypename(obj)}.${n} doesn't take value ${x} (maximum: 4294967295)`);
+      throw errorSetg(
+        `Property ${objectGetTypename(obj)}.${n} doesn't take value ${x} (maximum: 4294967295)`,
+      );
     }
     setField(obj, prop, Number(x));
   },
@@ -176,7 +191,11 @@ export const qdevPropString: PropertyInfo = {
 };
 
 /** An enum property over a QAPI enum (qdev_propinfo_get_enum); the field holds the value's name. */
-export function qdevPropEnum(typeName: string, values: readonly string[], description?: string): PropertyInfo {
+export function qdevPropEnum(
+  typeName: string,
+  values: readonly string[],
+  description?: string,
+): PropertyInfo {
   return {
     name: typeName,
     description,
@@ -203,20 +222,35 @@ export const qdevPropOnOffAuto = qdevPropEnum('OnOffAuto', ON_OFF_AUTO, 'on/off/
 export function qdevPropAllowSetLinkBeforeRealize(obj: QomObject, name: string): void {
   const dev = obj as DeviceState;
   if (dev.realized) {
-    throw errorSetg(`Attempt to set link property '${name}' on device '${dev.id ?? ''}' (type '${objectGetTypename(obj)}') after it was realized`);
+    throw errorSetg(
+      `Attempt to set link property '${name}' on device '${dev.id ?? ''}' (type '${objectGetTypename(obj)}') after it was realized`,
+    );
   }
 }
 
 export const qdevPropLink: PropertyInfo = {
   name: 'link',
   create(klass, name, prop) {
-    return objectClassPropertyAddLink(klass, name, prop.linkType!, prop.field, qdevPropAllowSetLinkBeforeRealize, OBJ_PROP_LINK_STRONG);
+    return objectClassPropertyAddLink(
+      klass,
+      name,
+      prop.linkType!,
+      prop.field,
+      qdevPropAllowSetLinkBeforeRealize,
+      OBJ_PROP_LINK_STRONG,
+    );
   },
 };
 
 // Table helpers (DEFINE_PROP_*) --------------------------------------------------------------------------
 
-const p = (name: string, info: PropertyInfo, fieldName: string, defval?: Property['defval'], extra: Partial<Property> = {}): Property => ({
+const p = (
+  name: string,
+  info: PropertyInfo,
+  fieldName: string,
+  defval?: Property['defval'],
+  extra: Partial<Property> = {},
+): Property => ({
   name,
   info,
   field: fieldName,
@@ -226,25 +260,37 @@ const p = (name: string, info: PropertyInfo, fieldName: string, defval?: Propert
 });
 
 export const definePropBool = (name: string, f: string, defval: boolean) => p(name, qdevPropBool, f, defval);
-export const definePropBit = (name: string, f: string, bitnr: number, defval: boolean) => p(name, qdevPropBit, f, defval, { bitnr });
-export const definePropBit64 = (name: string, f: string, bitnr: number, defval: boolean) => p(name, qdevPropBit64, f, defval, { bitnr });
+export const definePropBit = (name: string, f: string, bitnr: number, defval: boolean) =>
+  p(name, qdevPropBit, f, defval, { bitnr });
+export const definePropBit64 = (name: string, f: string, bitnr: number, defval: boolean) =>
+  p(name, qdevPropBit64, f, defval, { bitnr });
 export const definePropUint8 = (name: string, f: string, defval: number) => p(name, qdevPropUint8, f, defval);
-export const definePropUint16 = (name: string, f: string, defval: number) => p(name, qdevPropUint16, f, defval);
-export const definePropUint32 = (name: string, f: string, defval: number) => p(name, qdevPropUint32, f, defval);
-export const definePropUint64 = (name: string, f: string, defval: number | bigint) => p(name, qdevPropUint64, f, defval);
+export const definePropUint16 = (name: string, f: string, defval: number) =>
+  p(name, qdevPropUint16, f, defval);
+export const definePropUint32 = (name: string, f: string, defval: number) =>
+  p(name, qdevPropUint32, f, defval);
+export const definePropUint64 = (name: string, f: string, defval: number | bigint) =>
+  p(name, qdevPropUint64, f, defval);
 export const definePropInt8 = (name: string, f: string, defval: number) => p(name, qdevPropInt8, f, defval);
 export const definePropInt16 = (name: string, f: string, defval: number) => p(name, qdevPropInt16, f, defval);
 export const definePropInt32 = (name: string, f: string, defval: number) => p(name, qdevPropInt32, f, defval);
-export const definePropInt64 = (name: string, f: string, defval: number | bigint) => p(name, qdevPropInt64, f, defval);
-export const definePropSize = (name: string, f: string, defval: number | bigint) => p(name, qdevPropSize, f, defval);
-export const definePropSize32 = (name: string, f: string, defval: number) => p(name, qdevPropSize32, f, defval);
+export const definePropInt64 = (name: string, f: string, defval: number | bigint) =>
+  p(name, qdevPropInt64, f, defval);
+export const definePropSize = (name: string, f: string, defval: number | bigint) =>
+  p(name, qdevPropSize, f, defval);
+export const definePropSize32 = (name: string, f: string, defval: number) =>
+  p(name, qdevPropSize32, f, defval);
 /** Strings have no default (the field's initial value, usually null, stands). */
 export const definePropString = (name: string, f: string) => p(name, qdevPropString, f);
-export const definePropEnum = (name: string, f: string, defval: string, info: PropertyInfo) => p(name, info, f, defval);
-export const definePropOnOffAuto = (name: string, f: string, defval: OnOffAuto) => p(name, qdevPropOnOffAuto, f, defval);
-export const definePropLink = (name: string, f: string, linkType: string) => p(name, qdevPropLink, f, undefined, { linkType });
+export const definePropEnum = (name: string, f: string, defval: string, info: PropertyInfo) =>
+  p(name, info, f, defval);
+export const definePropOnOffAuto = (name: string, f: string, defval: OnOffAuto) =>
+  p(name, qdevPropOnOffAuto, f, defval);
+export const definePropLink = (name: string, f: string, linkType: string) =>
+  p(name, qdevPropLink, f, undefined, { linkType });
 /** A property whose PropertyInfo is custom (e.g. PCI addresses). */
-export const definePropUnsigned = (name: string, f: string, defval: number, info: PropertyInfo) => p(name, info, f, defval);
+export const definePropUnsigned = (name: string, f: string, defval: number, info: PropertyInfo) =>
+  p(name, info, f, defval);
 
 /**
  * device_class_set_props(): register `props` as class properties of `dc` (setters frozen after realize).
@@ -271,6 +317,7 @@ export function deviceClassSetProps(dc: DeviceClass, props: Property[]): void {
       );
     }
     if (prop.setDefault && prop.info.setDefaultValue) prop.info.setDefaultValue(op, prop);
-    if (prop.info.description !== undefined) objectClassPropertySetDescription(dc, prop.name, prop.info.description);
+    if (prop.info.description !== undefined)
+      objectClassPropertySetDescription(dc, prop.name, prop.info.description);
   }
 }

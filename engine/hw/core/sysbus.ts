@@ -124,7 +124,9 @@ typeRegister<BusState, BusClass>({
   classInit(bc) {
     bc.printDev = (dev, indent) => {
       const s = dev as SysBusDevice;
-      return s.mmio.map((m) => `${' '.repeat(indent)}mmio ${hex16(m.addr)}/${hex16(BigInt(m.memory.size))}\n`).join('');
+      return s.mmio
+        .map((m) => `${' '.repeat(indent)}mmio ${hex16(m.addr)}/${hex16(BigInt(m.memory.size))}\n`)
+        .join('');
     };
     bc.getFwDevPath = (dev) => {
       const s = dev as SysBusDevice;

@@ -11,11 +11,31 @@
  */
 import { errorSetg } from '../../qapi/error.js';
 import type { QomObject } from '../../qom/object.js';
-import { typeRegister, objectCheck, objectGetTypename, objectUnparent, objectClassDynamicCast } from '../../qom/object.js';
+import {
+  typeRegister,
+  objectCheck,
+  objectGetTypename,
+  objectUnparent,
+  objectClassDynamicCast,
+} from '../../qom/object.js';
 import type { BusClass } from '../../hw/core/qdev-core.js';
-import { BusState, DeviceState, TYPE_BUS, qbusNew, qbusSetHotplugHandler, qdevNew, qdevRealizeAndUnref } from '../../hw/core/qdev-core.js';
+import {
+  BusState,
+  DeviceState,
+  TYPE_BUS,
+  qbusNew,
+  qbusSetHotplugHandler,
+  qdevNew,
+  qdevRealizeAndUnref,
+} from '../../hw/core/qdev-core.js';
 import { HotplugHandlerClass, TYPE_HOTPLUG_HANDLER } from '../../hw/core/hotplug.js';
-import { SysBusDevice, SysBusDeviceClass, TYPE_SYS_BUS_DEVICE, sysbusGetDefault, sysbusInitMmio } from '../../hw/core/sysbus.js';
+import {
+  SysBusDevice,
+  SysBusDeviceClass,
+  TYPE_SYS_BUS_DEVICE,
+  sysbusGetDefault,
+  sysbusInitMmio,
+} from '../../hw/core/sysbus.js';
 import { deviceClassSetProps, definePropUint32 } from '../../hw/core/qdev-properties.js';
 
 export const TYPE_VMSTUDIO_TEST_BRIDGE = 'vmstudio-test-bridge';
@@ -73,10 +93,13 @@ typeRegister<TestBus, BusClass>({
         return;
       }
       if (d.addr < 0 || d.addr >= VMSTUDIO_TEST_BUS_SLOTS) {
-        throw errorSetg(`Property '${objectGetTypename(dev)}.addr' doesn't take value ${d.addr} (slots 0-${VMSTUDIO_TEST_BUS_SLOTS - 1})`);
+        throw errorSetg(
+          `Property '${objectGetTypename(dev)}.addr' doesn't take value ${d.addr} (slots 0-${VMSTUDIO_TEST_BUS_SLOTS - 1})`,
+        );
       }
       const other = bus.children.find((k) => (k.child as TestBusDevice).addr === d.addr);
-      if (other) throw errorSetg(`Slot ${d.addr} on bus '${bus.name}' is in use by device '${label(other.child)}'`);
+      if (other)
+        throw errorSetg(`Slot ${d.addr} on bus '${bus.name}' is in use by device '${label(other.child)}'`);
     };
     bc.printDev = (dev, indent) => `${' '.repeat(indent)}slot ${(dev as TestBusDevice).addr}\n`;
   },
