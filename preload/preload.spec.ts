@@ -40,8 +40,17 @@ function loadPreload() {
     return electron;
   };
   const module = { exports: {} };
-  vm.runInNewContext(`(function (require, module, exports) {${js}\n})`, {})(requireFn, module, module.exports);
-  return { api: exposed.vmstudio as VmStudioApi, invoked, replies, emit: (n: string, p: unknown) => eventHandler!(null, n, p) };
+  vm.runInNewContext(`(function (require, module, exports) {${js}\n})`, {})(
+    requireFn,
+    module,
+    module.exports,
+  );
+  return {
+    api: exposed.vmstudio as VmStudioApi,
+    invoked,
+    replies,
+    emit: (n: string, p: unknown) => eventHandler!(null, n, p),
+  };
 }
 
 describe('preload bridge', () => {
@@ -62,7 +71,10 @@ describe('preload bridge', () => {
     const { api, replies } = loadPreload();
     replies.set('vmstudio:vms.list', { ok: true, result: [{ id: 'a' }] });
     expect(await api.vms.list()).toEqual([{ id: 'a' }]);
-    replies.set('vmstudio:qmp.execute', { ok: false, error: { errorClass: 'CommandNotFound', message: 'The command x has not been found' } });
+    replies.set('vmstudio:qmp.execute', {
+      ok: false,
+      error: { errorClass: 'CommandNotFound', message: 'The command x has not been found' },
+    });
     await expect(api.qmp.execute('vm', 'x')).rejects.toMatchObject({
       errorClass: 'CommandNotFound',
       message: 'The command x has not been found',

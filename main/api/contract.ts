@@ -197,11 +197,12 @@ type GroupOf<M extends ApiMethod> = M extends `${infer G}.${string}` ? G : never
 type NameOf<M extends ApiMethod> = M extends `${string}.${infer N}` ? N : never;
 
 /** The function behind a method name, e.g. `ApiFunction<'vms.get'>` is `(id: string) => Promise<VmSummary>`. */
-export type ApiFunction<M extends ApiMethod> = GroupOf<M> extends infer G extends Exclude<keyof VmStudioApi, 'on'>
-  ? NameOf<M> extends infer N extends keyof VmStudioApi[G]
-    ? VmStudioApi[G][N]
-    : never
-  : never;
+export type ApiFunction<M extends ApiMethod> =
+  GroupOf<M> extends infer G extends Exclude<keyof VmStudioApi, 'on'>
+    ? NameOf<M> extends infer N extends keyof VmStudioApi[G]
+      ? VmStudioApi[G][N]
+      : never
+    : never;
 
 /** Wire messages of the web-mode WebSocket (JSON). */
 export interface RpcRequest {

@@ -116,7 +116,11 @@ export class VmService {
       disks.push({ file: target(0), format: 'raw', interface: 'virtio', readonly: false });
     }
     for (const r of requests) {
-      const base = { format: r.format ?? 'raw', interface: r.interface ?? 'virtio', readonly: r.readonly ?? false };
+      const base = {
+        format: r.format ?? 'raw',
+        interface: r.interface ?? 'virtio',
+        readonly: r.readonly ?? false,
+      };
       if (r.file) {
         disks.push({ ...base, file: r.file });
       } else {
@@ -148,7 +152,8 @@ export class VmService {
         platform: process.platform,
       }),
       'guests.list': async () => this.options.guests().map(publicGuest),
-      'vms.list': async () => this.library.listVms().map((vm) => ({ ...vm, ...this.supervisor.status(vm.id) })),
+      'vms.list': async () =>
+        this.library.listVms().map((vm) => ({ ...vm, ...this.supervisor.status(vm.id) })),
       'vms.get': async (vmId) => this.summary(id(vmId)),
       'vms.create': async (raw) => {
         const guestId = (raw as { guest?: unknown } | null)?.guest;
@@ -167,11 +172,16 @@ export class VmService {
           }
         }
         const req = checkNewVm(merged, templated);
-        if (this.library.findVmByName(req.name)) throw new ValidationError(`A VM named '${req.name}' already exists`);
+        if (this.library.findVmByName(req.name))
+          throw new ValidationError(`A VM named '${req.name}' already exists`);
         const vmId = randomUUID();
         let disks: DiskConfig[];
         try {
-          disks = this.materializeDisks(vmId, req.disks ?? [], guest?.disk && fs.existsSync(guest.disk) ? guest.disk : null);
+          disks = this.materializeDisks(
+            vmId,
+            req.disks ?? [],
+            guest?.disk && fs.existsSync(guest.disk) ? guest.disk : null,
+          );
           this.library.createVm(
             {
               name: req.name,
@@ -250,7 +260,10 @@ export class VmService {
   /** Run one request by method name (IPC and WebSocket entry point). */
   async dispatch(method: ApiMethod, params: unknown[]): Promise<unknown> {
     const fn = this.handlers[method];
-    if (!fn) throw Object.assign(new Error(`The command ${method} has not been found`), { errorClass: 'CommandNotFound' });
+    if (!fn)
+      throw Object.assign(new Error(`The command ${method} has not been found`), {
+        errorClass: 'CommandNotFound',
+      });
     return fn(...params);
   }
 

@@ -26,7 +26,14 @@ export const LIMITS = {
   devicesMax: 64,
 } as const;
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** C0 control characters and DEL: never valid in names, paths or option strings. */
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 
 export function checkString(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new ValidationError(`Parameter '${what}' expects a string`);
@@ -34,7 +41,8 @@ export function checkString(v: unknown, what: string): string {
 }
 
 export function checkInt(v: unknown, what: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValidationError(`Parameter '${what}' expects an integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new ValidationError(`Parameter '${what}' expects an integer`);
   if (v < min || v > max) throw new ValidationError(`Parameter '${what}' must be between ${min} and ${max}`);
   return v;
 }
@@ -43,8 +51,9 @@ export function checkName(v: unknown): string {
   const name = checkString(v, 'name');
   if (name.trim() === '') throw new ValidationError('The VM needs a name');
   if (name !== name.trim()) throw new ValidationError('The VM name cannot start or end with a space');
-  if (name.length > LIMITS.nameMax) throw new ValidationError(`The VM name is longer than ${LIMITS.nameMax} characters`);
-  if (CONTROL.test(name) || /[/\\]/.test(name)) {
+  if (name.length > LIMITS.nameMax)
+    throw new ValidationError(`The VM name is longer than ${LIMITS.nameMax} characters`);
+  if (hasControl(name) || /[/\\]/.test(name)) {
     throw new ValidationError('The VM name cannot contain slashes or control characters');
   }
   return name;
@@ -60,7 +69,7 @@ function checkMachine(v: unknown): string {
 function checkFile(v: unknown, what: string, mustExist: boolean): string | null {
   if (v === null || v === undefined || v === '') return null;
   const p = checkString(v, what);
-  if (CONTROL.test(p)) throw new ValidationError(`Parameter '${what}' contains control characters`);
+  if (hasControl(p)) throw new ValidationError(`Parameter '${what}' contains control characters`);
   if (!path.isAbsolute(p)) throw new ValidationError(`The ${what} path must be absolute: '${p}'`);
   if (mustExist) {
     try {
@@ -75,8 +84,10 @@ function checkFile(v: unknown, what: string, mustExist: boolean): string | null 
 
 export function checkDevice(v: unknown): string {
   const d = checkString(v, 'devices');
-  if (!/^[A-Za-z0-9_.-]+(,.*)?$/.test(d) || CONTROL.test(d)) {
-    throw new ValidationError(`Invalid device '${d}': expected a QEMU -device option string such as 'virtio-rng-device,id=rng0'`);
+  if (!/^[A-Za-z0-9_.-]+(,.*)?$/.test(d) || hasControl(d)) {
+    throw new ValidationError(
+      `Invalid device '${d}': expected a QEMU -device option string such as 'virtio-rng-device,id=rng0'`,
+    );
   }
   return d;
 }
@@ -84,7 +95,8 @@ export function checkDevice(v: unknown): string {
 function checkDevices(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new ValidationError("Parameter 'devices' expects an array");
-  if (v.length > LIMITS.devicesMax) throw new ValidationError(`At most ${LIMITS.devicesMax} devices are supported`);
+  if (v.length > LIMITS.devicesMax)
+    throw new ValidationError(`At most ${LIMITS.devicesMax} devices are supported`);
   return v.map(checkDevice);
 }
 
@@ -106,10 +118,13 @@ export function checkDiskRequests(v: unknown): DiskRequest[] {
       interface: r.interface === undefined ? 'virtio' : checkString(r.interface, 'interface'),
       readonly: r.readonly === true,
     };
-    if (!/^(raw|qcow2)$/.test(out.format!)) throw new ValidationError(`Disk ${i + 1}: unknown format '${out.format}'`);
-    if (!/^(virtio|none)$/.test(out.interface!)) throw new ValidationError(`Disk ${i + 1}: unknown interface '${out.interface}'`);
+    if (!/^(raw|qcow2)$/.test(out.format!))
+      throw new ValidationError(`Disk ${i + 1}: unknown format '${out.format}'`);
+    if (!/^(virtio|none)$/.test(out.interface!))
+      throw new ValidationError(`Disk ${i + 1}: unknown interface '${out.interface}'`);
     if (file) out.file = file;
-    else if (r.sizeMiB === undefined) throw new ValidationError(`Disk ${i + 1}: choose an image file or a size for a new disk`);
+    else if (r.sizeMiB === undefined)
+      throw new ValidationError(`Disk ${i + 1}: choose an image file or a size for a new disk`);
     else out.sizeMiB = checkInt(r.sizeMiB, 'sizeMiB', 1, LIMITS.diskMaxMiB);
     return out;
   });
@@ -128,7 +143,8 @@ export function checkNewVm(v: unknown, fromTemplate: ReadonlySet<string> = new S
     firmware: checkFile(r.firmware, 'firmware', !fromTemplate.has('firmware')),
     kernel: checkFile(r.kernel, 'kernel', !fromTemplate.has('kernel')),
     initrd: checkFile(r.initrd, 'initrd', !fromTemplate.has('initrd')),
-    append: r.append === null || r.append === undefined ? null : checkText(r.append, 'append', LIMITS.appendMax),
+    append:
+      r.append === null || r.append === undefined ? null : checkText(r.append, 'append', LIMITS.appendMax),
     devices: checkDevices(r.devices),
     notes: checkText(r.notes, 'notes', LIMITS.notesMax),
     disks: checkDiskRequests(r.disks),

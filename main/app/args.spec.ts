@@ -10,7 +10,11 @@ describe('parseAppArgs', () => {
       dataDir: '/tmp/x',
       help: false,
     });
-    expect(parseAppArgs(['--port=0', '--data-dir=rel'], {})).toMatchObject({ web: false, port: 0, dataDir: path.resolve('rel') });
+    expect(parseAppArgs(['--port=0', '--data-dir=rel'], {})).toMatchObject({
+      web: false,
+      port: 0,
+      dataDir: path.resolve('rel'),
+    });
   });
 
   it('takes the data folder from VMSTUDIO_DATA_DIR when no option is given, the option winning', () => {
@@ -19,9 +23,13 @@ describe('parseAppArgs', () => {
   });
 
   it('refuses bad ports, missing values and unknown options', () => {
-    expect(() => parseAppArgs(['--port', 'abc'], {})).toThrow("vmstudio: --port: 'abc' is not a valid port number");
+    expect(() => parseAppArgs(['--port', 'abc'], {})).toThrow(
+      "vmstudio: --port: 'abc' is not a valid port number",
+    );
     expect(() => parseAppArgs(['--port', '70000'], {})).toThrow(UsageError);
-    expect(() => parseAppArgs(['--data-dir'], {})).toThrow("vmstudio: option '--data-dir' requires an argument");
+    expect(() => parseAppArgs(['--data-dir'], {})).toThrow(
+      "vmstudio: option '--data-dir' requires an argument",
+    );
     expect(() => parseAppArgs(['--frobnicate'], {})).toThrow("vmstudio: unknown option '--frobnicate'");
   });
 });

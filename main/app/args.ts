@@ -25,7 +25,11 @@ export const USAGE = `usage: vmstudio [--web] [--port N] [--data-dir DIR]
 `;
 
 /** The platform's per-user application-data folder for VM Studio. */
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = os.homedir()): string {
+export function defaultDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home = os.homedir(),
+): string {
   const join = platform === 'win32' ? path.win32.join : path.posix.join;
   switch (platform) {
     case 'darwin':
@@ -62,13 +66,14 @@ export function parseAppArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       case '--port': {
         const v = takeValue();
         const n = Number(v);
-        if (!/^\d+$/.test(v) || n > 65535) throw new UsageError(`vmstudio: --port: '${v}' is not a valid port number`);
+        if (!/^\d+$/.test(v) || n > 65535)
+          throw new UsageError(`vmstudio: --port: '${v}' is not a valid port number`);
         out.port = n;
         break;
       }
       case '--data-dir': {
         const v = takeValue();
-        if (v === '') throw new UsageError("vmstudio: --data-dir: the folder name is empty");
+        if (v === '') throw new UsageError('vmstudio: --data-dir: the folder name is empty');
         dataDir = v;
         break;
       }

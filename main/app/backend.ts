@@ -40,7 +40,8 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
   const library = Library.open(path.join(options.dataDir, 'library.db'));
   try {
     const leftovers = await Supervisor.cleanupOrphans(path.join(options.dataDir, 'run'));
-    for (const vmId of leftovers) library.log(vmId, 'crash', 'Ended an engine left running by a previous VM Studio session');
+    for (const vmId of leftovers)
+      library.log(vmId, 'crash', 'Ended an engine left running by a previous VM Studio session');
   } catch (e) {
     library.close();
     throw e;
@@ -50,7 +51,10 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     dataDir: options.dataDir,
     mode: options.mode,
     version: appVersion(),
-    supervisor: { engine: options.engine ?? defaultEngineCommand(), ...(options.timeouts ? { timeouts: options.timeouts } : {}) },
+    supervisor: {
+      engine: options.engine ?? defaultEngineCommand(),
+      ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    },
     guests: () => loadGuests(guestsDir),
   });
   let closed: Promise<void> | null = null;

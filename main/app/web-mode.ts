@@ -25,7 +25,8 @@ export async function startWebApp(
   } catch (e) {
     await backend.close();
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`vmstudio: could not listen on 127.0.0.1:${args.port}: address already in use`);
+    if (code === 'EADDRINUSE')
+      throw new Error(`vmstudio: could not listen on 127.0.0.1:${args.port}: address already in use`);
     throw e;
   }
   return {

@@ -10,7 +10,8 @@ import type { VmService } from '../api/service.js';
 import { errorPayload } from '../api/wire.js';
 import { APP_ORIGIN } from './protocol.js';
 
-export type IpcReply = { ok: true; result: unknown } | { ok: false; error: { errorClass: string; message: string } };
+export type IpcReply =
+  { ok: true; result: unknown } | { ok: false; error: { errorClass: string; message: string } };
 
 function trusted(event: IpcMainInvokeEvent): boolean {
   const url = event.senderFrame?.url ?? '';
@@ -20,7 +21,8 @@ function trusted(event: IpcMainInvokeEvent): boolean {
 export function registerIpc(ipcMain: IpcMain, service: VmService, targets: () => WebContents[]): () => void {
   for (const method of API_METHODS) {
     ipcMain.handle(ipcChannel(method), async (event, ...params: unknown[]): Promise<IpcReply> => {
-      if (!trusted(event)) return { ok: false, error: { errorClass: 'GenericError', message: 'Permission denied' } };
+      if (!trusted(event))
+        return { ok: false, error: { errorClass: 'GenericError', message: 'Permission denied' } };
       try {
         return { ok: true, result: (await service.dispatch(method, params)) ?? null };
       } catch (e) {

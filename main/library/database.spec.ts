@@ -89,7 +89,9 @@ describe('library migrations', () => {
         },
       },
     ];
-    expect(() => openLibraryDatabase(file, { migrations: broken })).toThrow(/upgrading to schema version 2 \(broken\) failed/);
+    expect(() => openLibraryDatabase(file, { migrations: broken })).toThrow(
+      /upgrading to schema version 2 \(broken\) failed/,
+    );
     const db = new Database(file, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     const cols = (db.prepare('PRAGMA table_info(vms)').all() as { name: string }[]).map((c) => c.name);

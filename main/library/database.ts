@@ -64,7 +64,9 @@ export function translateSqliteError(file: string, e: unknown): Error {
     );
   }
   if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
-    return new LibraryCorruptError(`${describe(file)}: the database is damaged (${msg}); it was left unchanged`);
+    return new LibraryCorruptError(
+      `${describe(file)}: the database is damaged (${msg}); it was left unchanged`,
+    );
   }
   return new LibraryError(`${describe(file)}: ${msg}`);
 }
@@ -84,7 +86,12 @@ function checkVersion(db: Database.Database, file: string, migrations: readonly 
   }
 }
 
-function migrate(db: Database.Database, file: string, migrations: readonly Migration[], backup: boolean): void {
+function migrate(
+  db: Database.Database,
+  file: string,
+  migrations: readonly Migration[],
+  backup: boolean,
+): void {
   const latest = latestOf(migrations);
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current >= latest) return;
@@ -124,7 +131,9 @@ export function openLibraryDatabase(file: string, options: OpenOptions = {}): Da
     db.exec('BEGIN EXCLUSIVE; COMMIT;');
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') {
-      throw new LibraryCorruptError(`${describe(file)}: the database is damaged (${String(check)}); it was left unchanged`);
+      throw new LibraryCorruptError(
+        `${describe(file)}: the database is damaged (${String(check)}); it was left unchanged`,
+      );
     }
     checkVersion(db, file, migrations);
     db.pragma('journal_mode = WAL');

@@ -68,7 +68,8 @@ export function loadGuests(guestsDir: string): ResolvedGuest[] {
     const dir = path.join(guestsDir, e);
     try {
       const m = JSON.parse(fs.readFileSync(path.join(dir, 'guest.json'), 'utf8')) as GuestManifest;
-      if (typeof m.id === 'string' && typeof m.title === 'string' && Number.isInteger(m.cpus)) out.push(resolve(dir, m));
+      if (typeof m.id === 'string' && typeof m.title === 'string' && Number.isInteger(m.cpus))
+        out.push(resolve(dir, m));
     } catch {
       // not a guest folder
     }

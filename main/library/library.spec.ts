@@ -37,10 +37,14 @@ function config(name: string, over: Partial<VmConfig> = {}): VmConfig {
 
 describe('Library VMs', () => {
   it('creates, reads, lists by name and survives reopening', () => {
-    const b = lib.createVm(config('beta'), [{ file: '/d/b.img', format: 'raw', interface: 'virtio', readonly: true }]);
+    const b = lib.createVm(config('beta'), [
+      { file: '/d/b.img', format: 'raw', interface: 'virtio', readonly: true },
+    ]);
     const a = lib.createVm(config('Alpha', { cpus: 4 }));
     expect(lib.listVms().map((v) => v.name)).toEqual(['Alpha', 'beta']);
-    expect(lib.getVm(b.id).disks).toEqual([{ file: '/d/b.img', format: 'raw', interface: 'virtio', readonly: true }]);
+    expect(lib.getVm(b.id).disks).toEqual([
+      { file: '/d/b.img', format: 'raw', interface: 'virtio', readonly: true },
+    ]);
     expect(lib.getVm(a.id)).toMatchObject({ cpus: 4, devices: ['virtio-rng-device,id=rng0'] });
     lib.close();
     lib = Library.open(path.join(dir, 'library.db'));
@@ -57,9 +61,18 @@ describe('Library VMs', () => {
   });
 
   it('updates only the given fields, bumps updatedAt and replaces disks when given', () => {
-    const vm = lib.createVm(config('x'), [{ file: '/a', format: 'raw', interface: 'virtio', readonly: false }]);
+    const vm = lib.createVm(config('x'), [
+      { file: '/a', format: 'raw', interface: 'virtio', readonly: false },
+    ]);
     const up = lib.updateVm(vm.id, { memoryMiB: 2048, initrd: '/i', notes: 'n' });
-    expect(up).toMatchObject({ name: 'x', cpus: 2, memoryMiB: 2048, initrd: '/i', kernel: '/guest/Image', notes: 'n' });
+    expect(up).toMatchObject({
+      name: 'x',
+      cpus: 2,
+      memoryMiB: 2048,
+      initrd: '/i',
+      kernel: '/guest/Image',
+      notes: 'n',
+    });
     expect(up.updatedAt).toBeGreaterThan(vm.updatedAt);
     expect(up.disks).toHaveLength(1);
     const cleared = lib.updateVm(vm.id, { kernel: null }, []);
@@ -75,7 +88,9 @@ describe('Library VMs', () => {
   });
 
   it('deletes a VM with its disks, snapshots and log entries', () => {
-    const vm = lib.createVm(config('gone'), [{ file: '/a', format: 'raw', interface: 'virtio', readonly: false }]);
+    const vm = lib.createVm(config('gone'), [
+      { file: '/a', format: 'raw', interface: 'virtio', readonly: false },
+    ]);
     lib.addSnapshot({ vmId: vm.id, name: 's', parentId: null, sizeBytes: 1, kind: 'vmstate' });
     lib.deleteVm(vm.id);
     expect(lib.findVm(vm.id)).toBeUndefined();
@@ -104,9 +119,9 @@ describe('Library snapshots and log', () => {
     lib.addSnapshot({ vmId: vm.id, name: 'b', parentId: null, sizeBytes: 0, kind: 'vmstate' });
     expect(lib.renameSnapshot(a.id, 'first').name).toBe('first');
     expect(() => lib.renameSnapshot(a.id, 'b')).toThrow("A snapshot named 'b' already exists");
-    expect(() => lib.addSnapshot({ vmId: other.id, name: 'x', parentId: a.id, sizeBytes: 0, kind: 'vmstate' })).toThrow(
-      /not found/,
-    );
+    expect(() =>
+      lib.addSnapshot({ vmId: other.id, name: 'x', parentId: a.id, sizeBytes: 0, kind: 'vmstate' }),
+    ).toThrow(/not found/);
   });
 
   it('logs newest first, per VM, with a limit', () => {

@@ -119,7 +119,12 @@ export class Library {
     const rows = this.db
       .prepare<[string], DiskRow>('SELECT * FROM disks WHERE vm_id = ? ORDER BY position')
       .all(vmId);
-    return rows.map((r) => ({ file: r.file, format: r.format, interface: r.interface, readonly: r.readonly !== 0 }));
+    return rows.map((r) => ({
+      file: r.file,
+      format: r.format,
+      interface: r.interface,
+      readonly: r.readonly !== 0,
+    }));
   }
 
   private toVm(r: VmRow): Vm {
@@ -246,7 +251,8 @@ export class Library {
     try {
       tx();
     } catch (e) {
-      if (isUniqueViolation(e)) throw new LibraryRecordError(`A VM named '${patch.name ?? ''}' already exists`);
+      if (isUniqueViolation(e))
+        throw new LibraryRecordError(`A VM named '${patch.name ?? ''}' already exists`);
       throw e;
     }
     return this.getVm(id);
@@ -352,7 +358,9 @@ export class Library {
       vmId === null
         ? this.db.prepare<[number], LogRow>('SELECT * FROM event_log ORDER BY id DESC LIMIT ?').all(n)
         : this.db
-            .prepare<[string, number], LogRow>('SELECT * FROM event_log WHERE vm_id = ? ORDER BY id DESC LIMIT ?')
+            .prepare<[string, number], LogRow>(
+              'SELECT * FROM event_log WHERE vm_id = ? ORDER BY id DESC LIMIT ?',
+            )
             .all(vmId, n);
     return rows.map(toLog);
   }

@@ -18,7 +18,8 @@ function pair(): { client: Duplex; engineOut: PassThrough; written: string[] } {
   return { client, engineOut, written };
 }
 
-const GREETING = '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}\r\n';
+const GREETING =
+  '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}\r\n';
 
 async function handshake() {
   const p = pair();
@@ -42,8 +43,14 @@ describe('QmpClient', () => {
     const a = qmp.execute('query-status');
     const b = qmp.execute('qom-get', { path: '/machine', property: 'type' });
     await new Promise((r) => setImmediate(r));
-    expect(JSON.parse(written[2]!)).toEqual({ execute: 'qom-get', arguments: { path: '/machine', property: 'type' }, id: 3 });
-    engineOut.write('{"return": "virt-machine", "id": 3}\r\n{"return": {"status": "running", "running": true}, "id": 2}\r\n');
+    expect(JSON.parse(written[2]!)).toEqual({
+      execute: 'qom-get',
+      arguments: { path: '/machine', property: 'type' },
+      id: 3,
+    });
+    engineOut.write(
+      '{"return": "virt-machine", "id": 3}\r\n{"return": {"status": "running", "running": true}, "id": 2}\r\n',
+    );
     expect(await b).toBe('virt-machine');
     expect(await a).toEqual({ status: 'running', running: true });
   });
@@ -51,7 +58,9 @@ describe('QmpClient', () => {
   it('rejects with QmpError carrying the error class and description', async () => {
     const { qmp, engineOut } = await handshake();
     const r = qmp.execute('nope');
-    engineOut.write('{"error": {"class": "CommandNotFound", "desc": "The command nope has not been found"}, "id": 2}\n');
+    engineOut.write(
+      '{"error": {"class": "CommandNotFound", "desc": "The command nope has not been found"}, "id": 2}\n',
+    );
     await expect(r).rejects.toMatchObject({
       name: 'QmpError',
       errorClass: 'CommandNotFound',
@@ -64,7 +73,9 @@ describe('QmpClient', () => {
     const { qmp, engineOut } = await handshake();
     const seen: QmpEvent[] = [];
     qmp.onEvent((e) => seen.push(e));
-    engineOut.write('{"timestamp": {"seconds": 5, "microseconds": 7}, "event": "DEVICE_DELETED", "data": {"device": "rng0", "path": "/machine/peripheral/rng0"}}\r\n');
+    engineOut.write(
+      '{"timestamp": {"seconds": 5, "microseconds": 7}, "event": "DEVICE_DELETED", "data": {"device": "rng0", "path": "/machine/peripheral/rng0"}}\r\n',
+    );
     await new Promise((r) => setImmediate(r));
     expect(seen).toEqual([
       {

@@ -84,7 +84,14 @@ export class QmpClient implements QmpTransport {
         })(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new QmpError('GenericError', `QMP handshake timed out after ${timeout} ms`, 'qmp_capabilities')),
+            () =>
+              reject(
+                new QmpError(
+                  'GenericError',
+                  `QMP handshake timed out after ${timeout} ms`,
+                  'qmp_capabilities',
+                ),
+              ),
             timeout,
           );
         }),

@@ -3,10 +3,9 @@ import { JsonStreamSplitter, JsonSyntaxError, parseQmpJson, stringifyQmpJson } f
 
 describe('parseQmpJson', () => {
   it('keeps integers beyond 2^53 exact as bigint and small ones as number', () => {
-    const v = parseQmpJson('{"a": 18446744073709551615, "b": 42, "c": -9007199254740993, "d": 1.5e3}') as Record<
-      string,
-      unknown
-    >;
+    const v = parseQmpJson(
+      '{"a": 18446744073709551615, "b": 42, "c": -9007199254740993, "d": 1.5e3}',
+    ) as Record<string, unknown>;
     expect(v.a).toBe(18446744073709551615n);
     expect(v.b).toBe(42);
     expect(v.c).toBe(-9007199254740993n);

@@ -36,7 +36,12 @@ export function buildEngineArgs(vm: Vm, paths: EnginePaths): string[] {
   if (vm.initrd) args.push('-initrd', vm.initrd);
   if (vm.append) args.push('-append', vm.append);
   vm.disks.forEach((d, i) => {
-    const opts = [`file=${escapeOptionValue(d.file)}`, `format=${d.format}`, `if=${d.interface}`, `id=disk${i}`];
+    const opts = [
+      `file=${escapeOptionValue(d.file)}`,
+      `format=${d.format}`,
+      `if=${d.interface}`,
+      `id=disk${i}`,
+    ];
     if (d.readonly) opts.push('readonly=on');
     args.push('-drive', opts.join(','));
   });

@@ -216,7 +216,9 @@ export class EngineProcess {
   /** Run a QMP command on this engine. */
   execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
     if (!this.qmp) {
-      return Promise.reject(new QmpError('GenericError', 'The VM is not running (no QMP connection)', command));
+      return Promise.reject(
+        new QmpError('GenericError', 'The VM is not running (no QMP connection)', command),
+      );
     }
     return this.qmp.execute(command, args);
   }

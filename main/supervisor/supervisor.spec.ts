@@ -115,7 +115,7 @@ describe('Supervisor', () => {
     expect(events.qmp.map((e) => e.event)).toEqual(['POWERDOWN', 'SHUTDOWN']);
   });
 
-  it('reports a crash with the engine\'s last output', async () => {
+  it("reports a crash with the engine's last output", async () => {
     sup = makeSupervisor({ FAKE_ENGINE_CRASH_ON: 'query-name' });
     const v = vm();
     await sup.start(v);
@@ -128,7 +128,7 @@ describe('Supervisor', () => {
     await expect(sup.pause(v.id)).rejects.toThrow("VM 'test vm' is crashed");
   });
 
-  it('rejects start with the engine\'s error when it fails at startup', async () => {
+  it("rejects start with the engine's error when it fails at startup", async () => {
     sup = makeSupervisor({ FAKE_ENGINE_FAIL_START: "-device foo: 'foo' is not a valid device model name" });
     const v = vm();
     await expect(sup.start(v)).rejects.toThrow(/'foo' is not a valid device model name/);
@@ -159,10 +159,14 @@ describe('Supervisor', () => {
     const paths = runPaths(runRoot, v.id);
     fs.mkdirSync(paths.dir, { recursive: true });
     // Simulate a VM Studio that died: an engine nobody supervises, plus its record.
-    const orphan = spawn(process.execPath, [FAKE_ENGINE, ...buildEngineArgs(v, { qmpSocket: paths.qmpSocket })], {
-      stdio: 'ignore',
-      detached: true,
-    });
+    const orphan = spawn(
+      process.execPath,
+      [FAKE_ENGINE, ...buildEngineArgs(v, { qmpSocket: paths.qmpSocket })],
+      {
+        stdio: 'ignore',
+        detached: true,
+      },
+    );
     writeRecord(paths, { pid: orphan.pid!, vmId: v.id, qmpSocket: paths.qmpSocket, startedAt: 0 });
     await until(() => fs.existsSync(paths.qmpSocket));
     const exited = new Promise((r) => orphan.once('exit', r));
@@ -178,9 +182,13 @@ describe('Supervisor', () => {
     const paths = runPaths(runRoot, v.id);
     fs.mkdirSync(paths.dir, { recursive: true });
     // A process whose command line names the socket but which never listens on it.
-    const orphan = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '--', '-qmp', `unix:${paths.qmpSocket}`], {
-      stdio: 'ignore',
-    });
+    const orphan = spawn(
+      process.execPath,
+      ['-e', 'setInterval(() => {}, 1000)', '--', '-qmp', `unix:${paths.qmpSocket}`],
+      {
+        stdio: 'ignore',
+      },
+    );
     writeRecord(paths, { pid: orphan.pid!, vmId: v.id, qmpSocket: paths.qmpSocket, startedAt: 0 });
     const exited = new Promise((r) => orphan.once('exit', r));
     await Supervisor.cleanupOrphans(runRoot, 200);

@@ -8,7 +8,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Vm, VmState } from '../api/contract.js';
 import { QmpClient, QmpError, type QmpEvent } from '../qmp/client.js';
 import { buildEngineArgs } from './cmdline.js';
-import { DEFAULT_TIMEOUTS, EngineProcess, type EngineCommand, type EngineTimeouts, type ExitInfo } from './engine-process.js';
+import {
+  DEFAULT_TIMEOUTS,
+  EngineProcess,
+  type EngineCommand,
+  type EngineTimeouts,
+  type ExitInfo,
+} from './engine-process.js';
 import { isAlive, isRecordedEngine, readRecords, removeRunFiles, runPaths, writeRecord } from './run-dir.js';
 
 export interface SupervisorListener {
@@ -150,7 +156,9 @@ export class Supervisor {
   /** Stop every engine (graceful first, bounded by the timeouts); refuses new starts from now on. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    const engines = [...this.slots.values()].map((s) => s.engine).filter((e): e is EngineProcess => e !== null);
+    const engines = [...this.slots.values()]
+      .map((s) => s.engine)
+      .filter((e): e is EngineProcess => e !== null);
     await Promise.all(engines.map((e) => e.stop(false)));
   }
 

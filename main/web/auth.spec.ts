@@ -18,7 +18,10 @@ describe('WebAuth HTTP requests', () => {
   });
 
   it('refuses a wrong token, including one that differs only in length', () => {
-    expect(auth.checkRequest({ url: `/?token=${token.slice(0, -1)}x`, headers: host })).toEqual({ ok: false, reason: 'invalid token' });
+    expect(auth.checkRequest({ url: `/?token=${token.slice(0, -1)}x`, headers: host })).toEqual({
+      ok: false,
+      reason: 'invalid token',
+    });
     expect(auth.checkRequest({ url: `/?token=${token}A`, headers: host }).ok).toBe(false);
     expect(auth.checkRequest({ url: '/?token=', headers: host }).ok).toBe(false);
   });
@@ -33,26 +36,44 @@ describe('WebAuth HTTP requests', () => {
   });
 
   it('accepts the cookie afterwards, and only the cookie for this port', () => {
-    expect(auth.checkRequest({ url: '/assets/a.js', headers: { ...host, cookie: `other=1; vmstudio_token_${PORT}=${token}` } })).toEqual({
+    expect(
+      auth.checkRequest({
+        url: '/assets/a.js',
+        headers: { ...host, cookie: `other=1; vmstudio_token_${PORT}=${token}` },
+      }),
+    ).toEqual({
       ok: true,
     });
-    expect(auth.checkRequest({ url: '/', headers: { ...host, cookie: `vmstudio_token_1=${token}` } }).ok).toBe(false);
-    expect(auth.checkRequest({ url: '/', headers: { ...host, cookie: `vmstudio_token_${PORT}=nope` } }).ok).toBe(false);
+    expect(
+      auth.checkRequest({ url: '/', headers: { ...host, cookie: `vmstudio_token_1=${token}` } }).ok,
+    ).toBe(false);
+    expect(
+      auth.checkRequest({ url: '/', headers: { ...host, cookie: `vmstudio_token_${PORT}=nope` } }).ok,
+    ).toBe(false);
   });
 
   it('refuses a valid token sent to another Host name (DNS rebinding)', () => {
-    expect(auth.checkRequest({ url: `/?token=${token}`, headers: { host: `evil.example:${PORT}` } })).toEqual({
-      ok: false,
-      reason: 'unexpected Host header',
-    });
+    expect(auth.checkRequest({ url: `/?token=${token}`, headers: { host: `evil.example:${PORT}` } })).toEqual(
+      {
+        ok: false,
+        reason: 'unexpected Host header',
+      },
+    );
   });
 });
 
 describe('WebAuth WebSocket upgrades', () => {
   const cookie = `vmstudio_token_${PORT}=${token}`;
   it('accepts our origin with the cookie or the token', () => {
-    expect(auth.checkUpgrade({ url: '/api', headers: { ...host, origin: `http://127.0.0.1:${PORT}`, cookie } }).ok).toBe(true);
-    expect(auth.checkUpgrade({ url: `/api?token=${token}`, headers: { ...host, origin: `http://127.0.0.1:${PORT}` } }).ok).toBe(true);
+    expect(
+      auth.checkUpgrade({ url: '/api', headers: { ...host, origin: `http://127.0.0.1:${PORT}`, cookie } }).ok,
+    ).toBe(true);
+    expect(
+      auth.checkUpgrade({
+        url: `/api?token=${token}`,
+        headers: { ...host, origin: `http://127.0.0.1:${PORT}` },
+      }).ok,
+    ).toBe(true);
   });
 
   it('refuses another origin even with a valid cookie', () => {
@@ -63,7 +84,12 @@ describe('WebAuth WebSocket upgrades', () => {
   });
 
   it('refuses our origin without a valid token', () => {
-    expect(auth.checkUpgrade({ url: '/api', headers: { ...host, origin: `http://127.0.0.1:${PORT}` } }).ok).toBe(false);
-    expect(auth.checkUpgrade({ url: '/api?token=bad', headers: { ...host, origin: `http://127.0.0.1:${PORT}` } }).ok).toBe(false);
+    expect(
+      auth.checkUpgrade({ url: '/api', headers: { ...host, origin: `http://127.0.0.1:${PORT}` } }).ok,
+    ).toBe(false);
+    expect(
+      auth.checkUpgrade({ url: '/api?token=bad', headers: { ...host, origin: `http://127.0.0.1:${PORT}` } })
+        .ok,
+    ).toBe(false);
   });
 });

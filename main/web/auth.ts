@@ -12,7 +12,11 @@ export interface RequestLike {
 }
 
 export type AuthDecision =
-  | { ok: true; /** Set this cookie and redirect to the clean URL (the token leaves the address bar). */ setCookie?: string; redirect?: string }
+  | {
+      ok: true;
+      /** Set this cookie and redirect to the clean URL (the token leaves the address bar). */ setCookie?: string;
+      redirect?: string;
+    }
   | { ok: false; reason: string };
 
 export function generateToken(): string {
@@ -88,7 +92,8 @@ export class WebAuth {
       return { ok: false, reason: 'cross-origin WebSocket refused' };
     }
     const url = new URL(req.url ?? '/', this.origin);
-    const candidate = url.searchParams.get('token') ?? parseCookies(header(req, 'cookie')).get(this.cookieName);
+    const candidate =
+      url.searchParams.get('token') ?? parseCookies(header(req, 'cookie')).get(this.cookieName);
     return this.tokenMatches(candidate) ? { ok: true } : { ok: false, reason: 'missing token' };
   }
 }

@@ -11,7 +11,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startWebApp, type WebApp } from '../app/web-mode.js';
 
-const FAKE_ENGINE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'supervisor', 'testing', 'fake-engine.mjs');
+const FAKE_ENGINE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'supervisor',
+  'testing',
+  'fake-engine.mjs',
+);
 
 let dir: string;
 let app: WebApp;
@@ -38,7 +44,10 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function get(p: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  p: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     http
       .get({ host: '127.0.0.1', port: app.server.port, path: p, headers }, (res) => {
@@ -72,7 +81,9 @@ function rpc(ws: WebSocket) {
   const call = (method: string, ...params: unknown[]) =>
     new Promise<any>((resolve, reject) => {
       const id = next++;
-      pending.set(id, (m) => (m.error ? reject(Object.assign(new Error(m.error.message), m.error)) : resolve(m.result)));
+      pending.set(id, (m) =>
+        m.error ? reject(Object.assign(new Error(m.error.message), m.error)) : resolve(m.result),
+      );
       ws.send(JSON.stringify({ id, method, params }));
     });
   const waitEvent = async (pred: (e: { event: string; data: any }) => boolean, ms = 5000) => {
@@ -120,20 +131,39 @@ describe('web mode WebSocket API', () => {
 
   it('refuses upgrades without the token or from another origin', async () => {
     await expect(connect({ origin: origin() })).rejects.toThrow('HTTP 403');
-    await expect(connect({ origin: 'http://evil.example', cookie: `vmstudio_token_${app.server.port}=${app.server.token}` })).rejects.toThrow(
-      'HTTP 403',
-    );
+    await expect(
+      connect({
+        origin: 'http://evil.example',
+        cookie: `vmstudio_token_${app.server.port}=${app.server.token}`,
+      }),
+    ).rejects.toThrow('HTTP 403');
   });
 
   it('creates, starts, drives the console of, and stops a VM, pushing events', async () => {
-    const ws = await connect({ origin: origin(), cookie: `vmstudio_token_${app.server.port}=${app.server.token}` });
+    const ws = await connect({
+      origin: origin(),
+      cookie: `vmstudio_token_${app.server.port}=${app.server.token}`,
+    });
     const { call, events, waitEvent } = rpc(ws);
     expect(await call('app.info')).toMatchObject({ mode: 'web', dataDir: path.join(dir, 'data') });
-    const vm = await call('vms.create', { name: 'box', guest: null, machine: 'none', cpus: 1, memoryMiB: 64, disks: [{ sizeMiB: 8 }] });
-    expect(vm).toMatchObject({ name: 'box', state: 'stopped', disks: [{ format: 'raw', interface: 'virtio' }] });
+    const vm = await call('vms.create', {
+      name: 'box',
+      guest: null,
+      machine: 'none',
+      cpus: 1,
+      memoryMiB: 64,
+      disks: [{ sizeMiB: 8 }],
+    });
+    expect(vm).toMatchObject({
+      name: 'box',
+      state: 'stopped',
+      disks: [{ format: 'raw', interface: 'virtio' }],
+    });
     expect(fs.statSync(vm.disks[0].file).size).toBe(8 * 1024 * 1024);
     await waitEvent((e) => e.event === 'vms-changed');
-    await expect(call('vms.create', { name: 'BOX', guest: null, cpus: 1, memoryMiB: 64 })).rejects.toThrow("A VM named 'BOX' already exists");
+    await expect(call('vms.create', { name: 'BOX', guest: null, cpus: 1, memoryMiB: 64 })).rejects.toThrow(
+      "A VM named 'BOX' already exists",
+    );
     await expect(call('vms.create', { name: 'x', guest: null, cpus: 0, memoryMiB: 64 })).rejects.toThrow(
       "Parameter 'cpus' must be between 1 and 64",
     );
@@ -145,10 +175,15 @@ describe('web mode WebSocket API', () => {
     await call('console.write', vm.id, 'uname\r');
     await waitEvent((e) => e.event === 'console-output' && e.data.data.includes('uname'));
     expect(await call('console.history', vm.id)).toContain('Booting box');
-    await expect(call('vms.update', vm.id, { cpus: 2 })).rejects.toThrow("VM 'box' is running: stop it to change its configuration");
+    await expect(call('vms.update', vm.id, { cpus: 2 })).rejects.toThrow(
+      "VM 'box' is running: stop it to change its configuration",
+    );
     await call('vms.pause', vm.id);
     await waitEvent((e) => e.event === 'qmp-event' && e.data.event === 'STOP' && e.data.vmId === vm.id);
-    expect(await call('qmp.execute', vm.id, 'query-status')).toMatchObject({ status: 'paused', running: false });
+    expect(await call('qmp.execute', vm.id, 'query-status')).toMatchObject({
+      status: 'paused',
+      running: false,
+    });
     expect(await call('qmp.execute', vm.id, 'x-big-number')).toEqual({ value: '18446744073709551615' });
     await expect(call('qmp.execute', vm.id, 'bogus')).rejects.toMatchObject({
       errorClass: 'CommandNotFound',
@@ -156,7 +191,12 @@ describe('web mode WebSocket API', () => {
     });
     await call('vms.stop', vm.id);
     expect((await call('vms.get', vm.id)).state).toBe('stopped');
-    expect((await call('log.list', vm.id)).map((e: any) => e.message)).toEqual(['Stopped', 'Running', 'Starting', "VM 'box' created"]);
+    expect((await call('log.list', vm.id)).map((e: any) => e.message)).toEqual([
+      'Stopped',
+      'Running',
+      'Starting',
+      "VM 'box' created",
+    ]);
     await call('vms.delete', vm.id);
     expect(await call('vms.list')).toEqual([]);
     expect(fs.existsSync(path.dirname(vm.disks[0].file))).toBe(false);

@@ -33,7 +33,11 @@ export interface WebServer {
 const MAX_MESSAGE = 8 * 1024 * 1024;
 
 function deny(res: http.ServerResponse, headers: Record<string, string>): void {
-  res.writeHead(403, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.writeHead(403, {
+    ...headers,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
   res.end('Forbidden: open VM Studio with the address it printed (it contains the access token).\n');
 }
 
@@ -63,7 +67,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     if (decision.setCookie) {
-      res.writeHead(303, { ...baseHeaders, 'Set-Cookie': decision.setCookie, Location: decision.redirect ?? '/', 'Cache-Control': 'no-store' });
+      res.writeHead(303, {
+        ...baseHeaders,
+        'Set-Cookie': decision.setCookie,
+        Location: decision.redirect ?? '/',
+        'Cache-Control': 'no-store',
+      });
       res.end();
       return;
     }
@@ -71,10 +80,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const file = resolveStatic(options.rendererDir, url.pathname);
     if (!file) {
       res.writeHead(404, { ...baseHeaders, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(url.pathname === '/' ? 'The renderer is not built (dist/renderer/index.html is missing).\n' : 'Not found\n');
+      res.end(
+        url.pathname === '/'
+          ? 'The renderer is not built (dist/renderer/index.html is missing).\n'
+          : 'Not found\n',
+      );
       return;
     }
-    res.writeHead(200, { ...baseHeaders, 'Content-Type': file.contentType, 'Cache-Control': file.cacheControl });
+    res.writeHead(200, {
+      ...baseHeaders,
+      'Content-Type': file.contentType,
+      'Cache-Control': file.cacheControl,
+    });
     if (req.method === 'HEAD') {
       res.end();
       return;
@@ -122,10 +139,13 @@ function serveApi(ws: WebSocket, service: VmService): void {
       try {
         if (isBinary) throw new Error('binary messages are not supported');
         const msg = JSON.parse(raw.toString()) as { id?: unknown; method?: unknown; params?: unknown };
-        if (typeof msg.id !== 'number' || !Number.isSafeInteger(msg.id)) throw new Error("request lacks a numeric 'id'");
+        if (typeof msg.id !== 'number' || !Number.isSafeInteger(msg.id))
+          throw new Error("request lacks a numeric 'id'");
         id = msg.id;
         if (!isApiMethod(msg.method)) {
-          throw Object.assign(new Error(`The command ${String(msg.method)} has not been found`), { errorClass: 'CommandNotFound' });
+          throw Object.assign(new Error(`The command ${String(msg.method)} has not been found`), {
+            errorClass: 'CommandNotFound',
+          });
         }
         const params = msg.params === undefined ? [] : msg.params;
         if (!Array.isArray(params)) throw new Error("'params' must be an array");

@@ -28,12 +28,17 @@ export function ensureBuilt(): void {
     throw new Error('dist/main is missing: run `npm run build` before the end-to-end tests');
   }
   const index = path.join(ROOT, 'dist', 'renderer', 'index.html');
-  const stale = !fs.existsSync(index) || fs.statSync(index).mtimeMs < newestMtime(path.join(ROOT, 'renderer', 'src'));
+  const stale =
+    !fs.existsSync(index) || fs.statSync(index).mtimeMs < newestMtime(path.join(ROOT, 'renderer', 'src'));
   if (stale) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'renderer/vite.config.ts'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'renderer/vite.config.ts'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
     if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
   }
 }
@@ -49,11 +54,15 @@ export interface RunningApp {
 }
 
 export async function startApp(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<RunningApp> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'vmstudio.js'), '--web', '--port', '0', '--data-dir', dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'vmstudio.js'), '--web', '--port', '0', '--data-dir', dataDir],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -87,7 +96,10 @@ export async function startApp(dataDir: string, env: NodeJS.ProcessEnv = {}): Pr
   };
 }
 
-export async function launchBrowser(profileDir: string, colorScheme: 'light' | 'dark' = 'light'): Promise<BrowserContext> {
+export async function launchBrowser(
+  profileDir: string,
+  colorScheme: 'light' | 'dark' = 'light',
+): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,

@@ -8,7 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuilt, launchBrowser, ROOT, SCREENSHOTS, startApp, type RunningApp } from './harness.js';
+import {
+  CHROMIUM,
+  ensureBuilt,
+  launchBrowser,
+  ROOT,
+  SCREENSHOTS,
+  startApp,
+  type RunningApp,
+} from './harness.js';
 
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) {
@@ -19,8 +27,8 @@ const FAKE_ENGINE = path.join(ROOT, 'main', 'supervisor', 'testing', 'fake-engin
 
 describe.skipIf(!hasChromium)('web UI end to end', () => {
   let tmp: string;
-  let apps: RunningApp[] = [];
-  let contexts: BrowserContext[] = [];
+  const apps: RunningApp[] = [];
+  const contexts: BrowserContext[] = [];
 
   beforeAll(() => {
     ensureBuilt();
@@ -75,7 +83,9 @@ describe.skipIf(!hasChromium)('web UI end to end', () => {
     await page.getByTestId('wizard-cpus').fill('99');
     await page.getByTestId('wizard-create').click();
     await expect(page.getByTestId('error-name').textContent()).resolves.toBe('Give the VM a name.');
-    await expect(page.getByTestId('error-cpus').textContent()).resolves.toBe('The number of CPUs must be between 1 and 64.');
+    await expect(page.getByTestId('error-cpus').textContent()).resolves.toBe(
+      'The number of CPUs must be between 1 and 64.',
+    );
     await shot(page, '03-wizard-validation');
 
     await page.getByTestId('wizard-name').fill('debian-web');
@@ -88,7 +98,7 @@ describe.skipIf(!hasChromium)('web UI end to end', () => {
     const item = page.locator('[data-testid="vm-item"][data-vm-name="debian-web"]');
     await item.waitFor();
     await expect(page.getByTestId('vm-title').textContent()).resolves.toBe('debian-web');
-    await expect(item.getByTestId("state-badge").getAttribute('data-state')).resolves.toBe('stopped');
+    await expect(item.getByTestId('state-badge').getAttribute('data-state')).resolves.toBe('stopped');
     await shot(page, '04-vm-created');
 
     await page.getByTestId('tab-config').click();

@@ -6,6 +6,8 @@
 // FAKE_ENGINE_FAIL_START=<message> exits with that error before opening QMP.
 import fs from 'node:fs';
 import net from 'node:net';
+import process from 'node:process';
+import { setTimeout } from 'node:timers';
 
 const argv = process.argv.slice(2);
 const env = process.env;
@@ -14,7 +16,19 @@ if (qmpIdx < 0) {
   process.stderr.write('fake-engine: no -qmp option\n');
   process.exit(1);
 }
-const qmpArg = argv[qmpIdx + 1].replace(/,,/g, '\u0000').split(',')[0].replace(/\u0000/g, ',');
+/** The first field of a QEMU option string (',,' is a literal comma). */
+function firstField(opt) {
+  let out = '';
+  for (let i = 0; i < opt.length; i++) {
+    if (opt[i] === ',') {
+      if (opt[i + 1] !== ',') break;
+      i++;
+    }
+    out += opt[i];
+  }
+  return out;
+}
+const qmpArg = firstField(argv[qmpIdx + 1]);
 const socketPath = qmpArg.replace(/^unix:/, '');
 const nameIdx = argv.indexOf('-name');
 const name = nameIdx >= 0 ? argv[nameIdx + 1].replace(/,,/g, ',') : 'guest';
@@ -23,7 +37,8 @@ if (env.FAKE_ENGINE_FAIL_START) {
   process.stderr.write(`qemu-system-riscv64: ${env.FAKE_ENGINE_FAIL_START}\n`);
   process.exit(1);
 }
-if (env.FAKE_ENGINE_IGNORE_TERM) process.on('SIGTERM', () => process.stderr.write('fake-engine: ignoring SIGTERM\n'));
+if (env.FAKE_ENGINE_IGNORE_TERM)
+  process.on('SIGTERM', () => process.stderr.write('fake-engine: ignoring SIGTERM\n'));
 
 let running = !argv.includes('-S');
 const clients = new Set();
@@ -94,7 +109,12 @@ function handle(client, msg) {
       client.negotiated = true;
       reply({ return: {} });
     } else {
-      reply({ error: { class: 'CommandNotFound', desc: "Expecting capabilities negotiation with 'qmp_capabilities'" } });
+      reply({
+        error: {
+          class: 'CommandNotFound',
+          desc: "Expecting capabilities negotiation with 'qmp_capabilities'",
+        },
+      });
     }
     return;
   }
@@ -125,7 +145,9 @@ const server = net.createServer((sock) => {
   clients.add(client);
   sock.on('close', () => clients.delete(client));
   sock.on('error', () => undefined);
-  send(sock, { QMP: { version: { qemu: { micro: 0, minor: 2, major: 7 }, package: 'fake' }, capabilities: ['oob'] } });
+  send(sock, {
+    QMP: { version: { qemu: { micro: 0, minor: 2, major: 7 }, package: 'fake' }, capabilities: ['oob'] },
+  });
   sock.on('data', (d) => {
     client.buf += d.toString('utf8');
     let nl;

@@ -26,10 +26,14 @@ describe('config form', () => {
     d.memoryMiB = '2048';
     d.kernel = '  ';
     d.devices = [...d.devices, 'virtio-net-device'];
-    expect(patchOf(vm, d)).toEqual({ memoryMiB: 2048, kernel: null, devices: ['virtio-rng-device', 'virtio-net-device'] });
+    expect(patchOf(vm, d)).toEqual({
+      memoryMiB: 2048,
+      kernel: null,
+      devices: ['virtio-rng-device', 'virtio-net-device'],
+    });
   });
 
-  it('validates fields and ignores the VM\'s own name when checking duplicates', () => {
+  it("validates fields and ignores the VM's own name when checking duplicates", () => {
     const d = draftOf(vm);
     expect(validateConfig(vm, d, ['web', 'db'])).toEqual({});
     d.name = 'DB';

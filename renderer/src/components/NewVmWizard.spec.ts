@@ -33,7 +33,14 @@ describe('New VM wizard', () => {
 
   it('requires an absolute kernel path for a custom guest, and checks disks', () => {
     let f = selectGuest(initialForm([debian], []), 'custom');
-    f = { ...f, kernel: 'Image', disks: [{ kind: 'new', sizeMiB: 0, file: '' }, { kind: 'existing', sizeMiB: 0, file: '' }] };
+    f = {
+      ...f,
+      kernel: 'Image',
+      disks: [
+        { kind: 'new', sizeMiB: 0, file: '' },
+        { kind: 'existing', sizeMiB: 0, file: '' },
+      ],
+    };
     const e = validateWizard(f, [], [debian]);
     expect(e.kernel).toBe('The kernel image path must be absolute.');
     expect(e.disks).toEqual(['The disk size (MiB) must be between 1 and 2097152.', 'Choose the disk image.']);
@@ -46,7 +53,13 @@ describe('New VM wizard', () => {
 
   it('builds the request main expects', () => {
     const f = { ...initialForm([debian], []), disks: [{ kind: 'new' as const, sizeMiB: '4096', file: '' }] };
-    expect(toRequest(f)).toEqual({ name: 'Debian 12', guest: 'debian-riscv64', cpus: 2, memoryMiB: 1024, disks: [{ sizeMiB: 4096 }] });
+    expect(toRequest(f)).toEqual({
+      name: 'Debian 12',
+      guest: 'debian-riscv64',
+      cpus: 2,
+      memoryMiB: 1024,
+      disks: [{ sizeMiB: 4096 }],
+    });
     const c = { ...selectGuest(f, 'custom'), kernel: '/k/Image', initrd: '', disks: [] };
     expect(toRequest(c)).toEqual({
       name: 'Debian 12',

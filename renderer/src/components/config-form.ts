@@ -45,7 +45,8 @@ export function patchOf(vm: Vm, d: ConfigDraft): VmPatch {
   if (Number(d.memoryMiB) !== vm.memoryMiB) p.memoryMiB = Number(d.memoryMiB);
   for (const k of ['firmware', 'kernel', 'initrd'] as const) if (orNull(d[k]) !== vm[k]) p[k] = orNull(d[k]);
   if (orNull(d.append) !== vm.append) p.append = orNull(d.append);
-  if (d.devices.length !== vm.devices.length || d.devices.some((x, i) => x !== vm.devices[i])) p.devices = [...d.devices];
+  if (d.devices.length !== vm.devices.length || d.devices.some((x, i) => x !== vm.devices[i]))
+    p.devices = [...d.devices];
   if (d.notes !== vm.notes) p.notes = d.notes;
   return p;
 }
@@ -55,7 +56,13 @@ export function validateConfig(vm: Vm, d: ConfigDraft, otherNames: readonly stri
   const put = (k: ConfigField, v: string | null): void => {
     if (v) e[k] = v;
   };
-  put('name', nameError(d.name, otherNames.filter((n) => n.toLowerCase() !== vm.name.toLowerCase())));
+  put(
+    'name',
+    nameError(
+      d.name,
+      otherNames.filter((n) => n.toLowerCase() !== vm.name.toLowerCase()),
+    ),
+  );
   put('cpus', cpusError(d.cpus));
   put('memoryMiB', memoryError(d.memoryMiB));
   put('firmware', pathError(d.firmware, 'firmware', false));

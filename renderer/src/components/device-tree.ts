@@ -26,7 +26,12 @@ function childType(t: string): string | null {
 }
 
 /** Walk the composition tree from `root`, at most `maxNodes` nodes, children sorted by name. */
-export async function loadQomTree(list: QomList, root = '/machine', maxNodes = 400, rootType = 'machine'): Promise<QomNode> {
+export async function loadQomTree(
+  list: QomList,
+  root = '/machine',
+  maxNodes = 400,
+  rootType = 'machine',
+): Promise<QomNode> {
   let budget = maxNodes;
   const visit = async (name: string, path: string, type: string): Promise<QomNode> => {
     budget--;
@@ -48,7 +53,10 @@ export async function loadQomTree(list: QomList, root = '/machine', maxNodes = 4
 }
 
 /** Flatten for rendering, honouring collapsed paths. */
-export function flattenTree(root: QomNode, collapsed: ReadonlySet<string>): { node: QomNode; depth: number }[] {
+export function flattenTree(
+  root: QomNode,
+  collapsed: ReadonlySet<string>,
+): { node: QomNode; depth: number }[] {
   const out: { node: QomNode; depth: number }[] = [];
   const walk = (n: QomNode, depth: number): void => {
     out.push({ node: n, depth });

@@ -23,7 +23,9 @@ export interface WizardForm {
   disks: DiskDraft[];
 }
 
-export type WizardErrors = Partial<Record<'name' | 'guest' | 'cpus' | 'memoryMiB' | 'kernel' | 'initrd', string>> & {
+export type WizardErrors = Partial<
+  Record<'name' | 'guest' | 'cpus' | 'memoryMiB' | 'kernel' | 'initrd', string>
+> & {
   disks?: (string | null)[];
 };
 
@@ -51,7 +53,11 @@ export function selectGuest(form: WizardForm, guest: GuestTemplate | 'custom'): 
   return { ...form, guest: guest.id, cpus: guest.cpus, memoryMiB: guest.memoryMiB };
 }
 
-export function validateWizard(form: WizardForm, existingNames: readonly string[], guests: readonly GuestTemplate[]): WizardErrors {
+export function validateWizard(
+  form: WizardForm,
+  existingNames: readonly string[],
+  guests: readonly GuestTemplate[],
+): WizardErrors {
   const e: WizardErrors = {};
   const put = (k: keyof Omit<WizardErrors, 'disks'>, v: string | null): void => {
     if (v) e[k] = v;
@@ -65,7 +71,9 @@ export function validateWizard(form: WizardForm, existingNames: readonly string[
     put('initrd', pathError(form.initrd, 'initrd', false));
   }
   const diskErrors = form.disks.map((d) =>
-    d.kind === 'new' ? intError(d.sizeMiB, 'disk size (MiB)', 1, LIMITS.diskMaxMiB) : pathError(d.file, 'disk image', true),
+    d.kind === 'new'
+      ? intError(d.sizeMiB, 'disk size (MiB)', 1, LIMITS.diskMaxMiB)
+      : pathError(d.file, 'disk image', true),
   );
   if (diskErrors.some((x) => x)) e.disks = diskErrors;
   return e;
@@ -76,7 +84,9 @@ export function hasErrors(e: WizardErrors): boolean {
 }
 
 export function toRequest(form: WizardForm): NewVmRequest {
-  const disks: DiskRequest[] = form.disks.map((d) => (d.kind === 'new' ? { sizeMiB: Number(d.sizeMiB) } : { file: d.file.trim() }));
+  const disks: DiskRequest[] = form.disks.map((d) =>
+    d.kind === 'new' ? { sizeMiB: Number(d.sizeMiB) } : { file: d.file.trim() },
+  );
   const custom = form.guest === 'custom';
   return {
     name: form.name,

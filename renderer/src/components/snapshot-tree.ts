@@ -22,7 +22,8 @@ export function snapshotRows(snapshots: readonly Snapshot[], current: string | n
     list.push(s);
     byParent.set(parent, list);
   }
-  for (const list of byParent.values()) list.sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+  for (const list of byParent.values())
+    list.sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
   const rows: SnapshotRow[] = [];
   const nowParent = current !== null && ids.has(current) ? current : null;
   const walk = (parent: string | null, depth: number, seen: Set<string>): void => {

@@ -47,11 +47,16 @@ export class AppStore {
 
   async refresh(): Promise<void> {
     try {
-      const [vms, guests, info] = await Promise.all([this.api.vms.list(), this.api.guests.list(), this.api.app.info()]);
+      const [vms, guests, info] = await Promise.all([
+        this.api.vms.list(),
+        this.api.guests.list(),
+        this.api.app.info(),
+      ]);
       this.vms = vms;
       this.guests = guests;
       this.info = info;
-      if (!this.selectedId || !vms.some((v) => v.id === this.selectedId)) this.selectedId = vms[0]?.id ?? null;
+      if (!this.selectedId || !vms.some((v) => v.id === this.selectedId))
+        this.selectedId = vms[0]?.id ?? null;
       this.loaded = true;
     } catch (e) {
       this.notify('error', 'Could not load the VM library', errorMessage(e));
@@ -98,7 +103,11 @@ export class AppStore {
           break;
       }
     } catch (e) {
-      this.notify('error', `Could not ${action === 'forceStop' ? 'force stop' : action} '${vm.name}'`, errorMessage(e));
+      this.notify(
+        'error',
+        `Could not ${action === 'forceStop' ? 'force stop' : action} '${vm.name}'`,
+        errorMessage(e),
+      );
     } finally {
       const { [vm.id]: _, ...rest } = this.busy;
       this.busy = rest;

@@ -99,7 +99,13 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       for (const m of q) s.send(m);
     };
     s.onmessage = (ev) => {
-      let msg: { id?: number; result?: unknown; error?: { errorClass: string; message: string }; event?: string; data?: unknown };
+      let msg: {
+        id?: number;
+        result?: unknown;
+        error?: { errorClass: string; message: string };
+        event?: string;
+        data?: unknown;
+      };
       try {
         msg = JSON.parse(String(ev.data));
       } catch {

@@ -6,10 +6,16 @@ describe('vm actions', () => {
     const running = { name: 'web', state: 'running' as const };
     expect(availability(running, 'pause').enabled).toBe(true);
     expect(availability(running, 'start')).toEqual({ enabled: false, reason: "'web' is already running" });
-    expect(availability(running, 'edit').reason).toBe("'web' is running: stop it to change its configuration");
+    expect(availability(running, 'edit').reason).toBe(
+      "'web' is running: stop it to change its configuration",
+    );
     expect(availability({ name: 'web', state: 'paused' }, 'resume').enabled).toBe(true);
     expect(availability({ name: 'web', state: 'crashed' }, 'start').enabled).toBe(true);
-    expect(availability({ name: 'web', state: 'stopped' }, 'reset').reason).toMatch(/only a running or paused VM can be reset/);
-    expect(availability({ name: 'web', state: 'stopped' }, 'start', true).reason).toBe("An action on 'web' is in progress");
+    expect(availability({ name: 'web', state: 'stopped' }, 'reset').reason).toMatch(
+      /only a running or paused VM can be reset/,
+    );
+    expect(availability({ name: 'web', state: 'stopped' }, 'start', true).reason).toBe(
+      "An action on 'web' is in progress",
+    );
   });
 });

@@ -22,12 +22,21 @@ const STATE_WORD: Record<VmState, string> = {
 };
 
 export function stateLabel(state: VmState): string {
-  return { stopped: 'Stopped', starting: 'Starting', running: 'Running', paused: 'Paused', stopping: 'Stopping', crashed: 'Crashed' }[
-    state
-  ];
+  return {
+    stopped: 'Stopped',
+    starting: 'Starting',
+    running: 'Running',
+    paused: 'Paused',
+    stopping: 'Stopping',
+    crashed: 'Crashed',
+  }[state];
 }
 
-export function availability(vm: { name: string; state: VmState }, action: VmAction, busy = false): Availability {
+export function availability(
+  vm: { name: string; state: VmState },
+  action: VmAction,
+  busy = false,
+): Availability {
   const s = vm.state;
   const off = (reason: string): Availability => ({ enabled: false, reason });
   const on: Availability = { enabled: true, reason: '' };
@@ -44,9 +53,13 @@ export function availability(vm: { name: string; state: VmState }, action: VmAct
     case 'stop':
       return s === 'running' || s === 'paused' ? on : off(`'${vm.name}' is ${word}`);
     case 'forceStop':
-      return s === 'running' || s === 'paused' || s === 'stopping' || s === 'starting' ? on : off(`'${vm.name}' is ${word}`);
+      return s === 'running' || s === 'paused' || s === 'stopping' || s === 'starting'
+        ? on
+        : off(`'${vm.name}' is ${word}`);
     case 'reset':
-      return s === 'running' || s === 'paused' ? on : off(`'${vm.name}' is ${word}: only a running or paused VM can be reset`);
+      return s === 'running' || s === 'paused'
+        ? on
+        : off(`'${vm.name}' is ${word}: only a running or paused VM can be reset`);
     case 'edit':
       return isIdle ? on : off(`'${vm.name}' is ${word}: stop it to change its configuration`);
     case 'delete':
