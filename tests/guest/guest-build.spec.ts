@@ -9,12 +9,34 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpioWriter, parseCpio, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../assets/guests/lib/cpio.js';
+import {
+  CpioWriter,
+  parseCpio,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+} from '../../assets/guests/lib/cpio.js';
 import { elfSection, readModInfo, readModuleImage } from '../../assets/guests/lib/elf-modinfo.js';
-import { aliasPattern, depmodFiles, indexModules, resolveModules } from '../../assets/guests/lib/kernel-modules.js';
-import { findDebianMirror, isMainDebianArchive, parseDeb822Sources, parseOneLineSources } from '../../assets/guests/lib/apt.js';
+import {
+  aliasPattern,
+  depmodFiles,
+  indexModules,
+  resolveModules,
+} from '../../assets/guests/lib/kernel-modules.js';
+import {
+  findDebianMirror,
+  isMainDebianArchive,
+  parseDeb822Sources,
+  parseOneLineSources,
+} from '../../assets/guests/lib/apt.js';
 import { withDirLock } from '../../assets/guests/lib/dir-lock.js';
-import { ensureDefaultGuest, MirrorUnavailableError, type DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
+import {
+  ensureDefaultGuest,
+  MirrorUnavailableError,
+  type DefaultGuest,
+} from '../../assets/guests/debian-riscv64/build.js';
 import { GUEST_PROMPT, startSerialProcess, type SerialProcess } from './serial-session.js';
 
 const hasTool = (t: string): boolean => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
@@ -109,10 +131,16 @@ describe('cpio newc writer', () => {
     const seg = fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/).filter((s) => s !== '.' && s !== '..');
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.record({ path: fc.array(seg, { minLength: 1, maxLength: 3 }).map((p) => p.join('/')), data: fc.uint8Array({ maxLength: 37 }) }), {
-          selector: (r) => r.path,
-          maxLength: 8,
-        }),
+        fc.uniqueArray(
+          fc.record({
+            path: fc.array(seg, { minLength: 1, maxLength: 3 }).map((p) => p.join('/')),
+            data: fc.uint8Array({ maxLength: 37 }),
+          }),
+          {
+            selector: (r) => r.path,
+            maxLength: 8,
+          },
+        ),
         (files) => {
           const w = new CpioWriter();
           for (const f of files) w.addFile(f.path, f.data);
@@ -129,7 +157,9 @@ describe('cpio newc writer', () => {
     expect(() => w.addFile('/a', 'y')).toThrow(/duplicate member 'a'/);
     expect(() => w.addFile('a/../b', 'y')).toThrow(/invalid member name/);
     const buf = w.toBuffer();
-    expect(() => parseCpio(Buffer.concat([Buffer.from('070707'), buf.subarray(6)]))).toThrow(/bad magic '070707'/);
+    expect(() => parseCpio(Buffer.concat([Buffer.from('070707'), buf.subarray(6)]))).toThrow(
+      /bad magic '070707'/,
+    );
     expect(() => parseCpio(buf.subarray(0, 112))).toThrow(/truncated|bad name size/);
   });
 
@@ -143,7 +173,15 @@ describe('cpio newc writer', () => {
 });
 
 describe('.modinfo reader', () => {
-  const fields = ['license=GPL', 'alias=virtio:d00000001v*', 'alias=net-x', 'depends=net_failover,failover', 'softdep=pre: crypto-crc32c post: foo', 'name=virtio_net', 'vermagic=6.12 SMP'];
+  const fields = [
+    'license=GPL',
+    'alias=virtio:d00000001v*',
+    'alias=net-x',
+    'depends=net_failover,failover',
+    'softdep=pre: crypto-crc32c post: foo',
+    'name=virtio_net',
+    'vermagic=6.12 SMP',
+  ];
 
   for (const [is64, le] of [
     [true, true],
@@ -162,9 +200,9 @@ describe('.modinfo reader', () => {
   }
 
   it('reports non-ELF input and modules without .modinfo', () => {
-    expect(() => readModInfo(Buffer.from('not an elf at all, really, nope......................'), 'x.ko')).toThrow(
-      /x\.ko: not an ELF file/,
-    );
+    expect(() =>
+      readModInfo(Buffer.from('not an elf at all, really, nope......................'), 'x.ko'),
+    ).toThrow(/x\.ko: not an ELF file/);
     const noInfo = makeElf(['name=a']);
     noInfo.write('.nomodi', noInfo.indexOf('.modinfo'), 'latin1'); // rename the section
     expect(elfSection(noInfo, '.modinfo')).toBeUndefined();
@@ -179,7 +217,12 @@ describe('module resolution', () => {
     writeFileSync(join(root, path), makeElf(fieldsList));
   };
   beforeAll(() => {
-    mod('kernel/fs/top.ko', ['depends=mid_a,mid-b,builtin_x', 'softdep=pre: crypto-foo', 'name=top', 'alias=fs-top']);
+    mod('kernel/fs/top.ko', [
+      'depends=mid_a,mid-b,builtin_x',
+      'softdep=pre: crypto-foo',
+      'name=top',
+      'alias=fs-top',
+    ]);
     mod('kernel/lib/mid_a.ko', ['depends=leaf', 'name=mid_a']);
     mod('kernel/lib/mid-b.ko', ['depends=leaf', 'name=mid_b']);
     mod('kernel/lib/leaf.ko', ['depends=', 'name=leaf']);
@@ -194,7 +237,11 @@ describe('module resolution', () => {
   it('orders dependencies first, follows soft dependencies through aliases, skips built-ins', async () => {
     const index = await indexModules(root);
     expect(index.files.get('mid_b')).toBe('kernel/lib/mid-b.ko');
-    const r = await resolveModules(index, [{ name: 'fs-top' }, { name: 'bx-1' }, { name: 'absent', optional: true }]);
+    const r = await resolveModules(index, [
+      { name: 'fs-top' },
+      { name: 'bx-1' },
+      { name: 'absent', optional: true },
+    ]);
     const names = r.order.map((m) => m.name);
     expect(new Set(names)).toEqual(new Set(['top', 'mid_a', 'mid_b', 'leaf', 'foo_generic']));
     const pos = (n: string): number => names.indexOf(n);
@@ -215,7 +262,9 @@ describe('module resolution', () => {
 
   it('reports cycles, missing hard dependencies and missing required modules', async () => {
     const index = await indexModules(root);
-    await expect(resolveModules(index, [{ name: 'cyc1' }])).rejects.toThrow(/dependency cycle through 'cyc1'/);
+    await expect(resolveModules(index, [{ name: 'cyc1' }])).rejects.toThrow(
+      /dependency cycle through 'cyc1'/,
+    );
     await expect(resolveModules(index, [{ name: 'needs_missing' }])).rejects.toThrow(
       /module 'nowhere' \(needed by 'needs_missing'\) not found/,
     );
@@ -267,11 +316,15 @@ describe('Debian mirror discovery', () => {
     mkdirSync(join(etc, 'sources.list.d'), { recursive: true });
     writeFileSync(join(etc, 'sources.list.d', 'debian.sources'), deb822);
     expect(await findDebianMirror(etc, {})).toBe('http://mirror.example/debian');
-    expect(await findDebianMirror(etc, { VMSTUDIO_DEBIAN_MIRROR: 'http://local/debian' })).toBe('http://local/debian');
+    expect(await findDebianMirror(etc, { VMSTUDIO_DEBIAN_MIRROR: 'http://local/debian' })).toBe(
+      'http://local/debian',
+    );
     const ubuntu = join(tmp, 'etc-apt-ubuntu');
     mkdirSync(ubuntu, { recursive: true });
     writeFileSync(join(ubuntu, 'sources.list'), 'deb http://archive.example/ubuntu noble main\n');
-    await expect(findDebianMirror(ubuntu, {})).rejects.toThrow(/no Debian archive found .*VMSTUDIO_DEBIAN_MIRROR/);
+    await expect(findDebianMirror(ubuntu, {})).rejects.toThrow(
+      /no Debian archive found .*VMSTUDIO_DEBIAN_MIRROR/,
+    );
   });
 });
 
@@ -305,11 +358,23 @@ describe('cache lock', () => {
     const lock = join(tmp, 'lock2');
     mkdirSync(lock);
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
-    writeFileSync(join(lock, 'owner.json'), JSON.stringify({ pid: Number(dead.stdout.trim()), host: (await import('node:os')).hostname(), time: Date.now() }));
+    writeFileSync(
+      join(lock, 'owner.json'),
+      JSON.stringify({
+        pid: Number(dead.stdout.trim()),
+        host: (await import('node:os')).hostname(),
+        time: Date.now(),
+      }),
+    );
     expect(await withDirLock(lock, async () => 'got it', { pollMs: 5, timeoutMs: 2000 })).toBe('got it');
     mkdirSync(lock);
-    writeFileSync(join(lock, 'owner.json'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), time: Date.now() }));
-    await expect(withDirLock(lock, async () => 1, { pollMs: 5, timeoutMs: 100 })).rejects.toThrow(/timed out waiting for lock/);
+    writeFileSync(
+      join(lock, 'owner.json'),
+      JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), time: Date.now() }),
+    );
+    await expect(withDirLock(lock, async () => 1, { pollMs: 5, timeoutMs: 100 })).rejects.toThrow(
+      /timed out waiting for lock/,
+    );
     rmSync(lock, { recursive: true });
   });
 });
@@ -321,7 +386,13 @@ describe('guest cache without a mirror', () => {
     const dir = mkdtempSync(join(tmp, 'cache-'));
     const b = join(dir, 'builds', '6.0.0-fake-0123456789ab');
     mkdirSync(b, { recursive: true });
-    const manifest = { version: '6.0.0-fake-0123456789ab', kernelRelease: '6.0.0-fake', packages: [], modules: ['virtio_mmio'], append: 'console=ttyS0' };
+    const manifest = {
+      version: '6.0.0-fake-0123456789ab',
+      kernelRelease: '6.0.0-fake',
+      packages: [],
+      modules: ['virtio_mmio'],
+      append: 'console=ttyS0',
+    };
     writeFileSync(join(b, 'guest.json'), JSON.stringify(manifest));
     return dir;
   };
@@ -331,19 +402,25 @@ describe('guest cache without a mirror', () => {
     const err = await ensureDefaultGuest({ cacheDir: empty, mirror: unreachable }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MirrorUnavailableError);
     expect((err as Error).message).toMatch(/cannot fetch the default guest's packages/);
-    await expect(ensureDefaultGuest({ cacheDir: empty, offline: true })).rejects.toThrow(/no cached default guest/);
+    await expect(ensureDefaultGuest({ cacheDir: empty, offline: true })).rejects.toThrow(
+      /no cached default guest/,
+    );
     expect(existsSync(join(empty, 'lock'))).toBe(false);
   });
 
-  it('falls back to the cached build when the mirror is unreachable or offline', { timeout: 60_000 }, async () => {
-    const dir = fakeCache();
-    const logs: string[] = [];
-    const g = await ensureDefaultGuest({ cacheDir: dir, mirror: unreachable, log: (m) => logs.push(m) });
-    expect(g.version).toBe('6.0.0-fake-0123456789ab');
-    expect(g.kernel).toBe(join(dir, 'builds', g.version, 'Image'));
-    expect(logs.some((l) => /^warning: .*using cached guest 6\.0\.0-fake/.test(l))).toBe(true);
-    expect((await ensureDefaultGuest({ cacheDir: dir, offline: true })).version).toBe(g.version);
-  });
+  it(
+    'falls back to the cached build when the mirror is unreachable or offline',
+    { timeout: 60_000 },
+    async () => {
+      const dir = fakeCache();
+      const logs: string[] = [];
+      const g = await ensureDefaultGuest({ cacheDir: dir, mirror: unreachable, log: (m) => logs.push(m) });
+      expect(g.version).toBe('6.0.0-fake-0123456789ab');
+      expect(g.kernel).toBe(join(dir, 'builds', g.version, 'Image'));
+      expect(logs.some((l) => /^warning: .*using cached guest 6\.0\.0-fake/.test(l))).toBe(true);
+      expect((await ensureDefaultGuest({ cacheDir: dir, offline: true })).version).toBe(g.version);
+    },
+  );
 });
 
 /** The built guest, or why it is unavailable (only an unreachable mirror skips). */
@@ -353,7 +430,8 @@ const guestReady = (async (): Promise<void> => {
   try {
     guest = await ensureDefaultGuest({ log: (m) => console.log(`[guest build] ${m}`) });
   } catch (e) {
-    if (e instanceof MirrorUnavailableError) skipReason = `Debian mirror unreachable, guest tests skipped: ${e.message}`;
+    if (e instanceof MirrorUnavailableError)
+      skipReason = `Debian mirror unreachable, guest tests skipped: ${e.message}`;
     else throw e;
   }
 })();
@@ -368,7 +446,8 @@ async function needGuest(ctx: { skip: (note?: string) => never }): Promise<Defau
 describe('default guest build', () => {
   it('builds once and reuses the cache', { timeout: 600_000 }, async (ctx) => {
     const g = await needGuest(ctx);
-    for (const f of [g.kernel, g.initrd, g.firmware.fwDynamicBin, g.firmware.fwDynamicElf]) expect(statSync(f).size).toBeGreaterThan(0);
+    for (const f of [g.kernel, g.initrd, g.firmware.fwDynamicBin, g.firmware.fwDynamicElf])
+      expect(statSync(f).size).toBeGreaterThan(0);
     expect(readFileSync(g.kernel).subarray(0, 2).toString('latin1')).toBe('MZ'); // EFI-stub Image
     expect(readFileSync(g.firmware.fwDynamicElf).subarray(1, 4).toString('latin1')).toBe('ELF');
     expect(g.append).toContain('console=ttyS0');
@@ -378,33 +457,56 @@ describe('default guest build', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
-  it('has /init, the console node, busybox and dependency-ordered modules in the initramfs', { timeout: 600_000 }, async (ctx) => {
-    const g = await needGuest(ctx);
-    const entries = parseCpio(readFileSync(g.initrd));
-    const byName = new Map(entries.map((e) => [e.name, e]));
-    expect(byName.get('init')!.mode).toBe(S_IFREG | 0o755);
-    expect(Buffer.from(byName.get('init')!.data).toString()).toMatch(/^#!\/bin\/busybox sh\n/);
-    expect(byName.get('dev/console')).toMatchObject({ mode: S_IFCHR | 0o600, rdevMajor: 5, rdevMinor: 1 });
-    expect(byName.get('usr/bin/vmstudio-counter')!.mode).toBe(S_IFREG | 0o755);
-    const busybox = byName.get('bin/busybox')!;
-    expect(Buffer.from(busybox.data.subarray(0, 4)).toString('latin1')).toBe('\x7fELF');
-    expect(busybox.data[18]).toBe(243); // e_machine EM_RISCV
-    const modDir = `lib/modules/${g.kernelRelease}/`;
-    const load = Buffer.from(byName.get('etc/vmstudio/modules.load')!.data).toString().trim().split('\n');
-    const loadedNames: string[] = [];
-    for (const path of load) {
-      const e = byName.get(modDir + path);
-      expect(e, path).toBeDefined();
-      const info = readModInfo(e!.data, path);
-      for (const d of info.depends) expect(loadedNames, `${info.name} needs ${d}`).toContain(d);
-      expect(info.vermagic).toContain(g.kernelRelease);
-      loadedNames.push(info.name);
-    }
-    for (const m of ['virtio_mmio', 'virtio_blk', 'virtio_net', 'virtio_rng', 'virtio_scsi', 'sd_mod', 'virtio_input', 'ext4', '9p', '9pnet_virtio']) {
-      expect(loadedNames).toContain(m);
-    }
-    expect(loadedNames).toEqual(g.modules);
-  });
+  it(
+    'has /init, the console node, busybox and dependency-ordered modules in the initramfs',
+    { timeout: 600_000 },
+    async (ctx) => {
+      const g = await needGuest(ctx);
+      const entries = parseCpio(readFileSync(g.initrd));
+      const byName = new Map(entries.map((e) => [e.name, e]));
+      // The kernel's unpacker does not create missing parents: each comes earlier as a directory.
+      entries.forEach((e, i) => {
+        if (!e.name.includes('/')) return;
+        const p = entries.findIndex((x) => x.name === e.name.slice(0, e.name.lastIndexOf('/')));
+        expect(p, `parent of ${e.name}`).toBeGreaterThanOrEqual(0);
+        expect(p).toBeLessThan(i);
+        expect(entries[p]!.mode & S_IFMT).toBe(S_IFDIR);
+      });
+      expect(byName.get('init')!.mode).toBe(S_IFREG | 0o755);
+      expect(Buffer.from(byName.get('init')!.data).toString()).toMatch(/^#!\/bin\/busybox sh\n/);
+      expect(byName.get('dev/console')).toMatchObject({ mode: S_IFCHR | 0o600, rdevMajor: 5, rdevMinor: 1 });
+      expect(byName.get('usr/bin/vmstudio-counter')!.mode).toBe(S_IFREG | 0o755);
+      const busybox = byName.get('bin/busybox')!;
+      expect(Buffer.from(busybox.data.subarray(0, 4)).toString('latin1')).toBe('\x7fELF');
+      expect(busybox.data[18]).toBe(243); // e_machine EM_RISCV
+      const modDir = `lib/modules/${g.kernelRelease}/`;
+      const load = Buffer.from(byName.get('etc/vmstudio/modules.load')!.data).toString().trim().split('\n');
+      const loadedNames: string[] = [];
+      for (const path of load) {
+        const e = byName.get(modDir + path);
+        expect(e, path).toBeDefined();
+        const info = readModInfo(e!.data, path);
+        for (const d of info.depends) expect(loadedNames, `${info.name} needs ${d}`).toContain(d);
+        expect(info.vermagic).toContain(g.kernelRelease);
+        loadedNames.push(info.name);
+      }
+      for (const m of [
+        'virtio_mmio',
+        'virtio_blk',
+        'virtio_net',
+        'virtio_rng',
+        'virtio_scsi',
+        'sd_mod',
+        'virtio_input',
+        'ext4',
+        '9p',
+        '9pnet_virtio',
+      ]) {
+        expect(loadedNames).toContain(m);
+      }
+      expect(loadedNames).toEqual(g.modules);
+    },
+  );
 
   it('reads .modinfo of a real Debian module, compressed or not', { timeout: 600_000 }, async (ctx) => {
     const g = await needGuest(ctx);
@@ -428,8 +530,26 @@ describe('default guest build', () => {
 const hasQemu = hasTool('qemu-system-riscv64');
 
 /** Boots the guest with its console on stdio; returns the running VM and the time to the prompt. */
-async function bootGuest(g: DefaultGuest, extra: string[] = []): Promise<{ vm: SerialProcess; promptMs: number }> {
-  const args = ['-M', 'virt', '-m', '256M', '-nographic', '-bios', g.firmware.fwDynamicBin, '-kernel', g.kernel, '-initrd', g.initrd, '-append', g.append, ...extra];
+async function bootGuest(
+  g: DefaultGuest,
+  extra: string[] = [],
+): Promise<{ vm: SerialProcess; promptMs: number }> {
+  const args = [
+    '-M',
+    'virt',
+    '-m',
+    '256M',
+    '-nographic',
+    '-bios',
+    g.firmware.fwDynamicBin,
+    '-kernel',
+    g.kernel,
+    '-initrd',
+    g.initrd,
+    '-append',
+    g.append,
+    ...extra,
+  ];
   const t0 = performance.now();
   const vm = startSerialProcess('qemu-system-riscv64', args, { timeoutMs: 20_000 });
   try {
@@ -479,12 +599,17 @@ describe.skipIf(!hasQemu)('default guest in QEMU', () => {
     const disk = join(tmp, 'disk.raw');
     writeFileSync(disk, Buffer.alloc(1 << 20));
     const { vm } = await bootGuest(g, [
-      '-device', 'virtio-rng-device',
-      '-drive', `if=none,id=d0,format=raw,file=${disk}`,
-      '-device', 'virtio-blk-device,drive=d0',
+      '-device',
+      'virtio-rng-device',
+      '-drive',
+      `if=none,id=d0,format=raw,file=${disk}`,
+      '-device',
+      'virtio-blk-device,drive=d0',
     ]);
     try {
-      expect((await vm.session.run('cat /sys/class/misc/hw_random/rng_current')).trim()).toMatch(/^virtio_rng\.\d+$/);
+      expect((await vm.session.run('cat /sys/class/misc/hw_random/rng_current')).trim()).toMatch(
+        /^virtio_rng\.\d+$/,
+      );
       expect((await vm.session.run('cat /sys/block/vda/size')).trim()).toBe('2048');
       vm.session.sendLine('poweroff -f');
       expect((await vm.waitExit(30_000)).code).toBe(0);

@@ -1,6 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { findEcho, GUEST_PROMPT, SerialSession, SerialTimeoutError, startSerialProcess } from './serial-session.js';
+import {
+  findEcho,
+  GUEST_PROMPT,
+  SerialSession,
+  SerialTimeoutError,
+  startSerialProcess,
+} from './serial-session.js';
 
 /** A session on in-memory streams: `guest` writes console output, `typed` collects what was sent. */
 function fakeConsole(): { session: SerialSession; guest: PassThrough; typed: () => string } {
@@ -40,7 +46,9 @@ describe('SerialSession', () => {
   it('reports timeouts and a closed console with the last output', async () => {
     const { session, guest } = fakeConsole();
     guest.write('last words\n');
-    await expect(session.waitFor(/never/, 30)).rejects.toThrow(/timed out after 30 ms waiting for \/never\/; last output:\nlast words/);
+    await expect(session.waitFor(/never/, 30)).rejects.toThrow(
+      /timed out after 30 ms waiting for \/never\/; last output:\nlast words/,
+    );
     const pending = session.waitFor(/never/, 5000);
     guest.end();
     await expect(pending).rejects.toThrow(/console closed while waiting/);

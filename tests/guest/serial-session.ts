@@ -10,8 +10,10 @@ import type { Readable, Writable } from 'node:stream';
 export const GUEST_PROMPT = /(?<=^|\n)~ # /;
 
 /** Terminal control sequences (CSI, OSC, two-byte ESC forms); tests match on plain text. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const ESCAPE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()#][0-9A-Za-z]|[@-Z\\-_=>78])/g;
 /** An escape sequence cut off at the end of a chunk: held back until the rest arrives. */
+// eslint-disable-next-line no-control-regex -- as above
 const PARTIAL_ESCAPE = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[()#])?$/;
 
 export class SerialTimeoutError extends Error {
@@ -101,7 +103,8 @@ export class SerialSession {
    * Rejects with the tail of the output on timeout or when the console closes first.
    */
   waitFor(pattern: RegExp | string, timeoutMs = this.timeoutMs): Promise<WaitResult> {
-    const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
+    const re =
+      typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
     const flags = re.flags.replace('g', '').replace('y', '');
     const search = new RegExp(re.source, flags);
     return new Promise((resolve, reject) => {
@@ -117,14 +120,20 @@ export class SerialSession {
         }
         if (this.ended) {
           cleanup();
-          reject(new SerialTimeoutError(`console closed while waiting for ${re}; last output:\n${this.tail()}`));
+          reject(
+            new SerialTimeoutError(`console closed while waiting for ${re}; last output:\n${this.tail()}`),
+          );
           return true;
         }
         return false;
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new SerialTimeoutError(`timed out after ${timeoutMs} ms waiting for ${re}; last output:\n${this.tail()}`));
+        reject(
+          new SerialTimeoutError(
+            `timed out after ${timeoutMs} ms waiting for ${re}; last output:\n${this.tail()}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -190,7 +199,11 @@ export interface SerialProcess {
 }
 
 /** Starts `command args` with its stdin/stdout as the serial console. */
-export function startSerialProcess(command: string, args: string[], opts: SerialSessionOptions = {}): SerialProcess {
+export function startSerialProcess(
+  command: string,
+  args: string[],
+  opts: SerialSessionOptions = {},
+): SerialProcess {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.setEncoding('utf8');
@@ -215,7 +228,11 @@ export function startSerialProcess(command: string, args: string[], opts: Serial
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           kill();
-          reject(new SerialTimeoutError(`${command} did not exit within ${timeoutMs} ms; last output:\n${session.tail()}`));
+          reject(
+            new SerialTimeoutError(
+              `${command} did not exit within ${timeoutMs} ms; last output:\n${session.tail()}`,
+            ),
+          );
         }, timeoutMs);
         exited.then(
           (r) => {

@@ -104,7 +104,8 @@ function findRecipeDir(): string {
     for (const c of [d, join(d, 'assets', 'guests', 'debian-riscv64')]) {
       if (existsSync(join(c, 'recipe.json')) && existsSync(join(c, 'rootfs'))) return c;
     }
-    if (dirname(d) === d) throw new Error(`cannot find assets/guests/debian-riscv64/recipe.json above ${here}`);
+    if (dirname(d) === d)
+      throw new Error(`cannot find assets/guests/debian-riscv64/recipe.json above ${here}`);
   }
 }
 
@@ -205,10 +206,22 @@ async function newestBuild(cacheDir: string): Promise<DefaultGuest | undefined> 
     return undefined;
   }
   const withTime = await Promise.all(
-    names.map(async (n) => ({ n, t: (await stat(join(cacheDir, 'builds', n, 'guest.json')).catch(() => undefined))?.mtimeMs })),
+    names.map(async (n) => ({
+      n,
+      t: (await stat(join(cacheDir, 'builds', n, 'guest.json')).catch(() => undefined))?.mtimeMs,
+    })),
   );
   const best = withTime.filter((x) => x.t !== undefined).sort((a, b) => b.t! - a.t!)[0];
   return best ? loadBuild(cacheDir, best.n) : undefined;
+}
+
+/** Adds the missing parent directories of `path`, outermost first (the kernel does not create them). */
+function addParents(cpio: CpioWriter, path: string): void {
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const d = parts.slice(0, i).join('/');
+    if (!cpio.has(d)) cpio.addDirectory(d);
+  }
 }
 
 /** Builds the initramfs and collects the boot files into `out`. */
@@ -233,8 +246,11 @@ async function buildInto(
     await rm(deb); // the kernel package is large; its contents are all we need
   }
 
-  const images = (await readdir(join(root, 'boot'))).filter((f) => f.startsWith('vmlinux-') || f.startsWith('vmlinuz-'));
-  if (images.length !== 1) throw new Error(`expected one kernel image in the kernel package, found: ${images.join(', ') || 'none'}`);
+  const images = (await readdir(join(root, 'boot'))).filter(
+    (f) => f.startsWith('vmlinux-') || f.startsWith('vmlinuz-'),
+  );
+  if (images.length !== 1)
+    throw new Error(`expected one kernel image in the kernel package, found: ${images.join(', ') || 'none'}`);
   const kernelRelease = images[0]!.replace(/^vmlinu[xz]-/, '');
   if (kernelRelease !== expectedRelease) {
     throw new Error(`kernel package ships ${images[0]}, expected release ${expectedRelease}`);
@@ -248,7 +264,22 @@ async function buildInto(
   const dep = depmodFiles(mods.order);
 
   const cpio = new CpioWriter();
-  for (const d of ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'etc', 'etc/vmstudio', 'proc', 'sys', 'dev', 'run', 'mnt', 'lib', 'lib/modules']) {
+  for (const d of [
+    'bin',
+    'sbin',
+    'usr',
+    'usr/bin',
+    'usr/sbin',
+    'etc',
+    'etc/vmstudio',
+    'proc',
+    'sys',
+    'dev',
+    'run',
+    'mnt',
+    'lib',
+    'lib/modules',
+  ]) {
     cpio.addDirectory(d);
   }
   cpio.addDirectory('root', { perm: 0o700 });
@@ -261,18 +292,14 @@ async function buildInto(
   const rootfs = join(recipeDir, 'rootfs');
   for (const f of await listFiles(rootfs)) {
     const rel = relative(rootfs, f).split(sep).join('/');
-    for (let p = dirname(rel); p !== '.'; p = dirname(p)) if (!cpio.has(p)) cpio.addDirectory(p);
+    addParents(cpio, rel);
     cpio.addFile(rel, await readFile(f), { perm: isExecutable(rel) ? 0o755 : 0o644 });
   }
 
   const modDir = `lib/modules/${kernelRelease}`;
   cpio.addDirectory(modDir);
   for (const m of mods.order) {
-    const parts = m.path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const d = `${modDir}/${parts.slice(0, i).join('/')}`;
-      if (!cpio.has(d)) cpio.addDirectory(d);
-    }
+    addParents(cpio, `${modDir}/${m.path}`);
     cpio.addFile(`${modDir}/${m.path}`, m.image);
   }
   cpio.addFile(`${modDir}/modules.dep`, dep.dep);
@@ -334,7 +361,10 @@ export async function ensureDefaultGuest(opts: EnsureGuestOptions = {}): Promise
   const maxAgeMs = opts.maxAgeMs ?? DAY_MS;
   // Versions are re-checked once per maxAgeMs; after a failed check, not again for RETRY_MS.
   const fresh = (r: Resolved | undefined): r is Resolved =>
-    !!r && (!!opts.offline || Date.now() - r.time < maxAgeMs || Date.now() - (r.failedAt ?? 0) < Math.min(RETRY_MS, maxAgeMs));
+    !!r &&
+    (!!opts.offline ||
+      Date.now() - r.time < maxAgeMs ||
+      Date.now() - (r.failedAt ?? 0) < Math.min(RETRY_MS, maxAgeMs));
 
   // Fast path: versions checked recently and that build exists; no lock, no apt.
   let resolved = await readJson<Resolved>(resolvedFile);
@@ -362,10 +392,16 @@ export async function ensureDefaultGuest(opts: EnsureGuestOptions = {}): Promise
         await writeFile(resolvedFile, JSON.stringify(resolved, null, 2) + '\n');
       } catch (e) {
         const reason = (e as Error).message;
-        const previous = resolved && (await loadBuild(cacheDir, buildKey(releaseOf(resolved.packages), resolved.packages, rhash)));
+        const previous =
+          resolved &&
+          (await loadBuild(cacheDir, buildKey(releaseOf(resolved.packages), resolved.packages, rhash)));
         const cached = previous || (await newestBuild(cacheDir));
         if (cached) {
-          if (resolved) await writeFile(resolvedFile, JSON.stringify({ ...resolved, failedAt: Date.now() }, null, 2) + '\n');
+          if (resolved)
+            await writeFile(
+              resolvedFile,
+              JSON.stringify({ ...resolved, failedAt: Date.now() }, null, 2) + '\n',
+            );
           log(`warning: ${reason.split('\n')[0]}; using cached guest ${cached.version}`);
           return cached;
         }

@@ -40,7 +40,13 @@ export function parseDeb822Sources(text: string, file = '<deb822>'): AptSource[]
     const words = (k: string): string[] => (fields.get(k) ?? '').split(/\s+/).filter(Boolean);
     if (!words('types').includes('deb') || fields.get('enabled')?.toLowerCase() === 'no') continue;
     for (const uri of words('uris')) {
-      out.push({ uri, suites: words('suites'), components: words('components'), signedBy: fields.get('signed-by'), file });
+      out.push({
+        uri,
+        suites: words('suites'),
+        components: words('components'),
+        signedBy: fields.get('signed-by'),
+        file,
+      });
     }
   }
   return out;
@@ -54,7 +60,13 @@ export function parseOneLineSources(text: string, file = '<sources.list>'): AptS
     const m = /^deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
     if (!m) continue;
     const signed = /(?:^|\s)signed-by=(\S+)/.exec(m[1] ?? '');
-    out.push({ uri: m[2]!, suites: [m[3]!], components: m[4]!.split(/\s+/).filter(Boolean), signedBy: signed?.[1], file });
+    out.push({
+      uri: m[2]!,
+      suites: [m[3]!],
+      components: m[4]!.split(/\s+/).filter(Boolean),
+      signedBy: signed?.[1],
+      file,
+    });
   }
   return out;
 }
@@ -179,7 +191,11 @@ export class PrivateApt {
   async download(dest: string, pkgs: { name: string; version: string }[]): Promise<string[]> {
     await mkdir(dest, { recursive: true });
     await chmod(dest, 0o755);
-    await run('apt-get', [...this.options, '-q', 'download', ...pkgs.map((p) => `${p.name}=${p.version}`)], dest);
+    await run(
+      'apt-get',
+      [...this.options, '-q', 'download', ...pkgs.map((p) => `${p.name}=${p.version}`)],
+      dest,
+    );
     const files = await readdir(dest);
     return pkgs.map((p) => {
       const f = files.find((x) => x.startsWith(`${p.name}_`) && x.endsWith('.deb'));
@@ -198,13 +214,18 @@ export interface RunResult {
 /** Runs a tool; failures carry the command and its output. */
 export function run(cmd: string, args: string[], cwd?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
-      const all = `${stdout}${stderr}`;
-      if (err) {
-        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-        const shown = args.filter((a, i) => a !== '-o' && args[i - 1] !== '-o').join(' ');
-        reject(new Error(missing ? `${cmd}: command not found` : `${cmd} ${shown} failed:\n${all.trim()}`));
-      } else resolve({ stdout, stderr, all });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd, maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } },
+      (err, stdout, stderr) => {
+        const all = `${stdout}${stderr}`;
+        if (err) {
+          const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+          const shown = args.filter((a, i) => a !== '-o' && args[i - 1] !== '-o').join(' ');
+          reject(new Error(missing ? `${cmd}: command not found` : `${cmd} ${shown} failed:\n${all.trim()}`));
+        } else resolve({ stdout, stderr, all });
+      },
+    );
   });
 }

@@ -155,7 +155,10 @@ export class CpioWriter {
         hex8(0, 'c_check');
       parts.push(Buffer.from(header, 'ascii'), nameBytes, Buffer.alloc(pad4(HEADER_SIZE + nameBytes.length)));
       if (e.data.length > 0) {
-        parts.push(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.length), Buffer.alloc(pad4(e.data.length)));
+        parts.push(
+          Buffer.from(e.data.buffer, e.data.byteOffset, e.data.length),
+          Buffer.alloc(pad4(e.data.length)),
+        );
       }
     }
     return Buffer.concat(parts);
@@ -184,7 +187,8 @@ export function parseCpio(buf: Uint8Array): CpioEntry[] {
       (_, i) => field(i),
     );
     const nameStart = off + HEADER_SIZE;
-    if (namesize < 1 || nameStart + namesize > b.length) throw new Error(`cpio: bad name size at offset ${off}`);
+    if (namesize < 1 || nameStart + namesize > b.length)
+      throw new Error(`cpio: bad name size at offset ${off}`);
     const name = b.toString('utf8', nameStart, nameStart + namesize - 1);
     const dataStart = nameStart + namesize + pad4(HEADER_SIZE + namesize);
     if (name === TRAILER) return out;

@@ -46,7 +46,11 @@ async function isStale(lockDir: string, staleMs: number): Promise<boolean> {
 }
 
 /** Runs `fn` while holding the lock directory `lockDir`. */
-export async function withDirLock<T>(lockDir: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export async function withDirLock<T>(
+  lockDir: string,
+  fn: () => Promise<T>,
+  opts: LockOptions = {},
+): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 20 * 60_000;
   const staleMs = opts.staleMs ?? 60 * 60_000;
   const pollMs = opts.pollMs ?? 250;

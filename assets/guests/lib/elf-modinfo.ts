@@ -87,7 +87,9 @@ export function elfSection(image: Uint8Array, section: string, what = 'ELF image
 /** Parses the NUL-separated `key=value` strings of a `.modinfo` section. */
 export function parseModInfoSection(section: Uint8Array): Map<string, string[]> {
   const fields = new Map<string, string[]>();
-  for (const entry of Buffer.from(section.buffer, section.byteOffset, section.length).toString('utf8').split('\0')) {
+  for (const entry of Buffer.from(section.buffer, section.byteOffset, section.length)
+    .toString('utf8')
+    .split('\0')) {
     const eq = entry.indexOf('=');
     if (eq <= 0) continue; // padding between strings
     const key = entry.slice(0, eq);

@@ -99,7 +99,13 @@ export function aliasPattern(glob: string): RegExp {
       const end = glob.indexOf(']', i + 1);
       if (end < 0) re += '\\[';
       else {
-        re += '[' + glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
+        re +=
+          '[' +
+          glob
+            .slice(i + 1, end)
+            .replace(/^!/, '^')
+            .replace(/\\/g, '\\\\') +
+          ']';
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
@@ -108,7 +114,10 @@ export function aliasPattern(glob: string): RegExp {
 }
 
 /** Resolves requests and their hard/soft dependencies into a load order. */
-export async function resolveModules(index: ModuleIndex, requests: ModuleRequest[]): Promise<ModuleResolution> {
+export async function resolveModules(
+  index: ModuleIndex,
+  requests: ModuleRequest[],
+): Promise<ModuleResolution> {
   const loaded = new Map<string, ResolvedModule>();
   const order: ResolvedModule[] = [];
   const done = new Set<string>();
@@ -135,12 +144,15 @@ export async function resolveModules(index: ModuleIndex, requests: ModuleRequest
   const lookup = async (nameOrAlias: string): Promise<string | undefined> => {
     const n = normalizeModuleName(nameOrAlias);
     if (index.files.has(n)) return n;
-    if (index.builtin.has(n) || index.builtinAliases.some((a) => aliasPattern(a).test(nameOrAlias))) return 'builtin';
+    if (index.builtin.has(n) || index.builtinAliases.some((a) => aliasPattern(a).test(nameOrAlias)))
+      return 'builtin';
     // Aliases are only known from .modinfo; read the few modules whose name shares the alias's
     // last word (crypto-crc32c -> crc32c_generic) rather than decompressing every module.
     const token = normalizeModuleName(nameOrAlias.replace(/^.*-/, ''));
     if (token.length < 2) return undefined;
-    const candidates = [...index.files.keys()].filter((k) => k.includes(token)).sort((a, b) => a.length - b.length);
+    const candidates = [...index.files.keys()]
+      .filter((k) => k.includes(token))
+      .sort((a, b) => a.length - b.length);
     for (const c of candidates) {
       const m = await load(c);
       if (m.info.aliases.some((a) => aliasPattern(a).test(nameOrAlias))) return c;
@@ -212,12 +224,20 @@ function transitiveDeps(m: ResolvedModule, byName: Map<string, ResolvedModule>):
 /** modules.dep, modules.alias and modules.softdep texts for the chosen modules (for modprobe). */
 export function depmodFiles(order: ResolvedModule[]): { dep: string; alias: string; softdep: string } {
   const byName = new Map(order.map((m) => [m.name, m]));
-  const dep = order.map((m) => `${m.path}: ${transitiveDeps(m, byName).map((d) => d.path).join(' ')}`.trimEnd());
+  const dep = order.map((m) =>
+    `${m.path}: ${transitiveDeps(m, byName)
+      .map((d) => d.path)
+      .join(' ')}`.trimEnd(),
+  );
   const alias = order.flatMap((m) => m.info.aliases.map((a) => `alias ${a} ${m.name}`));
   const softdep = order
     .filter((m) => m.info.softdepPre.length + m.info.softdepPost.length > 0)
     .map((m) =>
-      [`softdep ${m.name}`, ...(m.info.softdepPre.length ? ['pre:', ...m.info.softdepPre] : []), ...(m.info.softdepPost.length ? ['post:', ...m.info.softdepPost] : [])].join(' '),
+      [
+        `softdep ${m.name}`,
+        ...(m.info.softdepPre.length ? ['pre:', ...m.info.softdepPre] : []),
+        ...(m.info.softdepPost.length ? ['post:', ...m.info.softdepPost] : []),
+      ].join(' '),
     );
   const text = (lines: string[]): string => (lines.length ? lines.join('\n') + '\n' : '');
   return { dep: text(dep), alias: text(alias), softdep: text(softdep) };
