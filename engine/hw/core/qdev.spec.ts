@@ -15,10 +15,15 @@ import {
   userCreatableDel,
   objectSetPropertiesFromKeyval,
 } from '../../qom/object-interfaces.js';
-import { qmpQomList, qmpQomListTypes, qmpDeviceListProperties, qmpQomGet } from '../../qom/qom-qmp-cmds.js';
+import {
+  qmpQomList,
+  qmpQomListTypes,
+  qmpDeviceListProperties,
+  qmpQomGet,
+  qmpQomSet,
+} from '../../qom/qom-qmp-cmds.js';
 import { formatQomTree } from '../../qom/qom-hmp-cmds.js';
 import {
-  DeviceState,
   onDeviceDeleted,
   qdevPropRegisterGlobal,
   qdevPropClearGlobals,
@@ -487,8 +492,6 @@ describe('help and QMP introspection', () => {
   });
 });
 
-export { DeviceState };
-
 describe('machine properties', () => {
   it('parses -m and -smp like QEMU', () => {
     const m = machineCreate('none');
@@ -516,5 +519,32 @@ describe('machine properties', () => {
     expect(errOf(() => set('smp', { dies: '2' })).message).toBe(
       "dies not supported by this machine's CPU topology",
     );
+  });
+});
+
+describe('qom-set and machine hotplug handlers', () => {
+  it('sets properties by path and lets a machine handle bus-less hotplug', () => {
+    boot();
+    expect(() =>
+      qmpQomSet({ path: '/machine/unattached/device[0]', property: 'unplug-delay-ms', value: 5 }),
+    ).toThrow(
+      "Attempt to set property 'unplug-delay-ms' on anonymous device (type 'vmstudio-test-bridge') after it was realized",
+    );
+    expect(errOf(() => qmpQomSet({ path: '/nope', property: 'x', value: 1 })).errorClass).toBe(
+      'DeviceNotFound',
+    );
+    // a machine-level handler is consulted before the bus's (qdev_get_hotplug_handler)
+    const mc = objectResolvePath('/machine')!.class as unknown as { getHotplugHandler?: unknown };
+    const seen: string[] = [];
+    mc.getHotplugHandler = (_m: unknown, dev: { id: string | null }) => {
+      seen.push(dev.id ?? '');
+      return bridge;
+    };
+    try {
+      add({ driver: 'vmstudio-test-device', id: 'mh' });
+      expect(seen).toContain('mh');
+    } finally {
+      delete mc.getHotplugHandler;
+    }
   });
 });
