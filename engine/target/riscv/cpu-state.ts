@@ -109,10 +109,10 @@ export const EXCP_INST_PAGE_FAULT = 12;
 export const EXCP_LOAD_PAGE_FAULT = 13;
 export const EXCP_STORE_PAGE_FAULT = 15;
 
-/** Exceptions S-mode may take (QEMU's delegable set without the hypervisor ones). */
+/** Writable medeleg bits (QEMU's delegable set without the hypervisor ones; it includes M ecall). */
 export const DELEGABLE_EXCPS =
   (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) |
-  (1 << 12) | (1 << 13) | (1 << 15);
+  (1 << 11) | (1 << 12) | (1 << 13) | (1 << 15);
 
 // menvcfg (high word bits)
 export const MENVCFG_HI_STCE = 1 << 31; // bit 63

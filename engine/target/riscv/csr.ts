@@ -33,8 +33,8 @@ for (let i = 3; i < 32; i++) {
   CSR_NAMES[0x320 + i] = `mhpmevent${i}`;
 }
 
-/** QEMU's marchid/mimpid for its own CPUs: (major << 16) | (minor << 8) | micro of QEMU 7.2.0. */
-export const QEMU_MARCHID = 0x070200;
+/** QEMU's marchid/mimpid for its own CPUs: (major << 16) | (minor << 8) | micro; Debian's QEMU is 7.2.22. */
+export const QEMU_MARCHID = 0x070216;
 
 const MSTATUS_WMASK =
   MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | MSTATUS_FS | MSTATUS_MPRV |
@@ -77,7 +77,12 @@ function pair(c: RiscvCpu, slot: number): number {
 function num64(lo: number, hi: number): number {
   return (hi >>> 0) * 4294967296 + (lo >>> 0);
 }
+/** Signed 64-bit value of a pair (counter offsets are small enough to be exact). */
+function sgn64(lo: number, hi: number): number {
+  return hi * 4294967296 + (lo >>> 0);
+}
 function setNum(c: RiscvCpu, v: number): number {
+  if (v < 0) v += 18446744073709551616;
   // v: non-negative integer < 2^64 (may be inexact above 2^53: counters never get there)
   const hi = Math.floor(v / 4294967296);
   c.rhi = hi | 0;
@@ -97,10 +102,10 @@ export function csrRead(c: RiscvCpu, num: number): number {
       return s[CSR_FCSR * 2] & 0xff;
     case 0xc00:
     case 0xb00:
-      return setNum(c, Math.max(0, c.retired() + num64(s[CSR_MCYCLE_OFS * 2], s[CSR_MCYCLE_OFS * 2 + 1]) - 0));
+      return setNum(c, c.retired() + sgn64(s[CSR_MCYCLE_OFS * 2], s[CSR_MCYCLE_OFS * 2 + 1]));
     case 0xc02:
     case 0xb02:
-      return setNum(c, Math.max(0, c.retired() + num64(s[CSR_MINSTRET_OFS * 2], s[CSR_MINSTRET_OFS * 2 + 1]) - 0));
+      return setNum(c, c.retired() + sgn64(s[CSR_MINSTRET_OFS * 2], s[CSR_MINSTRET_OFS * 2 + 1]));
     case 0xc01:
       return setNum(c, c.time!.ticks());
     case 0x100: {

@@ -52,7 +52,7 @@ export const SYS_INSNS: InsnDef[] = [
     c.raise(c.priv === PRV_U ? EXCP_U_ECALL : c.priv === PRV_S ? EXCP_S_ECALL : EXCP_M_ECALL, 0, 0);
   }),
   def('ebreak', { op: SYSTEM, f3: 0, f12: 1, rs1: 0, rd: 0 }, 'N', 'i', '----', (c) => {
-    c.raise(EXCP_BREAKPOINT, c.pcLo, c.pcHi);
+    c.raise(EXCP_BREAKPOINT, 0, 0); // QEMU 7.2 leaves mtval 0 for ebreak
   }),
   def('sret', { op: SYSTEM, f3: 0, f12: 0x102, rs1: 0, rd: 0 }, 'N', 'priv', '----', (c, _d, _a, _b, _imm, raw) => {
     if (c.priv < PRV_S || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TSR)) return c.illegal(raw);

@@ -48,34 +48,37 @@ export class Pmp {
     this.recompute();
   }
 
+  /** pmpaddr i as an exact BigInt (54 bits do not fit a double). */
+  private addrBig(i: number): bigint {
+    const p = (CSR_PMPADDR0 + i) * 2;
+    return (BigInt(this.csr[p + 1] & 0x3fffff) << 32n) | BigInt(this.csr[p] >>> 0);
+  }
+
+  /** Decode every entry's byte range (rare: on pmpcfg/pmpaddr writes, so BigInt is fine). */
   recompute(): void {
     let active = 0;
     for (let i = 0; i < PMP_ENTRIES; i++) {
       const a = (this.cfg[i] >> PMP_A_SHIFT) & 3;
-      const addr = this.addr(i);
-      let s = 0;
-      let e = 0;
+      const addr = this.addrBig(i);
+      let s = 0n;
+      let e = 0n;
       if (a === 1) {
-        s = i === 0 ? 0 : this.addr(i - 1) * 4;
-        e = addr * 4;
+        s = i === 0 ? 0n : this.addrBig(i - 1) << 2n;
+        e = addr << 2n;
       } else if (a === 2) {
-        s = addr * 4;
-        e = s + 4;
+        s = addr << 2n;
+        e = s + 4n;
       } else if (a === 3) {
         // trailing ones of addr give the size 2^(t+3)
-        let t = 0;
-        let v = addr;
-        while (t < 54 && v % 2 === 1) {
-          t++;
-          v = Math.floor(v / 2);
-        }
-        const size = 2 ** (t + 3);
-        s = Math.floor((addr * 4) / size) * size;
+        let t = 0n;
+        while (t < 54n && (addr >> t) & 1n) t++;
+        const size = 1n << (t + 3n);
+        s = ((addr << 2n) / size) * size;
         e = s + size;
       }
       if (a !== 0) active++;
-      this.start[i] = s;
-      this.end[i] = e;
+      this.start[i] = Number(s);
+      this.end[i] = Number(e);
     }
     this.active = active;
   }

@@ -117,10 +117,15 @@ default_trap:
   sd t1, 24(t2)
   csrr t1, mcause
   bltz t1, 9f             /* interrupt: return to mepc */
-  ld t1, 32(t2)           /* trap_resume */
+  ld t1, 32(t2)           /* trap_resume (bit 0 set: resume in M-mode) */
   beqz t1, 7f
   sd zero, 32(t2)
-  csrw mepc, t1
+  andi t2, t1, 1
+  beqz t2, 6f
+  andi t1, t1, -2
+  li t2, (3 << 11)
+  csrs mstatus, t2
+6:csrw mepc, t1
   j 9f
 7:csrr t1, mepc
   lhu t2, 0(t1)
@@ -161,3 +166,11 @@ stack_top:
 #define CHECK_TRAP(c, code) la t4, trap_cause; ld t3, 0(t4); li t4, c; beq t3, t4, 98f; li a0, code; j htif_exit; 98:
 /* Arrange for the next trap to resume at label */
 #define RESUME_AT(label) la t3, label; la t4, trap_resume; sd t3, 0(t4)
+/* Same, but the trap handler returns in M-mode */
+#define RESUME_M(label) la t3, label; ori t3, t3, 1; la t4, trap_resume; sd t3, 0(t4)
+/* Print the last M-mode trap's cause, tval */
+#define PRINT_TRAP la t4, trap_cause; ld a0, 0(t4); call print_hex; la t4, trap_cause; ld a0, 8(t4); call print_hex
+/* PMP: allow everything to S/U (entry 15, NAPOT over the whole space) */
+#define PMP_ALLOW_ALL li t3, -1; csrw pmpaddr15, t3; li t3, (0x1f << 56); csrw pmpcfg2, t3
+/* Switch to privilege `mpp` (0 U, 1 S) continuing at label */
+#define ENTER_MODE(mpp, label) li t3, (3 << 11); csrc mstatus, t3; li t3, ((mpp) << 11); csrs mstatus, t3; la t3, label; csrw mepc, t3; mret
