@@ -32,6 +32,11 @@ export interface DiskRequest {
 /** What the user configures; the engine command line is built from exactly this. */
 export interface VmConfig {
   name: string;
+  /**
+   * The guest template this VM was made from (see `guests.list`). Its boot files fill in whichever
+   * of firmware/kernel/initrd/append are null, resolved each time the VM starts.
+   */
+  guest: string | null;
   /** `-M` value: `virt` (RISC-V virt board) or `none`. */
   machine: string;
   cpus: number;

@@ -14,6 +14,7 @@ import type {
   DiskConfig,
   DiskRequest,
   LogEntry,
+  Vm,
   VmState,
   VmSummary,
 } from './contract.js';
@@ -138,6 +139,28 @@ export class VmService {
     return disks;
   }
 
+  /** The VM with its template's boot files filled in where it has none of its own. */
+  private bootConfig(vm: Vm): Vm {
+    if (!vm.guest) return vm;
+    const g = this.options.guests().find((t) => t.id === vm.guest);
+    if (!g) throw new ValidationError(`VM '${vm.name}' uses the guest '${vm.guest}', which is not installed`);
+    const out = { ...vm };
+    let usesTemplateFiles = false;
+    for (const k of ['firmware', 'kernel', 'initrd'] as const) {
+      if (out[k] === null && g[k] !== null) {
+        out[k] = g[k];
+        usesTemplateFiles = true;
+      }
+    }
+    if (out.append === null) out.append = g.append;
+    if (usesTemplateFiles && !g.available) {
+      throw new ValidationError(
+        `VM '${vm.name}' cannot start: the files of the guest '${g.title}' are not installed (missing: ${g.missing.join(', ')})`,
+      );
+    }
+    return out;
+  }
+
   private makeHandlers(): ApiHandlers {
     const id = (v: unknown): string => {
       const s = checkString(v, 'id');
@@ -160,18 +183,9 @@ export class VmService {
         const guest =
           typeof guestId === 'string' ? this.options.guests().find((g) => g.id === guestId) : undefined;
         if (typeof guestId === 'string' && !guest) throw new ValidationError(`Unknown guest '${guestId}'`);
-        const templated = new Set<string>();
-        let merged = raw as Record<string, unknown>;
-        if (guest) {
-          merged = { ...merged, machine: guest.machine };
-          for (const k of ['kernel', 'initrd', 'firmware', 'append'] as const) {
-            if (guest[k] && !merged[k]) {
-              merged[k] = guest[k];
-              templated.add(k);
-            }
-          }
-        }
-        const req = checkNewVm(merged, templated);
+        // A template VM keeps its boot files null: they are resolved from the template at each start.
+        const merged = guest ? { ...(raw as Record<string, unknown>), machine: guest.machine } : raw;
+        const req = checkNewVm(merged);
         if (this.library.findVmByName(req.name))
           throw new ValidationError(`A VM named '${req.name}' already exists`);
         const vmId = randomUUID();
@@ -185,6 +199,7 @@ export class VmService {
           this.library.createVm(
             {
               name: req.name,
+              guest: guest ? guest.id : null,
               machine: req.machine ?? 'virt',
               cpus: req.cpus,
               memoryMiB: req.memoryMiB,
@@ -222,7 +237,7 @@ export class VmService {
       },
       'vms.start': async (vmId) => {
         const i = id(vmId);
-        const vm = this.library.getVm(i);
+        const vm = this.bootConfig(this.library.getVm(i));
         this.log(i, 'state', 'Starting');
         try {
           await this.supervisor.start(vm);

@@ -130,8 +130,8 @@ export function checkDiskRequests(v: unknown): DiskRequest[] {
   });
 }
 
-/** Validate a create request (template fields already merged in by the caller). */
-export function checkNewVm(v: unknown, fromTemplate: ReadonlySet<string> = new Set()): NewVmRequest {
+/** Validate a create request (the template's machine already merged in by the caller). */
+export function checkNewVm(v: unknown): NewVmRequest {
   if (typeof v !== 'object' || v === null) throw new ValidationError('Expected a VM description');
   const r = v as Record<string, unknown>;
   return {
@@ -140,9 +140,9 @@ export function checkNewVm(v: unknown, fromTemplate: ReadonlySet<string> = new S
     machine: checkMachine(r.machine ?? 'virt'),
     cpus: checkInt(r.cpus, 'cpus', 1, LIMITS.cpusMax),
     memoryMiB: checkInt(r.memoryMiB, 'memoryMiB', LIMITS.memoryMinMiB, LIMITS.memoryMaxMiB),
-    firmware: checkFile(r.firmware, 'firmware', !fromTemplate.has('firmware')),
-    kernel: checkFile(r.kernel, 'kernel', !fromTemplate.has('kernel')),
-    initrd: checkFile(r.initrd, 'initrd', !fromTemplate.has('initrd')),
+    firmware: checkFile(r.firmware, 'firmware', true),
+    kernel: checkFile(r.kernel, 'kernel', true),
+    initrd: checkFile(r.initrd, 'initrd', true),
     append:
       r.append === null || r.append === undefined ? null : checkText(r.append, 'append', LIMITS.appendMax),
     devices: checkDevices(r.devices),
@@ -164,6 +164,9 @@ export function checkPatch(v: unknown, current: VmConfig): VmPatch {
         break;
       case 'machine':
         out.machine = checkMachine(x);
+        break;
+      case 'guest':
+        out.guest = x === null ? null : checkString(x, 'guest');
         break;
       case 'cpus':
         out.cpus = checkInt(x, 'cpus', 1, LIMITS.cpusMax);

@@ -51,6 +51,7 @@ describe('library migrations', () => {
     expect(vm).toMatchObject({
       id: 'vm-1',
       name: 'old guest',
+      guest: null,
       machine: 'virt',
       cpus: 2,
       memoryMiB: 512,
@@ -128,6 +129,7 @@ describe('library corruption and locking', () => {
     for (let i = 0; i < 50; i++) {
       lib.createVm({
         name: `vm ${i}`,
+        guest: null,
         machine: 'virt',
         cpus: 1,
         memoryMiB: 256,

@@ -1,7 +1,9 @@
 /**
- * Guest templates: ready-made VM recipes shipped under assets/guests/<id>/guest.json, with the
- * kernel, initrd and disk image next to the manifest. A template's disk is copied into each new VM's
- * folder, so VMs never share (or modify) the shipped image.
+ * Guest templates: ready-made VM recipes described by assets/guests/<id>/guest.json. Their boot files
+ * sit next to the manifest, or, with `buildsDir` (relative to the app root), in the newest build a
+ * guest builder published there (assets/guests/debian-riscv64/build.ts writes one folder per build
+ * with its own guest.json). A template's disk is copied into each new VM's folder, so VMs never share
+ * (or modify) the shipped image.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +21,8 @@ export interface GuestManifest {
   firmware?: string;
   disk?: string;
   append?: string;
+  /** Folder of builds (relative to the app root); files are looked up in the newest build. */
+  buildsDir?: string;
 }
 
 export interface ResolvedGuest extends GuestTemplate {
@@ -29,7 +33,33 @@ export interface ResolvedGuest extends GuestTemplate {
   append: string | null;
 }
 
-function resolve(dir: string, m: GuestManifest): ResolvedGuest {
+/** The newest build folder (by its guest.json time) under `buildsDir`, or null if none is complete. */
+export function newestBuild(buildsDir: string): string | null {
+  let best: { dir: string; t: number } | null = null;
+  let names: string[];
+  try {
+    names = fs.readdirSync(buildsDir);
+  } catch {
+    return null;
+  }
+  for (const n of names) {
+    const dir = path.join(buildsDir, n);
+    try {
+      const t = fs.statSync(path.join(dir, 'guest.json')).mtimeMs;
+      if (!best || t > best.t) best = { dir, t };
+    } catch {
+      // an incomplete build
+    }
+  }
+  return best?.dir ?? null;
+}
+
+function resolve(dir: string, m: GuestManifest, appRoot: string): ResolvedGuest {
+  if (m.buildsDir) {
+    const build = newestBuild(path.resolve(appRoot, m.buildsDir));
+    // Without a build the names still resolve (under the manifest) so `missing` can list them.
+    if (build) dir = build;
+  }
   const file = (f: string | undefined): string | null => (f ? path.resolve(dir, f) : null);
   const kernel = file(m.kernel);
   const initrd = file(m.initrd);
@@ -56,7 +86,7 @@ function resolve(dir: string, m: GuestManifest): ResolvedGuest {
 }
 
 /** Every valid manifest under `guestsDir`, sorted by title; broken manifests are skipped. */
-export function loadGuests(guestsDir: string): ResolvedGuest[] {
+export function loadGuests(guestsDir: string, appRoot = path.resolve(guestsDir, '..', '..')): ResolvedGuest[] {
   let entries: string[];
   try {
     entries = fs.readdirSync(guestsDir);
@@ -69,7 +99,7 @@ export function loadGuests(guestsDir: string): ResolvedGuest[] {
     try {
       const m = JSON.parse(fs.readFileSync(path.join(dir, 'guest.json'), 'utf8')) as GuestManifest;
       if (typeof m.id === 'string' && typeof m.title === 'string' && Number.isInteger(m.cpus))
-        out.push(resolve(dir, m));
+        out.push(resolve(dir, m, appRoot));
     } catch {
       // not a guest folder
     }

@@ -22,6 +22,7 @@ afterEach(() => {
 function config(name: string, over: Partial<VmConfig> = {}): VmConfig {
   return {
     name,
+    guest: null,
     machine: 'virt',
     cpus: 2,
     memoryMiB: 1024,

@@ -12,6 +12,7 @@ import { LibraryRecordError } from './errors.js';
 interface VmRow {
   id: string;
   name: string;
+  guest: string | null;
   machine: string;
   cpus: number;
   memory_mib: number;
@@ -131,6 +132,7 @@ export class Library {
     return {
       id: r.id,
       name: r.name,
+      guest: r.guest,
       machine: r.machine,
       cpus: r.cpus,
       memoryMiB: r.memory_mib,
@@ -181,12 +183,13 @@ export class Library {
     const tx = this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO vms (id, name, machine, cpus, memory_mib, firmware, kernel, initrd, append, devices, notes, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO vms (id, name, guest, machine, cpus, memory_mib, firmware, kernel, initrd, append, devices, notes, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
           config.name,
+          config.guest,
           config.machine,
           config.cpus,
           config.memoryMiB,
@@ -216,6 +219,7 @@ export class Library {
       const cur = this.getVm(id);
       const next: VmConfig = {
         name: patch.name ?? cur.name,
+        guest: patch.guest !== undefined ? patch.guest : cur.guest,
         machine: patch.machine ?? cur.machine,
         cpus: patch.cpus ?? cur.cpus,
         memoryMiB: patch.memoryMiB ?? cur.memoryMiB,
@@ -228,11 +232,12 @@ export class Library {
       };
       this.db
         .prepare(
-          `UPDATE vms SET name = ?, machine = ?, cpus = ?, memory_mib = ?, firmware = ?, kernel = ?, initrd = ?,
+          `UPDATE vms SET name = ?, guest = ?, machine = ?, cpus = ?, memory_mib = ?, firmware = ?, kernel = ?, initrd = ?,
              append = ?, devices = ?, notes = ?, updated_at = ? WHERE id = ?`,
         )
         .run(
           next.name,
+          next.guest,
           next.machine,
           next.cpus,
           next.memoryMiB,

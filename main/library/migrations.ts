@@ -74,6 +74,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'guest template reference',
+    up(db) {
+      db.exec(`ALTER TABLE vms ADD COLUMN guest TEXT;`);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

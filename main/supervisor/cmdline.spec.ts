@@ -5,6 +5,7 @@ import { buildEngineArgs, escapeOptionValue } from './cmdline.js';
 const vm: Vm = {
   id: 'id1',
   name: 'web, server',
+  guest: null,
   machine: 'virt',
   cpus: 2,
   memoryMiB: 512,

@@ -21,6 +21,7 @@ function vm(name = 'test vm', over: Partial<Vm> = {}): Vm {
   return {
     id: `vm-${Math.random().toString(16).slice(2, 10)}`,
     name,
+    guest: null,
     machine: 'none',
     cpus: 1,
     memoryMiB: 64,

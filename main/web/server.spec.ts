@@ -129,6 +129,60 @@ describe('web mode HTTP', () => {
 describe('web mode WebSocket API', () => {
   const origin = () => `http://127.0.0.1:${app.server.port}`;
 
+  it('creates a VM from a guest template and resolves its boot files at start', async () => {
+    const guests = path.join(dir, 'guests', 'tiny');
+    fs.mkdirSync(guests, { recursive: true });
+    fs.writeFileSync(
+      path.join(guests, 'guest.json'),
+      JSON.stringify({
+        id: 'tiny',
+        title: 'Tiny',
+        description: 'test',
+        machine: 'none',
+        cpus: 1,
+        memoryMiB: 64,
+        kernel: 'Image',
+        append: 'console=ttyS0',
+      }),
+    );
+    const ws = await connect({
+      origin: origin(),
+      cookie: `vmstudio_token_${app.server.port}=${app.server.token}`,
+    });
+    const { call } = rpc(ws);
+    expect(await call('guests.list')).toEqual([
+      {
+        id: 'tiny',
+        title: 'Tiny',
+        description: 'test',
+        machine: 'none',
+        cpus: 1,
+        memoryMiB: 64,
+        available: false,
+        missing: ['Image'],
+      },
+    ]);
+    const vm = await call('vms.create', { name: 'from-template', guest: 'tiny', cpus: 1, memoryMiB: 64 });
+    expect(vm).toMatchObject({ guest: 'tiny', machine: 'none', kernel: null, append: null });
+    await expect(call('vms.start', vm.id)).rejects.toThrow(
+      "VM 'from-template' cannot start: the files of the guest 'Tiny' are not installed (missing: Image)",
+    );
+    fs.writeFileSync(path.join(guests, 'Image'), 'kernel');
+    await call('vms.start', vm.id);
+    const { argv } = await call('qmp.execute', vm.id, 'x-argv');
+    expect(argv.slice(argv.indexOf('-kernel'), argv.indexOf('-kernel') + 4)).toEqual([
+      '-kernel',
+      path.join(guests, 'Image'),
+      '-append',
+      'console=ttyS0',
+    ]);
+    await call('vms.stop', vm.id, true);
+    await expect(call('vms.create', { name: 'x', guest: 'nope', cpus: 1, memoryMiB: 64 })).rejects.toThrow(
+      "Unknown guest 'nope'",
+    );
+    ws.close();
+  });
+
   it('refuses upgrades without the token or from another origin', async () => {
     await expect(connect({ origin: origin() })).rejects.toThrow('HTTP 403');
     await expect(

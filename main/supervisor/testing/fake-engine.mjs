@@ -95,6 +95,8 @@ const commands = {
     return {};
   },
   'x-big-number': () => ({ value: 18446744073709551615n }),
+  // Test hook: the command line this engine was started with.
+  'x-argv': () => ({ argv }),
 };
 
 function handle(client, msg) {

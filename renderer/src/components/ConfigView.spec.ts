@@ -5,6 +5,7 @@ import { applyMode, draftOf, patchOf, validateConfig } from './config-form.js';
 const vm: Vm = {
   id: 'v',
   name: 'web',
+  guest: null,
   machine: 'virt',
   cpus: 2,
   memoryMiB: 1024,
