@@ -1,0 +1,34 @@
+/** Shared by the ISA specs and the benchmark: build the test programs once into the cache dir. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ISA_CACHE = process.env.ISA_CACHE ?? join(here, '../../node_modules/.cache/vmstudio-isa');
+
+export function haveCrossCompiler(): boolean {
+  return spawnSync('riscv64-linux-gnu-gcc', ['--version']).status === 0;
+}
+export function haveQemu(): boolean {
+  return spawnSync('qemu-system-riscv64', ['--version']).status === 0;
+}
+
+/** Build all programs; returns the ELF paths by test name. */
+export function buildIsaTests(): Map<string, string> {
+  execFileSync(join(here, 'build.sh'), [ISA_CACHE], { stdio: 'pipe' });
+  const out = new Map<string, string>();
+  for (const f of readdirSync(ISA_CACHE).sort()) if (f.endsWith('.elf')) out.set(f.slice(0, -4), join(ISA_CACHE, f));
+  return out;
+}
+
+/** Run an ELF in QEMU's spike machine; output is the HTIF console, code the HTIF exit code. */
+export function runInQemu(elf: string, timeoutMs = 20000): { output: string; exitCode: number | null } {
+  const r = spawnSync('qemu-system-riscv64', ['-M', 'spike', '-bios', 'none', '-kernel', elf, '-nographic', '-monitor', 'none', '-serial', 'stdio'], {
+    timeout: timeoutMs,
+    input: '',
+  });
+  return { output: r.stdout.toString('latin1'), exitCode: r.status };
+}
+
+export { existsSync };
