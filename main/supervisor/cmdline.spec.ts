@@ -53,4 +53,10 @@ describe('buildEngineArgs', () => {
     expect(pairs.get('-qmp')).toEqual(['unix:/run/x/qmp.sock,server=on,wait=off']);
     expect(args).not.toContain('-bios');
   });
+
+  it('connects no serial console on the none machine, which has no serial port', () => {
+    const args = buildEngineArgs({ ...vm, machine: 'none' }, { qmpSocket: '/q' });
+    expect(args).not.toContain('-serial');
+    expect(args.slice(args.indexOf('-M'), args.indexOf('-M') + 2)).toEqual(['-M', 'none']);
+  });
 });

@@ -27,10 +27,10 @@ export function buildEngineArgs(vm: Vm, paths: EnginePaths): string[] {
     '-nodefaults',
     '-display',
     'none',
-    // The serial console is the engine's stdin/stdout: the supervisor streams it to the UI.
-    '-serial',
-    'stdio',
   ];
+  // The serial console is the engine's stdin/stdout: the supervisor streams it to the UI. The empty
+  // `none` machine has no serial port to connect.
+  if (vm.machine !== 'none') args.push('-serial', 'stdio');
   if (vm.firmware) args.push('-bios', vm.firmware);
   if (vm.kernel) args.push('-kernel', vm.kernel);
   if (vm.initrd) args.push('-initrd', vm.initrd);

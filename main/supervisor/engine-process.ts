@@ -203,8 +203,9 @@ export class EngineProcess {
       error = tail ? `vmstudio-engine ${how}:\n${tail}` : `vmstudio-engine ${how}`;
     }
     const info: ExitInfo = { code, signal, expected, error };
-    this.setState(expected ? 'stopped' : 'crashed');
+    // Exit first, so listeners of the final state already see the crash report.
     this.events.exit(info);
+    this.setState(expected ? 'stopped' : 'crashed');
     return info;
   }
 

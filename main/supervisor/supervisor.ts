@@ -103,7 +103,6 @@ export class Supervisor {
           s.engine = null;
           s.lastError = info.error;
           this.listener.exited(vm.id, info);
-          this.setState(vm.id, info.expected ? 'stopped' : 'crashed');
         },
       },
       this.timeouts,
