@@ -24,7 +24,17 @@ export class StdioChardev extends Chardev {
   private readonly streams: StdioStreams;
   private raw = false;
   private onData = (d: Buffer | string): void => this.receive(typeof d === 'string' ? Buffer.from(d) : d);
-  private onEnd = (): void => this.beEvent('closed');
+  /**
+   * End of stdin. QEMU reports CLOSED here, but it reads its monitor one byte at a time, so every
+   * command before the EOF has already run. We hand input over in chunks, so closing would drop
+   * commands still queued (`printf '...quit' | engine -qmp stdio`); stdout stays usable, so the
+   * frontend simply gets no more input.
+   */
+  private onEnd = (): void => {
+    this.inputEnded = true;
+  };
+  /** Whether stdin has reached EOF. */
+  inputEnded = false;
 
   constructor(label: string, opts: ChardevStdio, streams?: StdioStreams) {
     super(label);

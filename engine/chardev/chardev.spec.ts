@@ -177,7 +177,7 @@ describe('socket', () => {
 });
 
 describe('stdio', () => {
-  it('delivers input, writes output, reports end of input, and is exclusive', async () => {
+  it('delivers input, writes output, keeps stdout usable at end of input, and is exclusive', async () => {
     const input = new PassThrough();
     const output = new PassThrough();
     const chr = new StdioChardev('s', {}, { input, output });
@@ -193,7 +193,8 @@ describe('stdio', () => {
     chr.write('out');
     expect(output.read()?.toString()).toBe('out');
     input.end();
-    await until(() => fe.events.includes('closed'));
+    await until(() => (chr as StdioChardev).inputEnded);
+    expect(fe.events).not.toContain('closed');
     await chr.close();
   });
 });

@@ -358,7 +358,9 @@ export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlRes
   const mem = cfg.opts.all('memory')[0];
   if (mem) {
     const d = qdict();
-    for (const k of ['size', 'slots', 'maxmem']) if (mem.has(k)) d[k] = String(mem.getNumber(k, 0n));
+    for (const [opt, key] of [['size', 'size'], ['slots', 'slots'], ['maxmem', 'max-size']] as const) {
+      if (mem.has(opt)) d[key] = String(mem.getNumber(opt, 0n));
+    }
     cfg.machineDict['memory'] = d;
   }
   if (cfg.smpDicts.length) {

@@ -6,8 +6,8 @@
  */
 import { errorSetg } from '../../qapi/error.js';
 import type { Visitor } from '../../qapi/visitor.js';
-import { qint } from '../../qobject/qobject.js';
-import type { MachineInfo } from '../../qapi/generated/qapi-types.js';
+import type { MachineInfo, MemorySizeConfiguration } from '../../qapi/generated/qapi-types.js';
+import { visit_type_MemorySizeConfiguration, visit_type_SMPConfiguration } from '../../qapi/generated/qapi-visit.js';
 import type { QomObject } from '../../qom/object.js';
 import {
   QomObject as QomObjectCtor,
@@ -153,31 +153,14 @@ typeRegister<MachineState, MachineClass>({
 
 type V = Visitor;
 
-/** Visit a flat struct of optional members; `members` maps name to the visit for its value. */
-function visitOptionalStruct<T>(
-  v: V,
-  name: string,
-  members: Record<string, (v: V, n: string) => T>,
-): Record<string, T> {
-  const out: Record<string, T> = {};
-  v.startStruct(name);
-  try {
-    for (const [m, visit] of Object.entries(members)) if (v.optional(m)) out[m] = visit(v, m);
-    v.checkStruct();
-  } finally {
-    v.endStruct();
-  }
-  return out;
-}
-
 function machineGetMem(obj: QomObject, v: V, name: string): void {
   const m = obj as MachineState;
-  v.startStruct(name);
-  v.optional('size', true);
-  v.typeSize('size', qint(m.ramSize));
-  if (v.optional('max-size', !!m.ramSlots)) v.typeSize('max-size', qint(m.maxRamSize));
-  if (v.optional('slots', !!m.ramSlots)) v.typeUint64('slots', m.ramSlots);
-  v.endStruct();
+  const config: MemorySizeConfiguration = { size: Number(m.ramSize) };
+  if (m.ramSlots) {
+    config['max-size'] = Number(m.maxRamSize);
+    config.slots = m.ramSlots;
+  }
+  visit_type_MemorySizeConfiguration(v, name, config);
 }
 
 const hex = (x: bigint) => `0x${x.toString(16)}`;
@@ -186,11 +169,12 @@ const hex = (x: bigint) => `0x${x.toString(16)}`;
 function machineSetMem(obj: QomObject, v: V, name: string): void {
   const m = obj as MachineState;
   const mc = MACHINE_GET_CLASS(m);
-  const mem = visitOptionalStruct(v, name, {
-    size: (v2, n) => BigInt(v2.typeSize(n)),
-    'max-size': (v2, n) => BigInt(v2.typeSize(n)),
-    slots: (v2, n) => BigInt(v2.typeUint64(n)),
-  });
+  const config = visit_type_MemorySizeConfiguration(v, name);
+  const mem = {
+    size: config.size === undefined ? undefined : BigInt(config.size),
+    'max-size': config['max-size'] === undefined ? undefined : BigInt(config['max-size']),
+    slots: config.slots === undefined ? undefined : BigInt(config.slots),
+  };
   let size = mem['size'] ?? mc.defaultRamSize;
   size = (size + 8191n) & ~8191n;
   const slots = mem['slots'] ?? 0n;
@@ -220,11 +204,9 @@ function machineSetMem(obj: QomObject, v: V, name: string): void {
   m.ramSlots = Number(slots);
 }
 
-const SMP_KEYS = ['cpus', 'sockets', 'dies', 'clusters', 'cores', 'threads', 'maxcpus'] as const;
-
 function machineGetSmp(obj: QomObject, v: V, name: string): void {
   const s = (obj as MachineState).smp;
-  const vals = {
+  visit_type_SMPConfiguration(v, name, {
     cpus: s.cpus,
     sockets: s.sockets,
     dies: s.dies,
@@ -232,24 +214,14 @@ function machineGetSmp(obj: QomObject, v: V, name: string): void {
     cores: s.cores,
     threads: s.threads,
     maxcpus: s.maxCpus,
-  };
-  v.startStruct(name);
-  for (const k of SMP_KEYS) {
-    v.optional(k, true);
-    v.typeUint64(k, vals[k]);
-  }
-  v.endStruct();
+  });
 }
 
 /** machine_parse_smp_config() (QEMU 7.2: cores preferred over sockets; no dies/clusters here). */
 function machineSetSmp(obj: QomObject, v: V, name: string): void {
   const m = obj as MachineState;
   const mc = MACHINE_GET_CLASS(m);
-  const c = visitOptionalStruct(
-    v,
-    name,
-    Object.fromEntries(SMP_KEYS.map((k) => [k, (v2: V, n: string) => Number(v2.typeUint64(n))])),
-  );
+  const c = visit_type_SMPConfiguration(v, name);
   let { cpus = 0, sockets = 0, cores = 0, threads = 0, maxcpus = 0 } = c;
   const { dies = 0, clusters = 0 } = c;
   if (dies > 1) throw errorSetg("dies not supported by this machine's CPU topology");
@@ -407,6 +379,8 @@ defineMachine({
     mc.defaultRamSize = 0n;
     mc.defaultRamId = 'ram';
     mc.noSerial = mc.noParallel = mc.noFloppy = mc.noCdrom = mc.noSdcard = true;
+    // Lets QMP clients exercise device_add/device_del on an otherwise empty machine.
+    mc.allowedDynamicSysbusDevices.push('vmstudio-test-bridge');
   },
   init(m) {
     if (m.kernelFilename) {

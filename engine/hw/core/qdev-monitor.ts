@@ -52,7 +52,8 @@ import {
   qdevUnplugBlocked,
 } from './qdev-core.js';
 import { hotplugHandlerClass, hotplugHandlerUnplug, hotplugHandlerUnplugRequest } from './hotplug.js';
-import { sysbusGetDefault } from './sysbus.js';
+import { sysbusGetDefault, TYPE_SYS_BUS_DEVICE } from './sysbus.js';
+import { deviceTypeIsDynamicSysbus, MACHINE_GET_CLASS } from './machine.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Aliases (qdev_alias_table, as for a RISC-V build where virtio defaults to PCI)
@@ -320,6 +321,13 @@ export function qdevDeviceAdd(opts: QDict, fromJson = false): DeviceState {
   if (drv === undefined) throw errorSetg("Parameter 'driver' is missing");
   if (typeof drv !== 'string') throw errorSetg("Invalid parameter type for 'driver', expected: string");
   const { dc, driver } = qdevGetDeviceClass(drv);
+  // validate_sysbus_device(): a board decides which sysbus devices -device may create.
+  if (objectClassDynamicCast(dc, TYPE_SYS_BUS_DEVICE)) {
+    const machine = qdevGetMachine();
+    if (!deviceTypeIsDynamicSysbus(MACHINE_GET_CLASS(machine), driver)) {
+      throw errorSetg(`Option '-device ${driver}' cannot be handled by this machine`);
+    }
+  }
 
   let bus: BusState | null = null;
   const path = opts['bus'];

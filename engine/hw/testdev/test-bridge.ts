@@ -6,8 +6,8 @@
  * acknowledges after `unplug-delay-ms` (a timer) or, when that is 0, when `testBridgeGuestAck(dev)` is
  * called. Then the device is unrealized and removed, and DEVICE_DELETED is emitted.
  *
- * As a sysbus device it is not user-creatable (boards wire sysbus devices); boards and tests create it
- * with `testBridgeCreate()`.
+ * It is a dynamic sysbus device: `-device vmstudio-test-bridge` works on boards that allow it (the
+ * `none` machine, so QMP clients can test hotplug), and code can create it with `testBridgeCreate()`.
  */
 import { errorSetg } from '../../qapi/error.js';
 import type { QomObject } from '../../qom/object.js';
@@ -125,6 +125,8 @@ typeRegister<TestBridge, SysBusDeviceClass>({
     dc.categories.add('bridge');
     dc.realize = bridgeRealize;
     dc.unrealize = bridgeUnrealize;
+    // A dynamic sysbus device: -device may create it on boards that allow it (the none machine).
+    dc.userCreatable = true;
     deviceClassSetProps(dc, [definePropUint32('unplug-delay-ms', 'unplugDelayMs', 0)]);
     const hc = objectClassDynamicCast<HotplugHandlerClass>(dc, TYPE_HOTPLUG_HANDLER)!;
     hc.prePlug = (h, d) => {

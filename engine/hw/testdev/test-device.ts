@@ -4,6 +4,7 @@
  * link, chardev/drive/netdev references), so -device parsing, help texts, property freezing after
  * realize and the hotplug flow can be tested end to end.
  */
+import { objectClassPropertyAddUint32Ptr, OBJ_PROP_FLAG_READWRITE } from '../../qom/object-props.js';
 import { errorSetg } from '../../qapi/error.js';
 import type { QomObject } from '../../qom/object.js';
 import { typeRegister, objectCheck } from '../../qom/object.js';
@@ -57,6 +58,8 @@ export class TestDevice extends DeviceState {
   drive: string | null = null;
   netdev: string | null = null;
   addr = -1;
+  /** A runtime register, like a device's guest-visible state: settable while the device runs. */
+  doorbell = 0;
   realizeCount = 0;
   unrealizeCount = 0;
   resetCount = 0;
@@ -75,6 +78,8 @@ typeRegister<TestDevice, DeviceClass>({
     dc.userCreatable = true;
     dc.hotpluggable = true;
     dc.vmsd = vmstateVmstudioTestDevice;
+    objectClassPropertyAddUint32Ptr(dc, 'doorbell', 'doorbell', OBJ_PROP_FLAG_READWRITE).description =
+      'runtime register (settable while realized)';
     dc.realize = (d) => {
       const dev = d as TestDevice;
       if (dev.serial === 'fail-realize') throw errorSetg('vmstudio-test-device: realize failure requested');
