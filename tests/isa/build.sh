@@ -16,8 +16,10 @@ for src in "$here"/src/*.S "$here"/src/*.c; do
   [ -e "$src" ] || continue
   name=$(basename "$src"); name=${name%.*}
   case "$src" in
-    *.c) $CC $FLAGS -o "$out/$name.elf" "$here/src/crt.S" "$src" ;;
-    *) [ "$name" = crt ] && continue; $CC $FLAGS -o "$out/$name.elf" "$src" ;;
+    *.c) $CC $FLAGS -o "$out/$name.elf.$$" "$here/src/crt.S" "$src" ;;
+    *) [ "$name" = crt ] && continue; $CC $FLAGS -o "$out/$name.elf.$$" "$src" ;;
   esac
+  # atomic replace: concurrent test processes may be reading the previous build
+  mv -f "$out/$name.elf.$$" "$out/$name.elf"
 done
 echo "$out"

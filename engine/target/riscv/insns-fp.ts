@@ -130,11 +130,11 @@ function toInt(k: Kind, bits: 32 | 64, signed: boolean): Handler {
       const w = res | 0; // wu results are sign-extended from bit 31 too
       x[d] = w;
       x[d + 1] = w >> 31;
-    } else if (res === 2 ** 64 - 1) {
-      x[d] = -1;
+    } else if (!signed && res === max) {
+      x[d] = -1; // 2^64 - 1 (max rounds to 2^64 as a double; legal results are below it)
       x[d + 1] = -1;
-    } else if (res === 2 ** 63 - 1) {
-      x[d] = -1;
+    } else if (signed && res === max) {
+      x[d] = -1; // 2^63 - 1
       x[d + 1] = 0x7fffffff;
     } else {
       const hi = Math.floor(res / 4294967296);
