@@ -8,7 +8,12 @@ import { qemuInit, PROG, VlError, type VlIo } from './vl.js';
 import { engineCommandTable } from './qmp-commands.js';
 import { setQmpCommands, qapiEventEmit } from '../monitor/monitor.js';
 import { registerHmpInfo } from '../monitor/hmp.js';
-import { setRunStateEventHook, setRunStateHooks, qemuSystemShutdownRequest, type ShutdownCause } from './runstate.js';
+import {
+  setRunStateEventHook,
+  setRunStateHooks,
+  qemuSystemShutdownRequest,
+  type ShutdownCause,
+} from './runstate.js';
 import { onDeviceDeleted, qbusResetAll } from '../hw/core/qdev-core.js';
 import { sysbusGetDefault } from '../hw/core/sysbus.js';
 import { formatQtree } from '../hw/core/qdev-monitor.js';
@@ -48,7 +53,12 @@ function wireSubsystems(onExit: (cause: ShutdownCause) => void): void {
     exit: onExit,
   });
   registerHmpInfo('qtree', 'show device tree', () => formatQtree());
-  registerHmpInfo('qom-tree', 'show QOM composition tree', (args) => formatQomTree(args.trim() || undefined), '[path]');
+  registerHmpInfo(
+    'qom-tree',
+    'show QOM composition tree',
+    (args) => formatQomTree(args.trim() || undefined),
+    '[path]',
+  );
   registerHmpInfo('name', 'show the current VM name', () => {
     const n = qmpQueryName().name;
     return n === undefined ? '' : `${n}\n`;

@@ -9,14 +9,26 @@ export interface QemuOptionDef {
   readonly aliases?: readonly string[];
   readonly hasArg: boolean;
   /** Section heading in `-h`. */
-  readonly section: 'Standard options' | 'Display options' | 'Character device options' | 'Debug/Expert options';
+  readonly section:
+    'Standard options' | 'Display options' | 'Character device options' | 'Debug/Expert options';
   /** Usage synopsis and description lines, exactly as `-h` prints them. */
   readonly help: string;
 }
 
 export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
-  { name: 'h', aliases: ['help'], hasArg: false, section: 'Standard options', help: '-h or -help     display this help and exit' },
-  { name: 'version', hasArg: false, section: 'Standard options', help: '-version        display version information and exit' },
+  {
+    name: 'h',
+    aliases: ['help'],
+    hasArg: false,
+    section: 'Standard options',
+    help: '-h or -help     display this help and exit',
+  },
+  {
+    name: 'version',
+    hasArg: false,
+    section: 'Standard options',
+    help: '-version        display version information and exit',
+  },
   {
     name: 'machine',
     aliases: ['M'],
@@ -33,14 +45,19 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
     section: 'Standard options',
     help: '-accel [accel=]accelerator[,prop[=value][,...]]\n                select accelerator (tcg only)',
   },
-  { name: 'cpu', hasArg: true, section: 'Standard options', help: "-cpu cpu        select CPU ('-cpu help' for list)" },
+  {
+    name: 'cpu',
+    hasArg: true,
+    section: 'Standard options',
+    help: "-cpu cpu        select CPU ('-cpu help' for list)",
+  },
   {
     name: 'smp',
     hasArg: true,
     section: 'Standard options',
     help:
       '-smp [[cpus=]n][,maxcpus=maxcpus][,sockets=sockets][,dies=dies][,clusters=clusters][,cores=cores][,threads=threads]\n' +
-      '                set the number of initial CPUs to \'n\' [default=1]',
+      "                set the number of initial CPUs to 'n' [default=1]",
   },
   {
     name: 'm',
@@ -62,7 +79,12 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
       '                set the name of the guest\n' +
       '                string1 sets the window title and string2 the process name',
   },
-  { name: 'uuid', hasArg: true, section: 'Standard options', help: '-uuid %08x-%04x-%04x-%04x-%012x\n                specify machine UUID' },
+  {
+    name: 'uuid',
+    hasArg: true,
+    section: 'Standard options',
+    help: '-uuid %08x-%04x-%04x-%04x-%012x\n                specify machine UUID',
+  },
   {
     name: 'device',
     hasArg: true,
@@ -87,12 +109,22 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
     help:
       '-object TYPENAME[,PROP1=VALUE1,...]\n' +
       '                create a new object of type TYPENAME setting properties\n' +
-      '                in the order they are specified.  Note that the \'id\'\n' +
+      "                in the order they are specified.  Note that the 'id'\n" +
       '                property must be set.  These objects are placed in the\n' +
       "                '/objects' path.",
   },
-  { name: 'nographic', hasArg: false, section: 'Display options', help: '-nographic      disable graphical output and redirect serial I/Os to console' },
-  { name: 'display', hasArg: true, section: 'Display options', help: '-display none\n                select display backend type (only none)' },
+  {
+    name: 'nographic',
+    hasArg: false,
+    section: 'Display options',
+    help: '-nographic      disable graphical output and redirect serial I/Os to console',
+  },
+  {
+    name: 'display',
+    hasArg: true,
+    section: 'Display options',
+    help: '-display none\n                select display backend type (only none)',
+  },
   {
     name: 'chardev',
     hasArg: true,
@@ -107,21 +139,66 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
       '-chardev ringbuf,id=id[,size=size][,logfile=PATH][,logappend=on|off]\n' +
       '-chardev stdio,id=id[,mux=on|off][,signal=on|off][,logfile=PATH][,logappend=on|off]',
   },
-  { name: 'qmp', hasArg: true, section: 'Debug/Expert options', help: '-qmp dev        like -monitor but opens in \'control\' mode' },
-  { name: 'qmp-pretty', hasArg: true, section: 'Debug/Expert options', help: '-qmp-pretty dev like -qmp but uses pretty JSON formatting' },
+  {
+    name: 'qmp',
+    hasArg: true,
+    section: 'Debug/Expert options',
+    help: "-qmp dev        like -monitor but opens in 'control' mode",
+  },
+  {
+    name: 'qmp-pretty',
+    hasArg: true,
+    section: 'Debug/Expert options',
+    help: '-qmp-pretty dev like -qmp but uses pretty JSON formatting',
+  },
   {
     name: 'mon',
     hasArg: true,
     section: 'Debug/Expert options',
     help: '-mon [chardev=]name[,mode=readline|control][,pretty[=on|off]]',
   },
-  { name: 'monitor', hasArg: true, section: 'Debug/Expert options', help: '-monitor dev    redirect the monitor to char device \'dev\'' },
-  { name: 'serial', hasArg: true, section: 'Debug/Expert options', help: "-serial dev     redirect the serial port to char device 'dev'" },
-  { name: 'S', hasArg: false, section: 'Debug/Expert options', help: '-S              freeze CPU at startup (use \'c\' to start execution)' },
-  { name: 'pidfile', hasArg: true, section: 'Debug/Expert options', help: '-pidfile file   write PID to \'file\'' },
-  { name: 'nodefaults', hasArg: false, section: 'Debug/Expert options', help: '-nodefaults     don\'t create default devices' },
-  { name: 'no-shutdown', hasArg: false, section: 'Debug/Expert options', help: '-no-shutdown    stop before shutdown' },
-  { name: 'no-reboot', hasArg: false, section: 'Debug/Expert options', help: '-no-reboot      exit instead of rebooting' },
+  {
+    name: 'monitor',
+    hasArg: true,
+    section: 'Debug/Expert options',
+    help: "-monitor dev    redirect the monitor to char device 'dev'",
+  },
+  {
+    name: 'serial',
+    hasArg: true,
+    section: 'Debug/Expert options',
+    help: "-serial dev     redirect the serial port to char device 'dev'",
+  },
+  {
+    name: 'S',
+    hasArg: false,
+    section: 'Debug/Expert options',
+    help: "-S              freeze CPU at startup (use 'c' to start execution)",
+  },
+  {
+    name: 'pidfile',
+    hasArg: true,
+    section: 'Debug/Expert options',
+    help: "-pidfile file   write PID to 'file'",
+  },
+  {
+    name: 'nodefaults',
+    hasArg: false,
+    section: 'Debug/Expert options',
+    help: "-nodefaults     don't create default devices",
+  },
+  {
+    name: 'no-shutdown',
+    hasArg: false,
+    section: 'Debug/Expert options',
+    help: '-no-shutdown    stop before shutdown',
+  },
+  {
+    name: 'no-reboot',
+    hasArg: false,
+    section: 'Debug/Expert options',
+    help: '-no-reboot      exit instead of rebooting',
+  },
 ];
 
 const byName = new Map<string, QemuOptionDef>();
@@ -148,7 +225,7 @@ export function usageText(prog: string): string {
   out +=
     '\nDuring emulation, the following keys are useful:\n' +
     'ctrl-alt-f      toggle full screen\n' +
-    '\nWhen using -nographic, press \'ctrl-a h\' to get some help.\n';
+    "\nWhen using -nographic, press 'ctrl-a h' to get some help.\n";
   return out;
 }
 

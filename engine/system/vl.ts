@@ -126,7 +126,12 @@ function at<T>(location: string | null, fn: () => T): T {
 function locate(location: string | null, e: unknown): unknown {
   if (!(e instanceof QapiError)) return e;
   const warnings = (e as { warnings?: string[] }).warnings ?? [];
-  return new VlError(location, e.message, e.hint, warnings.map((w) => `warning: ${w}`));
+  return new VlError(
+    location,
+    e.message,
+    e.hint,
+    warnings.map((w) => `warning: ${w}`),
+  );
 }
 
 async function atAsync<T>(location: string | null, fn: () => Promise<T>): Promise<T> {
@@ -300,9 +305,13 @@ function parseOptions(argv: readonly string[], io: VlIo): VlConfig | { exit: num
         throw new VlError(l, 'HMP monitors on a chardev are not supported by this engine; use -qmp');
       case 'serial':
         if (arg === 'none' || arg === 'null') break;
-        throw new VlError(l, `the ${String(cfg.machineDict['type'] ?? 'selected')} machine has no serial port yet`);
+        throw new VlError(
+          l,
+          `the ${String(cfg.machineDict['type'] ?? 'selected')} machine has no serial port yet`,
+        );
       case 'display':
-        if (arg !== 'none') throw new VlError(l, `Parameter 'type' does not accept value '${arg.split(',')[0]}'`);
+        if (arg !== 'none')
+          throw new VlError(l, `Parameter 'type' does not accept value '${arg.split(',')[0]}'`);
         break;
       case 'nographic':
         cfg.nographic = true;
@@ -347,7 +356,11 @@ export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlRes
   }
   if (type === undefined) {
     if (!findDefaultMachine()) {
-      throw new VlError(null, 'No machine specified, and there is no default', 'Use -machine help to list supported machines\n');
+      throw new VlError(
+        null,
+        'No machine specified, and there is no default',
+        'Use -machine help to list supported machines\n',
+      );
     }
   } else if (typeof type !== 'string' || !findMachine(type)) {
     throw new VlError(null, 'unsupported machine type', 'Use -machine help to list supported machines\n');
@@ -358,7 +371,11 @@ export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlRes
   const mem = cfg.opts.all('memory')[0];
   if (mem) {
     const d = qdict();
-    for (const [opt, key] of [['size', 'size'], ['slots', 'slots'], ['maxmem', 'max-size']] as const) {
+    for (const [opt, key] of [
+      ['size', 'size'],
+      ['slots', 'slots'],
+      ['maxmem', 'max-size'],
+    ] as const) {
       if (mem.has(opt)) d[key] = String(mem.getNumber(opt, 0n));
     }
     cfg.machineDict['memory'] = d;
@@ -383,7 +400,8 @@ export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlRes
 
   // qemu_create_late_backends(): late objects, monitors.
   for (const o of cfg.objects) {
-    if (!objectCreateEarly(String(o.dict['qom-type']))) at(o.loc, () => userCreatableAddDict(o.dict, !o.json));
+    if (!objectCreateEarly(String(o.dict['qom-type'])))
+      at(o.loc, () => userCreatableAddDict(o.dict, !o.json));
   }
   for (const m of cfg.monitors) at(m.loc, () => monitorInit(m.opts, false));
 

@@ -49,7 +49,9 @@ describe('QemuOpts parsing', () => {
 
   it("reports QEMU's texts for bad sizes, numbers and unknown parameters", () => {
     const r = registry();
-    expect(() => r.parse('memory', 'foo')).toThrow("Parameter 'size' expects a non-negative number below 2^64");
+    expect(() => r.parse('memory', 'foo')).toThrow(
+      "Parameter 'size' expects a non-negative number below 2^64",
+    );
     try {
       r.parse('memory', '1x');
     } catch (e) {
@@ -66,8 +68,12 @@ describe('QemuOpts parsing', () => {
     const r = registry();
     const { opts, warnings } = r.parse('name', 'foo,nodebug-threads');
     expect(opts.getBool('debug-threads', true)).toBe(false);
-    expect(warnings).toEqual(["short-form boolean option 'nodebug-threads' deprecated\nPlease use debug-threads=off instead"]);
-    expect(() => r.parse('name', 'foo,debug-threads=maybe')).toThrow("Parameter 'debug-threads' expects 'on' or 'off'");
+    expect(warnings).toEqual([
+      "short-form boolean option 'nodebug-threads' deprecated\nPlease use debug-threads=off instead",
+    ]);
+    expect(() => r.parse('name', 'foo,debug-threads=maybe')).toThrow(
+      "Parameter 'debug-threads' expects 'on' or 'off'",
+    );
   });
 
   it('validates ids and refuses duplicates in non-merging lists', () => {

@@ -11,18 +11,30 @@ const SIZE_HINT =
 const cases: Array<[string[], string]> = [
   [['-foo'], 'vmstudio-engine: -foo: invalid option\n'],
   [['-M', 'none', '-m'], 'vmstudio-engine: -m: requires an argument\n'],
-  [['-M', 'none', '-m', 'foo'], `vmstudio-engine: -m foo: Parameter 'size' expects a non-negative number below 2^64\n${SIZE_HINT}`],
+  [
+    ['-M', 'none', '-m', 'foo'],
+    `vmstudio-engine: -m foo: Parameter 'size' expects a non-negative number below 2^64\n${SIZE_HINT}`,
+  ],
   [
     ['-M', 'none', '-m', '99999999999999999999'],
     "vmstudio-engine: -m 99999999999999999999: Value '99999999999999999999' is out of range for parameter 'size'\n",
   ],
-  [['-M', 'none', '-m', 'size=512M,bogus=1'], "vmstudio-engine: -m size=512M,bogus=1: Invalid parameter 'bogus'\n"],
+  [
+    ['-M', 'none', '-m', 'size=512M,bogus=1'],
+    "vmstudio-engine: -m size=512M,bogus=1: Invalid parameter 'bogus'\n",
+  ],
   [['-M', 'none', '-m', '512M,slots=2'], 'vmstudio-engine: slots specified but no max-size\n'],
   [['-M', 'none', '-smp', 'foo'], "vmstudio-engine: Parameter 'smp.cpus' expects integer\n"],
   [['-M', 'none', '-smp', 'cpus=2,cores=x'], "vmstudio-engine: Parameter 'smp.cores' expects integer\n"],
-  [['-M', 'foo'], 'vmstudio-engine: unsupported machine type\nUse -machine help to list supported machines\n'],
+  [
+    ['-M', 'foo'],
+    'vmstudio-engine: unsupported machine type\nUse -machine help to list supported machines\n',
+  ],
   [['-M', 'none,bogus=1'], "vmstudio-engine: Property 'none-machine.bogus' not found\n"],
-  [['-M', 'none,accel=tcg,dumpdtb'], "vmstudio-engine: -M none,accel=tcg,dumpdtb: Expected '=' after parameter 'dumpdtb'\n"],
+  [
+    ['-M', 'none,accel=tcg,dumpdtb'],
+    "vmstudio-engine: -M none,accel=tcg,dumpdtb: Expected '=' after parameter 'dumpdtb'\n",
+  ],
   [['-M', 'none', '-name', 'a,b=c'], "vmstudio-engine: -name a,b=c: Invalid parameter 'b'\n"],
   [
     ['-M', 'none', '-name', 'foo,bogus'],
@@ -30,14 +42,23 @@ const cases: Array<[string[], string]> = [
       "vmstudio-engine: -name foo,bogus: Invalid parameter 'bogus'\n",
   ],
   [['-M', 'none', '-device'], 'vmstudio-engine: -device: requires an argument\n'],
-  [['-M', 'none', '-device', 'foo'], "vmstudio-engine: -device foo: 'foo' is not a valid device model name\n"],
+  [
+    ['-M', 'none', '-device', 'foo'],
+    "vmstudio-engine: -device foo: 'foo' is not a valid device model name\n",
+  ],
   [
     ['-M', 'none', '-device', 'x-foo,id=1a'],
     "vmstudio-engine: -device x-foo,id=1a: Parameter 'id' expects an identifier\n" +
       "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n",
   ],
-  [['-M', 'none', '-object', 'foo'], "vmstudio-engine: -object foo: Parameter 'qom-type' does not accept value 'foo'\n"],
-  [['-M', 'none', '-object', 'rng-random'], "vmstudio-engine: -object rng-random: Parameter 'id' is missing\n"],
+  [
+    ['-M', 'none', '-object', 'foo'],
+    "vmstudio-engine: -object foo: Parameter 'qom-type' does not accept value 'foo'\n",
+  ],
+  [
+    ['-M', 'none', '-object', 'rng-random'],
+    "vmstudio-engine: -object rng-random: Parameter 'id' is missing\n",
+  ],
   [
     ['-M', 'none', '-object', 'rng-random,id=1x'],
     "vmstudio-engine: -object rng-random,id=1x: Parameter 'id' expects an identifier\n" +
@@ -66,7 +87,7 @@ describe('vmstudio-engine command line', () => {
     expect(version.stdout).toMatch(/^VM Studio engine version \S+ \(QEMU 7\.2\.\d+ compatible\)\n/);
     const machines = await runEngine(['-M', 'help']);
     expect(machines.stdout).toMatch(/^Supported machines are:\n/);
-    expect(machines.stdout).toContain("\nnone                 empty machine\n");
+    expect(machines.stdout).toContain('\nnone                 empty machine\n');
     const devices = await runEngine(['-M', 'none', '-device', 'help']);
     expect(devices.stdout).toContain('name "vmstudio-test-device", bus vmstudio-test-bus');
     const props = await runEngine(['-M', 'none', '-device', 'vmstudio-test-device,help']);
@@ -87,7 +108,10 @@ describe('vmstudio-engine command line', () => {
       ].join('\n'),
     );
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\r\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\r\n')
+      .map((l) => JSON.parse(l));
     const byId = new Map(lines.filter((l) => 'id' in l).map((l) => [l.id, l]));
     expect(byId.get(1).return).toEqual({ status: 'prelaunch', singlestep: false, running: false });
     expect(byId.get(2).return).toEqual({ size: 512 * 1024 * 1024 });

@@ -22,7 +22,10 @@ export interface EngineProcess {
 }
 
 /** Run the engine to completion (for command-line tests). */
-export function runEngine(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runEngine(
+  args: string[],
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [ENGINE_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

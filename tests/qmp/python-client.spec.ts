@@ -12,10 +12,20 @@ type Step = { step: string; reply: any };
 
 function runPython(socket: string): Promise<Step[]> {
   return new Promise((res, rej) => {
-    execFile('python3', [join(REPO, 'tests/qmp/qmp_stdlib_client.py'), socket], { timeout: 20000 }, (err, stdout, stderr) => {
-      if (err) return rej(new Error(`${err.message}\n${stderr}\n${stdout}`));
-      res(stdout.trim().split('\n').map((l) => JSON.parse(l) as Step));
-    });
+    execFile(
+      'python3',
+      [join(REPO, 'tests/qmp/qmp_stdlib_client.py'), socket],
+      { timeout: 20000 },
+      (err, stdout, stderr) => {
+        if (err) return rej(new Error(`${err.message}\n${stderr}\n${stdout}`));
+        res(
+          stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as Step),
+        );
+      },
+    );
   });
 }
 
@@ -46,7 +56,12 @@ describe('QMP from a Python standard-library client', () => {
 
   it('walks the composition tree with qom-list', () => {
     const tree: string[] = steps.get('tree');
-    for (const p of ['/machine', '/machine/peripheral', '/machine/peripheral/br0', '/machine/unattached/sysbus']) {
+    for (const p of [
+      '/machine',
+      '/machine/peripheral',
+      '/machine/peripheral/br0',
+      '/machine/unattached/sysbus',
+    ]) {
       expect(tree).toContain(p);
     }
     expect(steps.get('qom-get-type').return).toBe('none-machine');
@@ -86,7 +101,10 @@ describe('QMP from a Python standard-library client', () => {
     });
     expect(steps.get('device_del').return).toEqual({});
     expect(steps.get('DEVICE_DELETED').data).toEqual({ device: 'dev0', path: '/machine/peripheral/dev0' });
-    expect(steps.get('device_del-gone').error).toEqual({ class: 'DeviceNotFound', desc: "Device 'dev0' not found" });
+    expect(steps.get('device_del-gone').error).toEqual({
+      class: 'DeviceNotFound',
+      desc: "Device 'dev0' not found",
+    });
   });
 
   it('reports unknown commands and run-state changes', () => {
