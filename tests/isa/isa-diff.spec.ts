@@ -5,10 +5,17 @@ import { SpikeHarness } from './harness.js';
 const ok = haveCrossCompiler() && haveQemu();
 if (!ok) console.warn('ISA differential tests skipped: need riscv64-linux-gnu-gcc and qemu-system-riscv64');
 
+/** Programs QEMU 7.2 cannot run to completion, with the reason. */
+const QEMU_DIVERGES: Record<string, string> = {
+  sstc: "QEMU 7.2's spike machine never fires the Sstc stimecmp timer (the guest waits forever)",
+};
+
 describe.skipIf(!ok)('ISA programs: our engine vs qemu-system-riscv64 -M spike', () => {
   const elfs = ok ? buildIsaTests() : new Map<string, string>();
   for (const [name, path] of elfs) {
-    it(`${name}: same console output and exit code`, () => {
+    if (name.startsWith('bench-')) continue;
+    const why = QEMU_DIVERGES[name];
+    (why ? it.skip : it)(why ? `${name}: skipped, ${why}` : `${name}: same console output and exit code`, () => {
       const q = runInQemu(path);
       const h = SpikeHarness.fromFile(path);
       try {
