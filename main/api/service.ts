@@ -259,7 +259,9 @@ export class VmService {
       'qmp.execute': async (vmId, command, args) => {
         const i = id(vmId);
         const cmd = checkString(command, 'command');
-        if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
+        // JSON has no undefined: an absent argument object arrives as null.
+        if (args === null) args = undefined;
+        if (args !== undefined && (typeof args !== 'object' || Array.isArray(args))) {
           throw new ValidationError("Parameter 'arguments' expects an object");
         }
         return toWire(await this.supervisor.execute(i, cmd, args as Record<string, unknown> | undefined));

@@ -56,6 +56,8 @@ describe('loadGuests', () => {
     write(path.join(root, 'assets/guests/lib/x.ts'), '');
     write(path.join(root, 'assets/guests/broken/guest.json'), '{not json');
     const guests = loadGuests(path.join(root, 'assets/guests'));
-    expect(guests.map((g) => [g.id, g.available, g.missing])).toEqual([['deb', false, ['Image', 'initrd.cpio']]]);
+    expect(guests.map((g) => [g.id, g.available, g.missing])).toEqual([
+      ['deb', false, ['Image', 'initrd.cpio']],
+    ]);
   });
 });

@@ -86,7 +86,10 @@ function resolve(dir: string, m: GuestManifest, appRoot: string): ResolvedGuest 
 }
 
 /** Every valid manifest under `guestsDir`, sorted by title; broken manifests are skipped. */
-export function loadGuests(guestsDir: string, appRoot = path.resolve(guestsDir, '..', '..')): ResolvedGuest[] {
+export function loadGuests(
+  guestsDir: string,
+  appRoot = path.resolve(guestsDir, '..', '..'),
+): ResolvedGuest[] {
   let entries: string[];
   try {
     entries = fs.readdirSync(guestsDir);

@@ -11,7 +11,8 @@ import { appPaths } from '../app/paths.js';
 import { Supervisor } from './supervisor.js';
 
 const built = fs.existsSync(path.join(appPaths.root, 'dist', 'engine', 'system', 'main.js'));
-if (!built) console.warn('Skipping the real-engine supervisor tests: dist/engine is not built (npm run build).');
+if (!built)
+  console.warn('Skipping the real-engine supervisor tests: dist/engine is not built (npm run build).');
 
 describe.skipIf(!built)('Supervisor with the real engine', () => {
   let dir: string;
@@ -26,7 +27,12 @@ describe.skipIf(!built)('Supervisor with the real engine', () => {
         engine: { command: process.execPath, prefix: [appPaths.engineScript] },
         timeouts: { connectMs: 15_000, powerdownMs: 500, killMs: 2000 },
       },
-      { state: (_id, s) => states.push(s), console: () => undefined, qmpEvent: () => undefined, exited: () => undefined },
+      {
+        state: (_id, s) => states.push(s),
+        console: () => undefined,
+        qmpEvent: () => undefined,
+        exited: () => undefined,
+      },
     );
   });
   afterEach(async () => {
@@ -56,15 +62,20 @@ describe.skipIf(!built)('Supervisor with the real engine', () => {
     await sup.start(vm);
     expect(sup.status(vm.id).state).toBe('running');
     expect(await sup.execute(vm.id, 'query-status')).toMatchObject({ status: 'running', running: true });
-    const props = (await sup.execute(vm.id, 'qom-list', { path: '/machine' })) as { name: string; type: string }[];
+    const props = (await sup.execute(vm.id, 'qom-list', { path: '/machine' })) as {
+      name: string;
+      type: string;
+    }[];
     expect(props).toContainEqual(expect.objectContaining({ name: 'peripheral', type: 'child<container>' }));
     await sup.stop(vm.id);
     expect(sup.status(vm.id)).toEqual({ state: 'stopped', lastError: null });
     expect(states).toEqual(['starting', 'running', 'stopping', 'stopped']);
   });
 
-  it('reports the engine\'s own error for a bad command line', async () => {
-    await expect(sup.start({ ...vm, id: 'bad', devices: ['no-such-device'] })).rejects.toThrow(/no-such-device/);
+  it("reports the engine's own error for a bad command line", async () => {
+    await expect(sup.start({ ...vm, id: 'bad', devices: ['no-such-device'] })).rejects.toThrow(
+      /no-such-device/,
+    );
     expect(sup.status('bad').state).toBe('crashed');
   });
 });

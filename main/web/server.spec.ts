@@ -239,6 +239,10 @@ describe('web mode WebSocket API', () => {
       running: false,
     });
     expect(await call('qmp.execute', vm.id, 'x-big-number')).toEqual({ value: '18446744073709551615' });
+    expect(await call('qmp.execute', vm.id, 'query-name', null)).toEqual({ name: 'box' });
+    await expect(call('qmp.execute', vm.id, 'query-name', [1])).rejects.toThrow(
+      "Parameter 'arguments' expects an object",
+    );
     await expect(call('qmp.execute', vm.id, 'bogus')).rejects.toMatchObject({
       errorClass: 'CommandNotFound',
       message: 'The command bogus has not been found',

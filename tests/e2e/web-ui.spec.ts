@@ -152,6 +152,16 @@ describe.skipIf(!hasChromium)('web UI end to end', () => {
     await shot(page, '09-paused-devices');
     await page.getByTestId('action-resume').click();
     await page.locator('[data-testid="vm-item"] [data-testid="state-badge"][data-state="running"]').waitFor();
+    // The QMP console for power users.
+    await page.getByTestId('tab-qmp').click();
+    await page.getByTestId('qmp-input').fill('query-status');
+    await page.getByTestId('qmp-input').press('Enter');
+    await page.getByTestId('qmp-log').getByText('"status": "running"').waitFor();
+    await page.getByTestId('qmp-input').fill('no-such-command');
+    await page.getByTestId('qmp-input').press('Enter');
+    await page.getByTestId('qmp-log').getByText('The command no-such-command has not been found').waitFor();
+    await shot(page, '10-qmp-console');
+
     await page.getByTestId('action-stop').click();
     await page.locator('[data-testid="vm-item"] [data-testid="state-badge"][data-state="stopped"]').waitFor();
     expect((page as Page & { jsErrors?: string[] }).jsErrors).toEqual([]);

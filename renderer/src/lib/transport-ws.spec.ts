@@ -64,6 +64,17 @@ describe('WebSocket transport', () => {
     expect(await list).toEqual([]);
   });
 
+  it('omits trailing undefined arguments instead of sending null', () => {
+    const { t, sockets } = setup();
+    sockets[0]!.open();
+    void t.api.qmp.execute('vm', 'query-status');
+    void t.api.qmp.execute('vm', 'qom-list', { path: '/' });
+    expect(sockets[0]!.sent).toEqual([
+      { id: 1, method: 'qmp.execute', params: ['vm', 'query-status'] },
+      { id: 2, method: 'qmp.execute', params: ['vm', 'qom-list', { path: '/' }] },
+    ]);
+  });
+
   it('rejects with the server error class and message', async () => {
     const { t, sockets } = setup();
     sockets[0]!.open();

@@ -137,7 +137,10 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
   const invoke = (method: ApiMethod, params: unknown[]): Promise<unknown> => {
     if (closed) return Promise.reject(new ApiError('GenericError', 'The connection is closed'));
     const id = nextId++;
-    const text = JSON.stringify({ id, method, params });
+    // Trailing optional arguments left undefined are omitted (JSON would turn them into null).
+    let n = params.length;
+    while (n > 0 && params[n - 1] === undefined) n--;
+    const text = JSON.stringify({ id, method, params: params.slice(0, n) });
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
       if (socket && socket.readyState === OPEN) socket.send(text);
