@@ -51,7 +51,7 @@ interface QmpRequest {
 /** version/package, as query-version returns it (key order as QEMU prints it). */
 export function qmpVersionInfo(): QDict {
   const { major, minor, micro } = QEMU_COMPAT_VERSION;
-  return qdict({ qemu: qdict({ micro, minor, major }), package: ENGINE_PACKAGE });
+  return qdict({ qemu: qdict({ major, minor, micro }), package: ENGINE_PACKAGE });
 }
 
 export class MonitorQMP implements EventSink {
@@ -256,7 +256,7 @@ export class MonitorQMP implements EventSink {
   /** qmp_send_response + monitor_puts: one JSON document per line, "\n" written as "\r\n". */
   private sendResponse(rsp: QDict): void {
     if (this.destroyed) return;
-    const text = (toJson(rsp, this.pretty) + '\n').replace(/\n/g, '\r\n');
+    const text = (toJson(rsp, this.pretty, { qdictOrder: true }) + '\n').replace(/\n/g, '\r\n');
     if (!this.chr.beOpen) return;
     this.chr.write(text);
     if (this.chr.outputBacklog() > this.maxOutputBacklog) this.chr.disconnect();

@@ -11,13 +11,19 @@
  *  - integers print all digits (bigint included); doubles print as C's "%.17g" (0.1 ->
  *    0.10000000000000001, 1e20 -> 1e+20), infinities as inf/-inf and NaN as nan, as glibc does.
  */
+import { qdictKeyOrder } from './qdict-order.js';
 import type { QObject } from './qobject.js';
 import { printfG } from '../util/cutils.js';
 
-export function toJson(v: QObject, pretty = false): string {
-  const w = new JsonWriter(pretty);
+export function toJson(v: QObject, pretty = false, opts: JsonWriterOptions = {}): string {
+  const w = new JsonWriter(pretty, opts.qdictOrder ?? false);
   w.value(null, v);
   return w.result();
+}
+
+export interface JsonWriterOptions {
+  /** Emit dictionary keys in QEMU's QDict iteration order (QMP output) instead of insertion order. */
+  qdictOrder?: boolean;
 }
 
 class JsonWriter {
@@ -27,7 +33,10 @@ class JsonWriter {
   /** One entry per open container: true for an array, false for an object. */
   private readonly containers: boolean[] = [];
 
-  constructor(private readonly pretty: boolean) {}
+  constructor(
+    private readonly pretty: boolean,
+    private readonly qdictOrder: boolean,
+  ) {}
 
   result(): string {
     return this.out.join('');
@@ -92,7 +101,8 @@ class JsonWriter {
     if (Array.isArray(v)) {
       for (const item of v) this.value(null, item);
     } else {
-      for (const key of Object.keys(v)) this.value(key, v[key]!);
+      const keys = this.qdictOrder ? qdictKeyOrder(Object.keys(v)) : Object.keys(v);
+      for (const key of keys) this.value(key, v[key]!);
     }
     this.containers.pop();
     this.needComma = true;

@@ -20,28 +20,13 @@ import {
   type Schema,
   type SchemaType,
 } from './schema.js';
+import { qdictKeyOrder } from '../../qobject/qdict-order.js';
 
 /** A plain JSON-like value produced at generation time. */
 export type IntroValue = null | boolean | string | IntroValue[] | { [key: string]: IntroValue };
 type IntroDict = { [key: string]: IntroValue };
 
-/** QEMU's tdb_hash() (qobject/qdict.c), on 32-bit unsigned arithmetic. */
-export function qdictHash(key: string): number {
-  const bytes = Buffer.from(key, 'utf8');
-  let value = Math.imul(0x238f13af, bytes.length) >>> 0;
-  for (let i = 0; i < bytes.length; i++) value = (value + ((bytes[i]! << ((i * 5) % 24)) >>> 0)) >>> 0;
-  return (Math.imul(1103515243, value) + 12345) >>> 0;
-}
-
-const QDICT_BUCKET_MAX = 512;
-
-/** Keys in the order QEMU's QDict iterates them after inserting them in the given order. */
-export function qdictKeyOrder(keys: readonly string[]): string[] {
-  return keys
-    .map((k, i) => ({ k, i, b: qdictHash(k) % QDICT_BUCKET_MAX }))
-    .sort((x, y) => x.b - y.b || y.i - x.i)
-    .map((e) => e.k);
-}
+export { qdictHash, qdictKeyOrder } from '../../qobject/qdict-order.js';
 
 function ordered(d: IntroDict): IntroDict {
   const out: IntroDict = {};
