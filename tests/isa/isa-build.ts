@@ -1,6 +1,7 @@
 /** Shared by the ISA specs and the benchmark: build the test programs once into the cache dir. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,11 +25,18 @@ export function buildIsaTests(): Map<string, string> {
 
 /** Run an ELF in QEMU's spike machine; output is the HTIF console, code the HTIF exit code. */
 export function runInQemu(elf: string, timeoutMs = 20000): { output: string; exitCode: number | null } {
-  const r = spawnSync('qemu-system-riscv64', ['-M', 'spike', '-bios', 'none', '-kernel', elf, '-nographic', '-monitor', 'none', '-serial', 'stdio'], {
-    timeout: timeoutMs,
-    input: '',
-  });
-  return { output: r.stdout.toString('latin1'), exitCode: r.status };
+  // The console goes to a file: QEMU's HTIF exit() can drop output still queued for a pipe.
+  const dir = mkdtempSync(join(tmpdir(), 'isa-qemu-'));
+  const out = join(dir, 'console.txt');
+  try {
+    const r = spawnSync(
+      'qemu-system-riscv64',
+      ['-M', 'spike', '-bios', 'none', '-kernel', elf, '-display', 'none', '-monitor', 'none', '-serial', `file:${out}`],
+      { timeout: timeoutMs, input: '' },
+    );
+    return { output: existsSync(out) ? readFileSync(out, 'latin1') : '', exitCode: r.status };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-export { existsSync };

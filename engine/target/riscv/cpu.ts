@@ -141,7 +141,11 @@ export class RiscvCpu {
   readonly satpModes: number[];
 
   // --- hot-path helpers (not architectural) ---
-  /** Set by memory helpers when they raised an exception; handlers return at once. */
+  /**
+   * Set by memory helpers when they raised an exception; handlers return at once. Raising also
+   * sets `attn`, and the run loop clears `fault` there, so it is only ever true right after the
+   * access that faulted.
+   */
   fault = false;
   /** Non-zero when the run loop must look at interrupts or stop. */
   attn = 1;
@@ -252,6 +256,7 @@ export class RiscvCpu {
   flushTlb(): void {
     for (const set of this.tlbs) for (const t of set) t.flush();
     this.codeGen++;
+    this.attn = 1; // the run loop re-translates its fetch page
   }
   flushWriteTlbs(): void {
     for (const set of this.tlbs) set[ACC_W].flush();
@@ -329,7 +334,7 @@ export class RiscvCpu {
       this.exitReq = false;
       return true;
     }
-    return false;
+    return this.wfi;
   }
 
   /** Is any interrupt pending and locally enabled (wakes WFI regardless of global enables)? */
@@ -814,20 +819,23 @@ export class RiscvCpu {
     }
     this.attn = 1; // poll timers (stimecmp) and interrupts once per slice
     let n = 0;
-    let gen = -1;
     let curLo = 1;
     let curHi = 0;
     let page: Int32Array = EMPTY_CODE;
     const handlers = HANDLERS;
     while (n < budget) {
-      if (this.attn !== 0 && this.service()) break;
+      // One field test covers interrupts, WFI, exit requests, exceptions and translation changes.
+      if (this.attn !== 0) {
+        this.fault = false;
+        if (this.wfi || this.service()) break;
+        curLo = 1; // priv/satp/TLB may have changed: translate the fetch page again
+      }
       const lo = this.npcLo;
       const hi = this.npcHi;
       this.pcLo = lo;
-      this.pcHi = hi;
-      this.fault = false;
       n++;
-      if ((lo & -4096) !== curLo || hi !== curHi || gen !== this.codeGen) {
+      if ((lo & -4096) !== curLo || hi !== curHi) {
+        this.pcHi = hi;
         const p = this.fetchPage(lo, hi);
         if (p === null) {
           if (!this.fault) {
@@ -840,7 +848,6 @@ export class RiscvCpu {
         page = p;
         curLo = lo & -4096;
         curHi = hi;
-        gen = this.codeGen;
       }
       const slot = ((lo & 0xfff) >>> 1) * 3;
       let w = page[slot];
@@ -850,7 +857,6 @@ export class RiscvCpu {
       if ((nlo >>> 0) < (lo >>> 0)) this.npcHi = (hi + 1) | 0;
       this.sliceN = n;
       handlers[w & 1023](this, (w >>> 10) & 127, (w >>> 17) & 63, (w >>> 23) & 63, page[slot + 1], page[slot + 2]);
-      if (this.wfi) break;
     }
     this.instret += n;
     this.sliceN = 0;

@@ -64,7 +64,10 @@ export const SYS_INSNS: InsnDef[] = [
   }),
   def('wfi', { op: SYSTEM, f3: 0, f12: 0x105, rs1: 0, rd: 0 }, 'N', 'priv', '----', (c, _d, _a, _b, _imm, raw) => {
     if (c.priv === PRV_U || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TW)) return c.illegal(raw);
-    if (!c.wakeable()) c.wfi = true;
+    if (!c.wakeable()) {
+      c.wfi = true;
+      c.attn = 1; // ends the slice
+    }
   }),
   def('sfence.vma', { op: SYSTEM, f3: 0, f7: 0x09, rd: 0 }, 'SF', 'priv', '-xx-', (c: RiscvCpu, _d, _a, _b, _imm, raw) => {
     if (c.priv === PRV_U || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TVM)) return c.illegal(raw);

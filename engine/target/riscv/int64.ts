@@ -118,6 +118,24 @@ export function div64(alo: number, ahi: number, blo: number, bhi: number): numbe
   return fromBig(toBig(alo, ahi, true) / toBig(blo, bhi, true));
 }
 
+/** Remainder of the last `divu32` (module scratch). */
+let remOut = 0;
+/** Unsigned 64 / 32-bit divisor by 16-bit long division (every step exact in doubles). */
+function divu64by32(alo: number, ahi: number, b: number): number {
+  let rem = 0;
+  const d3 = Math.floor((rem * 65536 + (ahi >>> 16)) / b);
+  rem = rem * 65536 + (ahi >>> 16) - d3 * b;
+  const d2 = Math.floor((rem * 65536 + (ahi & 0xffff)) / b);
+  rem = rem * 65536 + (ahi & 0xffff) - d2 * b;
+  const d1 = Math.floor((rem * 65536 + (alo >>> 16)) / b);
+  rem = rem * 65536 + (alo >>> 16) - d1 * b;
+  const d0 = Math.floor((rem * 65536 + (alo & 0xffff)) / b);
+  rem = rem * 65536 + (alo & 0xffff) - d0 * b;
+  remOut = rem;
+  r.hi = (d3 * 65536 + d2) | 0;
+  return (d1 * 65536 + d0) | 0;
+}
+
 export function divu64(alo: number, ahi: number, blo: number, bhi: number): number {
   if ((blo | bhi) === 0) {
     r.hi = -1;
@@ -128,6 +146,7 @@ export function divu64(alo: number, ahi: number, blo: number, bhi: number): numb
     const b = (bhi >>> 0) * TWO32 + (blo >>> 0);
     return fromNum(Math.floor(a / b));
   }
+  if (bhi === 0) return divu64by32(alo, ahi, blo >>> 0);
   return fromBig(toBig(alo, ahi, false) / toBig(blo, bhi, false));
 }
 
@@ -158,6 +177,11 @@ export function remu64(alo: number, ahi: number, blo: number, bhi: number): numb
     const a = (ahi >>> 0) * TWO32 + (alo >>> 0);
     const b = (bhi >>> 0) * TWO32 + (blo >>> 0);
     return fromNum(a - Math.floor(a / b) * b);
+  }
+  if (bhi === 0) {
+    divu64by32(alo, ahi, blo >>> 0);
+    r.hi = 0;
+    return remOut | 0;
   }
   return fromBig(toBig(alo, ahi, false) % toBig(blo, bhi, false));
 }
