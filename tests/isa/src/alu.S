@@ -119,6 +119,25 @@ test_main:
   bltu t0, t1, fail38
   bge t0, t1, fail38
   bgeu t1, t0, fail38
+  /* the remaining shift/immediate forms */
+  li t0, -3
+  slti t1, t0, -2
+  CHECK(t1, 1, 39)
+  xori t1, t0, -1
+  CHECK(t1, 2, 40)
+  li t2, 68               /* shift amounts use the low 6 bits */
+  li t0, 3
+  sll t1, t0, t2
+  CHECK(t1, 48, 41)
+  li t0, 0x40000001
+  slliw t1, t0, 1
+  CHECK(t1, 0xffffffff80000002, 42)
+  li t2, 33               /* W shifts use the low 5 bits */
+  sllw t1, t0, t2
+  CHECK(t1, 0xffffffff80000002, 43)
+  li t0, 0xffffffff80000000
+  srlw t1, t0, t2
+  CHECK(t1, 0x40000000, 44)
   li t0, 0x1234
   PRINT(t0)
   li a0, 0
