@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { AddressSpace, MEMTX_DECODE_ERROR, MEMTX_OK, MemoryRegion, formatMtree, io64, type MemoryRegionOps } from './memory.js';
+import {
+  AddressSpace,
+  MEMTX_DECODE_ERROR,
+  MEMTX_OK,
+  MemoryRegion,
+  formatMtree,
+  io64,
+  type MemoryRegionOps,
+} from './memory.js';
 
 function recorder(): MemoryRegionOps & { log: string[] } {
   const log: string[] = [];
@@ -84,8 +92,16 @@ describe('memory regions', () => {
     const al = MemoryRegion.alias('win', low, 0x3000, 0x1000);
     sys.addSubregion(0x9000, al);
     const as = new AddressSpace(sys, 'memory');
-    const view = as.flatView().map((r) => `${r.start.toString(16)}-${r.end.toString(16)}:${r.mr.name}+${r.offset.toString(16)}`);
-    expect(view).toEqual(['0-1000:low+0', '1000-2000:high+0', '2000-4000:low+2000', '8000-9000:rom+0', '9000-a000:low+3000']);
+    const view = as
+      .flatView()
+      .map((r) => `${r.start.toString(16)}-${r.end.toString(16)}:${r.mr.name}+${r.offset.toString(16)}`);
+    expect(view).toEqual([
+      '0-1000:low+0',
+      '1000-2000:high+0',
+      '2000-4000:low+2000',
+      '8000-9000:rom+0',
+      '9000-a000:low+3000',
+    ]);
     low.ramBlock!.u8[0x3004] = 0x5a;
     expect(as.read(0x9004, 1)).toBe(0x5a);
     // ROM ignores writes.
@@ -101,7 +117,10 @@ describe('memory regions', () => {
   });
 
   it('prints info mtree like QEMU for the virt layout', () => {
-    const ref = readFileSync('/work/shared/reference/qemu-7.2-riscv-virt/info-mtree.txt', 'utf8').replace(/\r\n/g, '\n');
+    const ref = readFileSync('/work/shared/reference/qemu-7.2-riscv-virt/info-mtree.txt', 'utf8').replace(
+      /\r\n/g,
+      '\n',
+    );
     const sys = MemoryRegion.container('system', 2 ** 64);
     const ioRoot = MemoryRegion.container('io', 0x10000);
     const noop: MemoryRegionOps = { read: () => 0, write: () => {} };
@@ -113,14 +132,24 @@ describe('memory regions', () => {
     sys.addSubregion(0x30000000, MemoryRegion.alias('pcie-ecam', ecam, 0, 0x10000000));
     sys.addSubregion(0x40000000, MemoryRegion.alias('pcie-mmio', win, 0x40000000, 0x40000000));
     sys.addSubregion(0x80000000, MemoryRegion.ram('riscv_virt_board.ram', 0x10000));
-    const text = formatMtree([new AddressSpace(ioRoot, 'I/O'), new AddressSpace(sys, 'memory'), new AddressSpace(sys, 'cpu-memory-0')]);
+    const text = formatMtree([
+      new AddressSpace(ioRoot, 'I/O'),
+      new AddressSpace(sys, 'memory'),
+      new AddressSpace(sys, 'cpu-memory-0'),
+    ]);
     const lines = text.split('\n');
     expect(lines.slice(0, 5)).toEqual(ref.split('\n').slice(0, 5));
-    for (const l of lines) if (l.includes('):')) {
-      if (l.includes('riscv_virt_board.ram')) expect(l).toBe('    0000000080000000-000000008000ffff (prio 0, ram): riscv_virt_board.ram');
-      else expect(ref).toContain(l);
-    }
-    expect(text).toContain('memory-region: pcie-mmcfg-mmio\n  0000000000000000-000000000fffffff (prio 0, i/o): pcie-mmcfg-mmio\n\n');
-    expect(text).toContain('memory-region: gpex_mmio_window\n  0000000000000000-ffffffffffffffff (prio 0, i/o): gpex_mmio_window\n    0000000000000000-ffffffffffffffff (prio 0, i/o): gpex_mmio\n');
+    for (const l of lines)
+      if (l.includes('):')) {
+        if (l.includes('riscv_virt_board.ram'))
+          expect(l).toBe('    0000000080000000-000000008000ffff (prio 0, ram): riscv_virt_board.ram');
+        else expect(ref).toContain(l);
+      }
+    expect(text).toContain(
+      'memory-region: pcie-mmcfg-mmio\n  0000000000000000-000000000fffffff (prio 0, i/o): pcie-mmcfg-mmio\n\n',
+    );
+    expect(text).toContain(
+      'memory-region: gpex_mmio_window\n  0000000000000000-ffffffffffffffff (prio 0, i/o): gpex_mmio_window\n    0000000000000000-ffffffffffffffff (prio 0, i/o): gpex_mmio\n',
+    );
   });
 });

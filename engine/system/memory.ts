@@ -291,7 +291,8 @@ export class AddressSpace {
       if (size === 1) return u8[off];
       if (size === 2) return u8[off] | (u8[off + 1] << 8);
       const lo = (u8[off] | (u8[off + 1] << 8) | (u8[off + 2] << 16) | (u8[off + 3] << 24)) >>> 0;
-      if (size === 8) this.hi = (u8[off + 4] | (u8[off + 5] << 8) | (u8[off + 6] << 16) | (u8[off + 7] << 24)) >>> 0;
+      if (size === 8)
+        this.hi = (u8[off + 4] | (u8[off + 5] << 8) | (u8[off + 6] << 16) | (u8[off + 7] << 24)) >>> 0;
       return lo;
     }
     const v = dispatchRead(r.mr, off, size);
@@ -347,7 +348,7 @@ export class AddressSpace {
 
   /** Copy bytes out of guest memory (RAM/ROM only or byte-wise MMIO). Returns false on a fault. */
   readBytes(addr: number, out: Uint8Array): boolean {
-    for (let i = 0; i < out.length; ) {
+    for (let i = 0; i < out.length;) {
       const r = this.lookup(addr + i);
       if (r === null) return false;
       const blk = r.ramBlock;
@@ -367,7 +368,7 @@ export class AddressSpace {
 
   /** Copy bytes into guest memory, RAM and ROM alike (like QEMU's rom loader); false on a fault. */
   writeBytes(addr: number, data: Uint8Array, intoRom = true): boolean {
-    for (let i = 0; i < data.length; ) {
+    for (let i = 0; i < data.length;) {
       const r = this.lookup(addr + i);
       if (r === null) return false;
       const blk = r.mr.ramBlock;
@@ -421,7 +422,13 @@ function renderRegion(
 }
 
 /** Parts of [s, e) ∩ [clipS, clipE) not yet covered by `taken`. */
-function gaps(taken: FlatRange[], s: number, e: number, clipS: number, clipE: number): Array<[number, number]> {
+function gaps(
+  taken: FlatRange[],
+  s: number,
+  e: number,
+  clipS: number,
+  clipE: number,
+): Array<[number, number]> {
   let segs: Array<[number, number]> = [[Math.max(s, clipS), Math.min(e, clipE)]];
   if (segs[0][0] >= segs[0][1]) return [];
   for (const t of taken) {
@@ -467,7 +474,7 @@ function dispatchRead(mr: MemoryRegion, off: number, size: number): number {
   io64.hi = 0;
   if (size >= min && size <= max) {
     const v = ops.read(off, size);
-    return size === 8 ? v >>> 0 : (size === 4 ? v >>> 0 : v & ((1 << (8 * size)) - 1));
+    return size === 8 ? v >>> 0 : size === 4 ? v >>> 0 : v & ((1 << (8 * size)) - 1);
   }
   if (size < min) {
     // Widen: read the aligned wider unit and extract our bytes.
@@ -503,7 +510,12 @@ function dispatchWrite(mr: MemoryRegion, off: number, size: number, value: numbe
   const max = implMax(ops);
   const min = implMin(ops);
   if (size >= min && size <= max) {
-    ops.write(off, size === 4 || size === 8 ? value >>> 0 : value & ((1 << (8 * size)) - 1), size, size === 8 ? hi >>> 0 : 0);
+    ops.write(
+      off,
+      size === 4 || size === 8 ? value >>> 0 : value & ((1 << (8 * size)) - 1),
+      size,
+      size === 8 ? hi >>> 0 : 0,
+    );
     return MEMTX_OK;
   }
   if (size < min) {
@@ -536,7 +548,13 @@ function lastAddr(start: number, size: number): string {
   return (BigInt(start) + BigInt(size) - 1n).toString(16).padStart(16, '0');
 }
 
-function printRegion(mr: MemoryRegion, level: number, base: number, aliasQueue: MemoryRegion[], out: string[]): void {
+function printRegion(
+  mr: MemoryRegion,
+  level: number,
+  base: number,
+  aliasQueue: MemoryRegion[],
+  out: string[],
+): void {
   const start = base + mr.addr;
   const indent = '  '.repeat(level);
   if (mr.alias) {

@@ -23,7 +23,9 @@ function timeQemu(elf: string): { seconds: number; output: string } {
 
 function main(): void {
   if (!haveCrossCompiler()) {
-    console.log('cpu bench: skipped, riscv64-linux-gnu-gcc is not installed (apt-get install gcc-riscv64-linux-gnu)');
+    console.log(
+      'cpu bench: skipped, riscv64-linux-gnu-gcc is not installed (apt-get install gcc-riscv64-linux-gnu)',
+    );
     return;
   }
   const elfs = buildIsaTests();
@@ -42,7 +44,9 @@ function main(): void {
     if (r.exitCode !== 0) throw new Error(`bench-sort failed in the engine: exit ${r.exitCode}`);
   }
   const ours = median(times);
-  console.log(`engine:  ${instructions} guest instructions in ${ours.toFixed(3)} s = ${(instructions / ours / 1e6).toFixed(1)} MIPS (median of ${runs})`);
+  console.log(
+    `engine:  ${instructions} guest instructions in ${ours.toFixed(3)} s = ${(instructions / ours / 1e6).toFixed(1)} MIPS (median of ${runs})`,
+  );
   if (!haveQemu()) {
     console.log('qemu-system-riscv64 not installed: no ratio');
     return;
@@ -52,7 +56,9 @@ function main(): void {
   if (q[0].output !== output) throw new Error('QEMU and the engine disagree on the benchmark checksum');
   const qemu = median(q.map((x) => x.seconds)) - base;
   const version = spawnSync('qemu-system-riscv64', ['--version']).stdout.toString().split('\n')[0];
-  console.log(`qemu:    ${qemu.toFixed(3)} s (${version}; start-up ${base.toFixed(3)} s subtracted) = ${(instructions / qemu / 1e6).toFixed(1)} MIPS`);
+  console.log(
+    `qemu:    ${qemu.toFixed(3)} s (${version}; start-up ${base.toFixed(3)} s subtracted) = ${(instructions / qemu / 1e6).toFixed(1)} MIPS`,
+  );
   console.log(`ratio:   ${(ours / qemu).toFixed(1)}x slower than QEMU TCG`);
 }
 

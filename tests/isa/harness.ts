@@ -20,7 +20,8 @@ export interface ElfImage {
 /** Parse the parts of an ELF64 little-endian executable we need. */
 export function parseElf(buf: Uint8Array): ElfImage {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (dv.getUint32(0, false) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1) throw new Error('not an ELF64 LE file');
+  if (dv.getUint32(0, false) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1)
+    throw new Error('not an ELF64 LE file');
   const entry = dv.getBigUint64(24, true);
   const phoff = Number(dv.getBigUint64(32, true));
   const shoff = Number(dv.getBigUint64(40, true));
@@ -86,13 +87,18 @@ export class SpikeHarness {
     if (to !== undefined && from !== undefined) {
       const base = Number(to < from ? to : from);
       const size = Math.max(Number(to), Number(from)) + 8 - base;
-      this.system.addSubregionOverlap(base, MemoryRegion.io('riscv.htif.uart', size, this.htifOps(Number(to) - base, Number(from) - base)), 1);
+      this.system.addSubregionOverlap(
+        base,
+        MemoryRegion.io('riscv.htif.uart', size, this.htifOps(Number(to) - base, Number(from) - base)),
+        1,
+      );
     }
     this.as = new AddressSpace(this.system, 'memory');
     for (const s of elf.segments) {
       const data = new Uint8Array(s.memsz);
       data.set(s.data);
-      if (!this.as.writeBytes(s.paddr, data)) throw new Error(`ELF segment at 0x${s.paddr.toString(16)} is outside RAM`);
+      if (!this.as.writeBytes(s.paddr, data))
+        throw new Error(`ELF segment at 0x${s.paddr.toString(16)} is outside RAM`);
     }
     const time: TimeSource = { frequency: 10_000_000, ticks: () => this.mtime() };
     this.cpu = new RiscvCpu({ as: this.as, time, resetvec: Number(elf.entry) });
@@ -189,8 +195,10 @@ export class SpikeHarness {
       if (this.cpu.wfi && !this.cpu.wakeable()) {
         // Sleep: jump virtual time to the timer deadline (or give up if nothing can wake us).
         const now = this.mtime();
-        if (this.mtimecmp > now && this.mtimecmp < Number.MAX_SAFE_INTEGER) this.timeSkip += this.mtimecmp - now;
-        else if (this.cpu.nextTimerTicks() < Infinity && this.cpu.nextTimerTicks() > now) this.timeSkip += this.cpu.nextTimerTicks() - now;
+        if (this.mtimecmp > now && this.mtimecmp < Number.MAX_SAFE_INTEGER)
+          this.timeSkip += this.mtimecmp - now;
+        else if (this.cpu.nextTimerTicks() < Infinity && this.cpu.nextTimerTicks() > now)
+          this.timeSkip += this.cpu.nextTimerTicks() - now;
         else break;
       }
     }

@@ -19,7 +19,8 @@ export function haveQemu(): boolean {
 export function buildIsaTests(): Map<string, string> {
   execFileSync(join(here, 'build.sh'), [ISA_CACHE], { stdio: 'pipe' });
   const out = new Map<string, string>();
-  for (const f of readdirSync(ISA_CACHE).sort()) if (f.endsWith('.elf')) out.set(f.slice(0, -4), join(ISA_CACHE, f));
+  for (const f of readdirSync(ISA_CACHE).sort())
+    if (f.endsWith('.elf')) out.set(f.slice(0, -4), join(ISA_CACHE, f));
   return out;
 }
 
@@ -31,7 +32,20 @@ export function runInQemu(elf: string, timeoutMs = 20000): { output: string; exi
   try {
     const r = spawnSync(
       'qemu-system-riscv64',
-      ['-M', 'spike', '-bios', 'none', '-kernel', elf, '-display', 'none', '-monitor', 'none', '-serial', `file:${out}`],
+      [
+        '-M',
+        'spike',
+        '-bios',
+        'none',
+        '-kernel',
+        elf,
+        '-display',
+        'none',
+        '-monitor',
+        'none',
+        '-serial',
+        `file:${out}`,
+      ],
       { timeout: timeoutMs, input: '' },
     );
     return { output: existsSync(out) ? readFileSync(out, 'latin1') : '', exitCode: r.status };
@@ -39,4 +53,3 @@ export function runInQemu(elf: string, timeoutMs = 20000): { output: string; exi
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

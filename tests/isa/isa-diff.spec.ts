@@ -15,16 +15,19 @@ describe.skipIf(!ok)('ISA programs: our engine vs qemu-system-riscv64 -M spike',
   for (const [name, path] of elfs) {
     if (name.startsWith('bench-')) continue;
     const why = QEMU_DIVERGES[name];
-    (why ? it.skip : it)(why ? `${name}: skipped, ${why}` : `${name}: same console output and exit code`, () => {
-      const q = runInQemu(path);
-      const h = SpikeHarness.fromFile(path);
-      try {
-        const r = h.run(200_000_000);
-        expect(r.output.split('\n')).toEqual(q.output.split('\n'));
-        expect(r.exitCode).toBe(q.exitCode);
-      } finally {
-        h.destroy();
-      }
-    });
+    (why ? it.skip : it)(
+      why ? `${name}: skipped, ${why}` : `${name}: same console output and exit code`,
+      () => {
+        const q = runInQemu(path);
+        const h = SpikeHarness.fromFile(path);
+        try {
+          const r = h.run(200_000_000);
+          expect(r.output.split('\n')).toEqual(q.output.split('\n'));
+          expect(r.exitCode).toBe(q.exitCode);
+        } finally {
+          h.destroy();
+        }
+      },
+    );
   }
 });

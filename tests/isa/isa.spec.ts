@@ -6,7 +6,10 @@ import { INSNS } from '../../engine/target/riscv/decode.js';
 import { disassemble } from '../../engine/target/riscv/disas.js';
 
 const cc = haveCrossCompiler();
-if (!cc) console.warn('ISA tests skipped: riscv64-linux-gnu-gcc not installed (apt-get install gcc-riscv64-linux-gnu)');
+if (!cc)
+  console.warn(
+    'ISA tests skipped: riscv64-linux-gnu-gcc not installed (apt-get install gcc-riscv64-linux-gnu)',
+  );
 
 describe.skipIf(!cc)('ISA test programs on our spike-like harness', () => {
   const elfs = cc ? buildIsaTests() : new Map<string, string>();
@@ -32,11 +35,16 @@ describe.skipIf(!cc)('ISA test programs on our spike-like harness', () => {
       const img = parseElf(new Uint8Array(readFileSync(path)));
       for (const s of img.segments) {
         const d = s.data;
-        for (let i = 0; i + 2 <= d.length; ) {
+        for (let i = 0; i + 2 <= d.length;) {
           const lo = d[i] | (d[i + 1] << 8);
           const raw = (lo & 3) === 3 && i + 4 <= d.length ? lo | (d[i + 2] << 16) | (d[i + 3] << 24) : lo;
           const text = disassemble(raw);
-          seen.add(text.split(' ')[0].replace(/^c\./, '').replace(/\.aq|\.rl/g, ''));
+          seen.add(
+            text
+              .split(' ')[0]
+              .replace(/^c\./, '')
+              .replace(/\.aq|\.rl/g, ''),
+          );
           i += (lo & 3) === 3 ? 4 : 2;
         }
       }

@@ -5,8 +5,21 @@
  */
 import type { RiscvCpu } from './cpu.js';
 import {
-  CSR_MCAUSE, CSR_MEDELEG, CSR_MEPC, CSR_MIDELEG, CSR_MIE, CSR_MSCRATCH, CSR_MSTATUS, CSR_MTVAL, CSR_MTVEC, CSR_SATP,
-  CSR_SCAUSE, CSR_SEPC, CSR_SSCRATCH, CSR_STVAL, CSR_STVEC,
+  CSR_MCAUSE,
+  CSR_MEDELEG,
+  CSR_MEPC,
+  CSR_MIDELEG,
+  CSR_MIE,
+  CSR_MSCRATCH,
+  CSR_MSTATUS,
+  CSR_MTVAL,
+  CSR_MTVEC,
+  CSR_SATP,
+  CSR_SCAUSE,
+  CSR_SEPC,
+  CSR_SSCRATCH,
+  CSR_STVAL,
+  CSR_STVEC,
 } from './cpu-state.js';
 import { ABI_NAMES, FP_ABI_NAMES } from './disas.js';
 
@@ -39,10 +52,14 @@ export function formatRegisters(c: RiscvCpu, header = true): string {
   slot('mscratch', CSR_MSCRATCH);
   slot('sscratch', CSR_SSCRATCH);
   slot('satp', CSR_SATP);
-  for (const [prefix, names, arr] of [['x', ABI_NAMES, c.x], ['f', FP_ABI_NAMES, c.f]] as const) {
+  for (const [prefix, names, arr] of [
+    ['x', ABI_NAMES, c.x],
+    ['f', FP_ABI_NAMES, c.f],
+  ] as const) {
     for (let i = 0; i < 32; i += 4) {
       let l = '';
-      for (let j = i; j < i + 4; j++) l += ` ${`${prefix}${j}/${names[j]}`.padEnd(8)} ${hex(arr[2 * j], arr[2 * j + 1])}`;
+      for (let j = i; j < i + 4; j++)
+        l += ` ${`${prefix}${j}/${names[j]}`.padEnd(8)} ${hex(arr[2 * j], arr[2 * j + 1])}`;
       lines.push(l);
     }
   }

@@ -50,9 +50,32 @@ export const CSR_SLOTS = 42;
 
 /** Names of the stored CSR slots, for state descriptions and debugging. */
 export const CSR_SLOT_NAMES = [
-  'mstatus', 'medeleg', 'mideleg', 'mie', 'mtvec', 'mcounteren', 'mscratch', 'mepc', 'mcause', 'mtval',
-  'mip', 'menvcfg', 'stvec', 'scounteren', 'sscratch', 'sepc', 'scause', 'stval', 'satp', 'senvcfg',
-  'stimecmp', 'fcsr', 'mcountinhibit', 'mcycle_ofs', 'minstret_ofs', 'mseccfg',
+  'mstatus',
+  'medeleg',
+  'mideleg',
+  'mie',
+  'mtvec',
+  'mcounteren',
+  'mscratch',
+  'mepc',
+  'mcause',
+  'mtval',
+  'mip',
+  'menvcfg',
+  'stvec',
+  'scounteren',
+  'sscratch',
+  'sepc',
+  'scause',
+  'stval',
+  'satp',
+  'senvcfg',
+  'stimecmp',
+  'fcsr',
+  'mcountinhibit',
+  'mcycle_ofs',
+  'minstret_ofs',
+  'mseccfg',
   ...Array.from({ length: 16 }, (_, i) => `pmpaddr${i}`),
 ];
 
@@ -111,8 +134,20 @@ export const EXCP_STORE_PAGE_FAULT = 15;
 
 /** Writable medeleg bits (QEMU's delegable set without the hypervisor ones; it includes M ecall). */
 export const DELEGABLE_EXCPS =
-  (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) |
-  (1 << 11) | (1 << 12) | (1 << 13) | (1 << 15);
+  (1 << 0) |
+  (1 << 1) |
+  (1 << 2) |
+  (1 << 3) |
+  (1 << 4) |
+  (1 << 5) |
+  (1 << 6) |
+  (1 << 7) |
+  (1 << 8) |
+  (1 << 9) |
+  (1 << 11) |
+  (1 << 12) |
+  (1 << 13) |
+  (1 << 15);
 
 // menvcfg (high word bits)
 export const MENVCFG_HI_STCE = 1 << 31; // bit 63

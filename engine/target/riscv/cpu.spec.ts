@@ -6,7 +6,23 @@ import { CpuRunLoop } from './cpu-loop.js';
 import { formatRegisters } from './cpu-dump.js';
 import { expandRvc, INSNS, lookup32 } from './decode.js';
 import { disassemble } from './disas.js';
-import { F32, F64, FLAG_NX, FLAG_OF, FLAG_UF, fadd, fdiv, ffma, fmul, fpst, fsqrt, RM_RDN, RM_RNE, RM_RTZ, RM_RUP } from './softfloat.js';
+import {
+  F32,
+  F64,
+  FLAG_NX,
+  FLAG_OF,
+  FLAG_UF,
+  fadd,
+  fdiv,
+  ffma,
+  fmul,
+  fpst,
+  fsqrt,
+  RM_RDN,
+  RM_RNE,
+  RM_RTZ,
+  RM_RUP,
+} from './softfloat.js';
 
 /** A hart with 64 KiB of RAM at 0x80000000 running `words` from there. */
 function machine(words: number[]): { cpu: RiscvCpu; as: AddressSpace; ram: MemoryRegion } {
@@ -16,7 +32,11 @@ function machine(words: number[]): { cpu: RiscvCpu; as: AddressSpace; ram: Memor
   const as = new AddressSpace(sys, 'memory');
   const i32 = ram.ramBlock!.i32;
   words.forEach((w, i) => (i32[i] = w));
-  const cpu = new RiscvCpu({ as, resetvec: 0x80000000, time: { frequency: 10_000_000, ticks: () => Math.floor(performance.now() * 10_000) } });
+  const cpu = new RiscvCpu({
+    as,
+    resetvec: 0x80000000,
+    time: { frequency: 10_000_000, ticks: () => Math.floor(performance.now() * 10_000) },
+  });
   return { cpu, as, ram };
 }
 
@@ -76,13 +96,17 @@ describe('hart', () => {
     expect(cpu.getX(12)).toBe(35n);
     expect(cpu.wfi).toBe(true);
     const dump = formatRegisters(cpu);
-    const ref = readFileSync('/work/shared/reference/qemu-7.2-riscv-virt/info-registers.txt', 'utf8').replace(/\r/g, '').split('\n');
+    const ref = readFileSync('/work/shared/reference/qemu-7.2-riscv-virt/info-registers.txt', 'utf8')
+      .replace(/\r/g, '')
+      .split('\n');
     const ours = dump.split('\n');
     // Same line shapes for every line QEMU prints without H (names, spacing, 16 hex digits).
     const shape = (l: string): string => l.replace(/[0-9a-f]{16}/g, 'H');
     const refShapes = new Set(ref.map(shape));
     for (const l of ours.filter((x) => x)) expect(refShapes.has(shape(l)), l).toBe(true);
-    expect(ours).toContain(' x8/s0    0000000000000000 x9/s1    0000000000000000 x10/a0   0000000000000005 x11/a1   0000000000000007');
+    expect(ours).toContain(
+      ' x8/s0    0000000000000000 x9/s1    0000000000000000 x10/a0   0000000000000005 x11/a1   0000000000000007',
+    );
     cpu.destroy();
   });
 
@@ -112,7 +136,7 @@ describe('run loop', () => {
     loop.stop();
     lat.sort((a, b) => a - b);
     // p95: other test files share the two cores, so the very last sample is noisy
-    expect(lat[Math.floor(lat.length * 0.95)], lat.join(",")).toBeLessThan(20);
+    expect(lat[Math.floor(lat.length * 0.95)], lat.join(',')).toBeLessThan(20);
     expect(loop.executed).toBeGreaterThan(10_000);
     busy.cpu.destroy();
 

@@ -26,13 +26,55 @@
 import { AddressSpace, MEMTX_OK, type FlatRange } from '../../system/memory.js';
 import { RamBlock, ramBlocks } from '../../system/physmem.js';
 import {
-  CSR_FCSR, CSR_MCAUSE, CSR_MEDELEG, CSR_MENVCFG, CSR_MEPC, CSR_MIDELEG, CSR_MIE, CSR_MIP, CSR_MSTATUS, CSR_MTVAL,
-  CSR_MTVEC, CSR_SATP, CSR_SCAUSE, CSR_SEPC, CSR_SLOTS, CSR_STIMECMP, CSR_STVAL, CSR_STVEC, EXCP_ILLEGAL_INST,
-  EXCP_INST_ACCESS_FAULT, EXCP_INST_PAGE_FAULT, EXCP_LOAD_ACCESS_FAULT, EXCP_LOAD_PAGE_FAULT,
-  EXCP_STORE_AMO_ACCESS_FAULT, EXCP_STORE_PAGE_FAULT, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT,
-  IRQ_S_TIMER, MENVCFG_HI_STCE, MIP_STIP, MSTATUS_FS, MSTATUS_HI_SD, MSTATUS_HI_XL, MSTATUS_MIE, MSTATUS_MPIE,
-  MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_SUM,
-  PRV_M, PRV_S, PRV_U,
+  CSR_FCSR,
+  CSR_MCAUSE,
+  CSR_MEDELEG,
+  CSR_MENVCFG,
+  CSR_MEPC,
+  CSR_MIDELEG,
+  CSR_MIE,
+  CSR_MIP,
+  CSR_MSTATUS,
+  CSR_MTVAL,
+  CSR_MTVEC,
+  CSR_SATP,
+  CSR_SCAUSE,
+  CSR_SEPC,
+  CSR_SLOTS,
+  CSR_STIMECMP,
+  CSR_STVAL,
+  CSR_STVEC,
+  EXCP_ILLEGAL_INST,
+  EXCP_INST_ACCESS_FAULT,
+  EXCP_INST_PAGE_FAULT,
+  EXCP_LOAD_ACCESS_FAULT,
+  EXCP_LOAD_PAGE_FAULT,
+  EXCP_STORE_AMO_ACCESS_FAULT,
+  EXCP_STORE_PAGE_FAULT,
+  IRQ_M_EXT,
+  IRQ_M_SOFT,
+  IRQ_M_TIMER,
+  IRQ_S_EXT,
+  IRQ_S_SOFT,
+  IRQ_S_TIMER,
+  MENVCFG_HI_STCE,
+  MIP_STIP,
+  MSTATUS_FS,
+  MSTATUS_HI_SD,
+  MSTATUS_HI_XL,
+  MSTATUS_MIE,
+  MSTATUS_MPIE,
+  MSTATUS_MPP,
+  MSTATUS_MPP_SHIFT,
+  MSTATUS_MPRV,
+  MSTATUS_MXR,
+  MSTATUS_SIE,
+  MSTATUS_SPIE,
+  MSTATUS_SPP,
+  MSTATUS_SUM,
+  PRV_M,
+  PRV_S,
+  PRV_U,
 } from './cpu-state.js';
 import { Pmp, PMP_R, PMP_W, PMP_X } from './pmp.js';
 import { decodeInsn, OP_CROSS, HANDLERS } from './decode.js';
@@ -243,7 +285,8 @@ export class RiscvCpu {
     // SD mirrors FS == dirty (XS is always 0 here).
     if (fs === MSTATUS_FS) this.csr[CSR_MSTATUS * 2 + 1] |= MSTATUS_HI_SD;
     else this.csr[CSR_MSTATUS * 2 + 1] &= ~MSTATUS_HI_SD;
-    const dpriv = ms & MSTATUS_MPRV && this.priv === PRV_M ? (ms & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT : this.priv;
+    const dpriv =
+      ms & MSTATUS_MPRV && this.priv === PRV_M ? (ms & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT : this.priv;
     // Data TLB sets: 0 U, 1 S, 2 S with SUM (U pages readable), 3 M.
     const set = dpriv === PRV_S && ms & MSTATUS_SUM ? 2 : dpriv;
     this.tlbR = this.tlbs[set][ACC_R];
@@ -371,7 +414,10 @@ export class RiscvCpu {
       c[CSR_SEPC * 2 + 1] = epcHi;
       c[CSR_STVAL * 2] = tvalLo;
       c[CSR_STVAL * 2 + 1] = tvalHi;
-      ms = (ms & ~(MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE)) | (this.priv << 8) | (ms & MSTATUS_SIE ? MSTATUS_SPIE : 0);
+      ms =
+        (ms & ~(MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE)) |
+        (this.priv << 8) |
+        (ms & MSTATUS_SIE ? MSTATUS_SPIE : 0);
       c[msp] = ms;
       this.setTrapPc(c[CSR_STVEC * 2], c[CSR_STVEC * 2 + 1], isIrq, cause);
       this.priv = PRV_S;
@@ -382,7 +428,10 @@ export class RiscvCpu {
       c[CSR_MEPC * 2 + 1] = epcHi;
       c[CSR_MTVAL * 2] = tvalLo;
       c[CSR_MTVAL * 2 + 1] = tvalHi;
-      ms = (ms & ~(MSTATUS_MPP | MSTATUS_MPIE | MSTATUS_MIE)) | (this.priv << MSTATUS_MPP_SHIFT) | (ms & MSTATUS_MIE ? MSTATUS_MPIE : 0);
+      ms =
+        (ms & ~(MSTATUS_MPP | MSTATUS_MPIE | MSTATUS_MIE)) |
+        (this.priv << MSTATUS_MPP_SHIFT) |
+        (ms & MSTATUS_MIE ? MSTATUS_MPIE : 0);
       c[msp] = ms;
       this.setTrapPc(c[CSR_MTVEC * 2], c[CSR_MTVEC * 2 + 1], isIrq, cause);
       this.priv = PRV_M;
@@ -470,10 +519,22 @@ export class RiscvCpu {
   }
 
   private accessFault(acc: number, lo: number, hi: number): void {
-    this.raise(acc === ACC_R ? EXCP_LOAD_ACCESS_FAULT : acc === ACC_W ? EXCP_STORE_AMO_ACCESS_FAULT : EXCP_INST_ACCESS_FAULT, lo, hi);
+    this.raise(
+      acc === ACC_R
+        ? EXCP_LOAD_ACCESS_FAULT
+        : acc === ACC_W
+          ? EXCP_STORE_AMO_ACCESS_FAULT
+          : EXCP_INST_ACCESS_FAULT,
+      lo,
+      hi,
+    );
   }
   private pageFault(acc: number, lo: number, hi: number): void {
-    this.raise(acc === ACC_R ? EXCP_LOAD_PAGE_FAULT : acc === ACC_W ? EXCP_STORE_PAGE_FAULT : EXCP_INST_PAGE_FAULT, lo, hi);
+    this.raise(
+      acc === ACC_R ? EXCP_LOAD_PAGE_FAULT : acc === ACC_W ? EXCP_STORE_PAGE_FAULT : EXCP_INST_PAGE_FAULT,
+      lo,
+      hi,
+    );
   }
 
   /** Sv39/Sv48/Sv57 page walk with A/D updates; -1 after raising a fault. */
@@ -494,7 +555,12 @@ export class RiscvCpu {
     const as = this.as;
     for (let level = levels - 1; level >= 0; level--) {
       const s = 12 + 9 * level;
-      const vpn = s + 9 <= 32 ? (lo >>> s) & 0x1ff : s >= 32 ? (hi >>> (s - 32)) & 0x1ff : ((lo >>> s) | (hi << (32 - s))) & 0x1ff;
+      const vpn =
+        s + 9 <= 32
+          ? (lo >>> s) & 0x1ff
+          : s >= 32
+            ? (hi >>> (s - 32)) & 0x1ff
+            : ((lo >>> s) | (hi << (32 - s))) & 0x1ff;
       const pteAddr = base + vpn * 8;
       if (pteAddr >= 2 ** 53 || !this.pmp.check(pteAddr, 8, PMP_R, PRV_S)) {
         this.accessFault(acc, lo, hi);
@@ -554,7 +620,10 @@ export class RiscvCpu {
       let pagePpn = ppn;
       if (level > 0) {
         const bits = 9 * level;
-        pagePpn += bits <= 20 ? (lo >>> 12) & ((1 << bits) - 1) : ((hi >>> 0) % 2 ** (bits - 20)) * 1048576 + (lo >>> 12);
+        pagePpn +=
+          bits <= 20
+            ? (lo >>> 12) & ((1 << bits) - 1)
+            : ((hi >>> 0) % 2 ** (bits - 20)) * 1048576 + (lo >>> 12);
       }
       return pagePpn * 4096 + (lo & 0xfff);
     }
@@ -568,20 +637,23 @@ export class RiscvCpu {
   ld8(lo: number, hi: number): number {
     const t = this.tlbR;
     const i = (lo >>> 12) & TLB_MASK;
-    if (t.tag[i << 1] === (lo & -4096) && t.tag[(i << 1) | 1] === hi) return t.blk[i].u8[t.off[i] + (lo & 0xfff)];
+    if (t.tag[i << 1] === (lo & -4096) && t.tag[(i << 1) | 1] === hi)
+      return t.blk[i].u8[t.off[i] + (lo & 0xfff)];
     return this.loadSlow(lo, hi, 1);
   }
   ld16(lo: number, hi: number): number {
     const t = this.tlbR;
     const i = (lo >>> 12) & TLB_MASK;
-    if (t.tag[i << 1] === (lo & -4095) && t.tag[(i << 1) | 1] === hi) return t.blk[i].u16[(t.off[i] + (lo & 0xfff)) >>> 1];
+    if (t.tag[i << 1] === (lo & -4095) && t.tag[(i << 1) | 1] === hi)
+      return t.blk[i].u16[(t.off[i] + (lo & 0xfff)) >>> 1];
     return this.loadSlow(lo, hi, 2);
   }
   /** Returns the value as int32. */
   ld32(lo: number, hi: number): number {
     const t = this.tlbR;
     const i = (lo >>> 12) & TLB_MASK;
-    if (t.tag[i << 1] === (lo & -4093) && t.tag[(i << 1) | 1] === hi) return t.blk[i].i32[(t.off[i] + (lo & 0xfff)) >>> 2];
+    if (t.tag[i << 1] === (lo & -4093) && t.tag[(i << 1) | 1] === hi)
+      return t.blk[i].i32[(t.off[i] + (lo & 0xfff)) >>> 2];
     return this.loadSlow(lo, hi, 4) | 0;
   }
   /** Returns the low word; high word in `rhi`. */
@@ -677,7 +749,7 @@ export class RiscvCpu {
     let vhi = 0;
     for (let k = 0; k < size; k++) {
       const alo = (lo + k) | 0;
-      const ahi = (alo >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi;
+      const ahi = alo >>> 0 < lo >>> 0 ? (hi + 1) | 0 : hi;
       const b = this.loadSlow(alo, ahi, 1);
       if (this.fault) return 0;
       if (k < 4) vlo |= b << (8 * k);
@@ -691,7 +763,7 @@ export class RiscvCpu {
     if (lo & (size - 1) && (lo & 0xfff) + size > 4096) {
       for (let k = 0; k < size; k++) {
         const alo = (lo + k) | 0;
-        const ahi = (alo >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi;
+        const ahi = alo >>> 0 < lo >>> 0 ? (hi + 1) | 0 : hi;
         this.storeSlow(alo, ahi, 1, k < 4 ? vlo >>> (8 * k) : vhi >>> (8 * (k - 4)), 0);
         if (this.fault) return;
       }
@@ -700,12 +772,18 @@ export class RiscvCpu {
     const pa = this.translate(lo, hi, ACC_W, size);
     if (pa < 0) return;
     const fr = this.fill(this.tlbW, lo, hi, pa, ACC_W);
-    if (fr === null || this.as.write(pa, size, size === 1 ? vlo & 0xff : size === 2 ? vlo & 0xffff : vlo >>> 0, vhi >>> 0) !== MEMTX_OK) {
+    if (
+      fr === null ||
+      this.as.write(pa, size, size === 1 ? vlo & 0xff : size === 2 ? vlo & 0xffff : vlo >>> 0, vhi >>> 0) !==
+        MEMTX_OK
+    ) {
       this.raise(EXCP_STORE_AMO_ACCESS_FAULT, lo, hi);
       return;
     }
     // A store can hit another hart's LR reservation.
-    if (allCpus.length > 1) for (const c of allCpus) if (c !== this && c.resAddr >= 0 && Math.abs(c.resAddr - pa) < 8) c.resAddr = -1;
+    if (allCpus.length > 1)
+      for (const c of allCpus)
+        if (c !== this && c.resAddr >= 0 && Math.abs(c.resAddr - pa) < 8) c.resAddr = -1;
   }
 
   /** RamBlock and byte offset of the last successful `amoAddr`. */
@@ -732,7 +810,9 @@ export class RiscvCpu {
     this.amoOff = pa - fr.start + fr.offset;
     if (write) {
       if (this.amoBlk.codePages[this.amoOff >>> 12]) this.amoBlk.notifyWrite(this.amoOff, size);
-      if (allCpus.length > 1) for (const c of allCpus) if (c !== this && c.resAddr >= 0 && Math.abs(c.resAddr - pa) < 8) c.resAddr = -1;
+      if (allCpus.length > 1)
+        for (const c of allCpus)
+          if (c !== this && c.resAddr >= 0 && Math.abs(c.resAddr - pa) < 8) c.resAddr = -1;
     }
     return pa;
   }
@@ -792,7 +872,7 @@ export class RiscvCpu {
     let raw = lowHalf;
     if ((lowHalf & 3) === 3) {
       const nlo = (lo + 2) | 0;
-      const nhi = (nlo >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi;
+      const nhi = nlo >>> 0 < lo >>> 0 ? (hi + 1) | 0 : hi;
       const upper = this.fetch16(nlo, nhi);
       if (upper < 0) return;
       raw = lowHalf | (upper << 16);
@@ -802,8 +882,15 @@ export class RiscvCpu {
     const len = w & (1 << 29) ? 2 : 4;
     const nlo = (lo + len) | 0;
     this.npcLo = nlo;
-    this.npcHi = (nlo >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi;
-    HANDLERS[w & 1023](this, (w >>> 10) & 127, (w >>> 17) & 63, (w >>> 23) & 63, SCRATCH_SLOT[1], SCRATCH_SLOT[2]);
+    this.npcHi = nlo >>> 0 < lo >>> 0 ? (hi + 1) | 0 : hi;
+    HANDLERS[w & 1023](
+      this,
+      (w >>> 10) & 127,
+      (w >>> 17) & 63,
+      (w >>> 23) & 63,
+      SCRATCH_SLOT[1],
+      SCRATCH_SLOT[2],
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -854,9 +941,16 @@ export class RiscvCpu {
       if (w === 0) w = this.decodeAt(page, slot, lo, hi);
       const nlo = (lo + (w & (1 << 29) ? 2 : 4)) | 0;
       this.npcLo = nlo;
-      if ((nlo >>> 0) < (lo >>> 0)) this.npcHi = (hi + 1) | 0;
+      if (nlo >>> 0 < lo >>> 0) this.npcHi = (hi + 1) | 0;
       this.sliceN = n;
-      handlers[w & 1023](this, (w >>> 10) & 127, (w >>> 17) & 63, (w >>> 23) & 63, page[slot + 1], page[slot + 2]);
+      handlers[w & 1023](
+        this,
+        (w >>> 10) & 127,
+        (w >>> 17) & 63,
+        (w >>> 23) & 63,
+        page[slot + 1],
+        page[slot + 2],
+      );
     }
     this.instret += n;
     this.sliceN = 0;

@@ -7,23 +7,103 @@
  */
 import type { RiscvCpu } from './cpu.js';
 import {
-  CSR_FCSR, CSR_MCAUSE, CSR_MCOUNTEREN, CSR_MCOUNTINHIBIT, CSR_MCYCLE_OFS, CSR_MEDELEG, CSR_MENVCFG, CSR_MEPC,
-  CSR_MIDELEG, CSR_MIE, CSR_MINSTRET_OFS, CSR_MIP, CSR_MSCRATCH, CSR_MSECCFG, CSR_MSTATUS, CSR_MTVAL, CSR_MTVEC,
-  CSR_PMPADDR0, CSR_SATP, CSR_SCAUSE, CSR_SCOUNTEREN, CSR_SENVCFG, CSR_SEPC, CSR_SSCRATCH, CSR_STIMECMP, CSR_STVAL,
-  CSR_STVEC, DELEGABLE_EXCPS, MENVCFG_HI_STCE, MENVCFG_LO_MASK, MIP_SEIP, MIP_SSIP, MIP_STIP, MISA_EXT, MSTATUS_FS,
-  MSTATUS_HI_SD, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SIE, MSTATUS_SPIE,
-  MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, MSTATUS_XS, MSTATUS_UBE, PRV_M, PRV_S, PRV_U,
+  CSR_FCSR,
+  CSR_MCAUSE,
+  CSR_MCOUNTEREN,
+  CSR_MCOUNTINHIBIT,
+  CSR_MCYCLE_OFS,
+  CSR_MEDELEG,
+  CSR_MENVCFG,
+  CSR_MEPC,
+  CSR_MIDELEG,
+  CSR_MIE,
+  CSR_MINSTRET_OFS,
+  CSR_MIP,
+  CSR_MSCRATCH,
+  CSR_MSECCFG,
+  CSR_MSTATUS,
+  CSR_MTVAL,
+  CSR_MTVEC,
+  CSR_PMPADDR0,
+  CSR_SATP,
+  CSR_SCAUSE,
+  CSR_SCOUNTEREN,
+  CSR_SENVCFG,
+  CSR_SEPC,
+  CSR_SSCRATCH,
+  CSR_STIMECMP,
+  CSR_STVAL,
+  CSR_STVEC,
+  DELEGABLE_EXCPS,
+  MENVCFG_HI_STCE,
+  MENVCFG_LO_MASK,
+  MIP_SEIP,
+  MIP_SSIP,
+  MIP_STIP,
+  MISA_EXT,
+  MSTATUS_FS,
+  MSTATUS_HI_SD,
+  MSTATUS_MIE,
+  MSTATUS_MPIE,
+  MSTATUS_MPP,
+  MSTATUS_MPRV,
+  MSTATUS_MXR,
+  MSTATUS_SIE,
+  MSTATUS_SPIE,
+  MSTATUS_SPP,
+  MSTATUS_SUM,
+  MSTATUS_TSR,
+  MSTATUS_TVM,
+  MSTATUS_TW,
+  MSTATUS_XS,
+  MSTATUS_UBE,
+  PRV_M,
+  PRV_S,
+  PRV_U,
   S_INTERRUPTS,
 } from './cpu-state.js';
 
 export const CSR_NAMES: Record<number, string> = {
-  0x001: 'fflags', 0x002: 'frm', 0x003: 'fcsr', 0xc00: 'cycle', 0xc01: 'time', 0xc02: 'instret',
-  0x100: 'sstatus', 0x104: 'sie', 0x105: 'stvec', 0x106: 'scounteren', 0x10a: 'senvcfg', 0x140: 'sscratch',
-  0x141: 'sepc', 0x142: 'scause', 0x143: 'stval', 0x144: 'sip', 0x14d: 'stimecmp', 0x180: 'satp',
-  0xf11: 'mvendorid', 0xf12: 'marchid', 0xf13: 'mimpid', 0xf14: 'mhartid', 0xf15: 'mconfigptr',
-  0x300: 'mstatus', 0x301: 'misa', 0x302: 'medeleg', 0x303: 'mideleg', 0x304: 'mie', 0x305: 'mtvec',
-  0x306: 'mcounteren', 0x30a: 'menvcfg', 0x320: 'mcountinhibit', 0x340: 'mscratch', 0x341: 'mepc',
-  0x342: 'mcause', 0x343: 'mtval', 0x344: 'mip', 0x747: 'mseccfg', 0xb00: 'mcycle', 0xb02: 'minstret',
+  0x001: 'fflags',
+  0x002: 'frm',
+  0x003: 'fcsr',
+  0xc00: 'cycle',
+  0xc01: 'time',
+  0xc02: 'instret',
+  0x100: 'sstatus',
+  0x104: 'sie',
+  0x105: 'stvec',
+  0x106: 'scounteren',
+  0x10a: 'senvcfg',
+  0x140: 'sscratch',
+  0x141: 'sepc',
+  0x142: 'scause',
+  0x143: 'stval',
+  0x144: 'sip',
+  0x14d: 'stimecmp',
+  0x180: 'satp',
+  0xf11: 'mvendorid',
+  0xf12: 'marchid',
+  0xf13: 'mimpid',
+  0xf14: 'mhartid',
+  0xf15: 'mconfigptr',
+  0x300: 'mstatus',
+  0x301: 'misa',
+  0x302: 'medeleg',
+  0x303: 'mideleg',
+  0x304: 'mie',
+  0x305: 'mtvec',
+  0x306: 'mcounteren',
+  0x30a: 'menvcfg',
+  0x320: 'mcountinhibit',
+  0x340: 'mscratch',
+  0x341: 'mepc',
+  0x342: 'mcause',
+  0x343: 'mtval',
+  0x344: 'mip',
+  0x747: 'mseccfg',
+  0xb00: 'mcycle',
+  0xb02: 'minstret',
 };
 for (let i = 0; i < 16; i++) CSR_NAMES[0x3a0 + i] = `pmpcfg${i}`;
 for (let i = 0; i < 16; i++) CSR_NAMES[0x3b0 + i] = `pmpaddr${i}`;
@@ -37,9 +117,28 @@ for (let i = 3; i < 32; i++) {
 export const QEMU_MARCHID = 0x070216;
 
 const MSTATUS_WMASK =
-  MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | MSTATUS_FS | MSTATUS_MPRV |
-  MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
-const SSTATUS_RMASK = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_UBE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_XS | MSTATUS_SUM | MSTATUS_MXR;
+  MSTATUS_SIE |
+  MSTATUS_MIE |
+  MSTATUS_SPIE |
+  MSTATUS_MPIE |
+  MSTATUS_SPP |
+  MSTATUS_MPP |
+  MSTATUS_FS |
+  MSTATUS_MPRV |
+  MSTATUS_SUM |
+  MSTATUS_MXR |
+  MSTATUS_TVM |
+  MSTATUS_TW |
+  MSTATUS_TSR;
+const SSTATUS_RMASK =
+  MSTATUS_SIE |
+  MSTATUS_SPIE |
+  MSTATUS_UBE |
+  MSTATUS_SPP |
+  MSTATUS_FS |
+  MSTATUS_XS |
+  MSTATUS_SUM |
+  MSTATUS_MXR;
 const SSTATUS_WMASK = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR;
 const MIE_WMASK = 0xaaa;
 const MIDELEG_WMASK = S_INTERRUPTS;
@@ -336,7 +435,8 @@ export function csrWrite(c: RiscvCpu, num: number, lo: number, hi: number): void
   if (num >= 0x3a0 && num <= 0x3af) {
     const base = (num - 0x3a0) * 4;
     if (base >= 16) return;
-    for (let i = 0; i < 8; i++) c.pmp.writeCfg(base + i, (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff);
+    for (let i = 0; i < 8; i++)
+      c.pmp.writeCfg(base + i, (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff);
     c.flushTlb();
     return;
   }
@@ -355,7 +455,7 @@ export function csrWrite(c: RiscvCpu, num: number, lo: number, hi: number): void
 function writeMstatus(c: RiscvCpu, v: number): void {
   const p = CSR_MSTATUS * 2;
   const old = c.csr[p];
-  if (((v & MSTATUS_MPP) >>> 11) === 2) v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP); // MPP=2 (H) is reserved
+  if ((v & MSTATUS_MPP) >>> 11 === 2) v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP); // MPP=2 (H) is reserved
   c.csr[p] = v;
   if ((old ^ v) & MSTATUS_MXR) c.flushTlb();
   c.stateChanged();

@@ -52,7 +52,7 @@ export function lookup32(raw: number): number {
   const b = buckets[raw & 0x7f];
   for (let i = 0; i < b.length; i++) {
     const d = INSNS[b[i]];
-    if (((raw & d.mask) >>> 0) === d.match) return b[i];
+    if ((raw & d.mask) >>> 0 === d.match) return b[i];
   }
   return -1;
 }
@@ -65,11 +65,21 @@ export function immediate(d: InsnDef, raw: number): number {
     case 'S':
       return ((raw >> 25) << 5) | ((raw >>> 7) & 31);
     case 'B':
-      return ((raw >> 31) << 12) | (((raw >>> 7) & 1) << 11) | (((raw >>> 25) & 0x3f) << 5) | (((raw >>> 8) & 0xf) << 1);
+      return (
+        ((raw >> 31) << 12) |
+        (((raw >>> 7) & 1) << 11) |
+        (((raw >>> 25) & 0x3f) << 5) |
+        (((raw >>> 8) & 0xf) << 1)
+      );
     case 'U':
       return raw & 0xfffff000;
     case 'J':
-      return ((raw >> 31) << 20) | (((raw >>> 12) & 0xff) << 12) | (((raw >>> 20) & 1) << 11) | (((raw >>> 21) & 0x3ff) << 1);
+      return (
+        ((raw >> 31) << 20) |
+        (((raw >>> 12) & 0xff) << 12) |
+        (((raw >>> 20) & 1) << 11) |
+        (((raw >>> 21) & 0x3ff) << 1)
+      );
     case 'SH':
       return (raw >>> 20) & 63;
     case 'CSR':
@@ -104,9 +114,17 @@ export function decodeInsn(raw: number, out: Int32Array, slot: number): void {
   const d = INSNS[idx];
   const rd = (word >>> 7) & 31;
   const rdIdx = d.regs[0] === 'x' && rd === 0 ? SINK : rd * 2;
-  out[slot] = (OP_BASE + idx) | (rdIdx << 10) | (((word >>> 15) & 31) << 18) | (((word >>> 20) & 31) << 24) | rvc;
+  out[slot] =
+    (OP_BASE + idx) | (rdIdx << 10) | (((word >>> 15) & 31) << 18) | (((word >>> 20) & 31) << 24) | rvc;
   out[slot + 1] = immediate(d, word);
   out[slot + 2] = word;
+}
+
+/** Op index (as stored in decode slots) of the table entry called `name`. */
+export function opIndex(name: string): number {
+  const i = INSNS.findIndex((d) => d.name === name);
+  if (i < 0) throw new Error(`no instruction ${name}`);
+  return OP_BASE + i;
 }
 
 /** The table entry for a decoded op index (for traces and coverage), or null. */
@@ -121,11 +139,21 @@ const encI = (opc: number, rd: number, f3: number, rs1: number, imm: number): nu
 const encS = (opc: number, f3: number, rs1: number, rs2: number, imm: number): number =>
   (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 31) << 7) | opc;
 const encB = (f3: number, rs1: number, rs2: number, imm: number): number =>
-  (((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
-  (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63;
+  (((imm >> 12) & 1) << 31) |
+  (((imm >> 5) & 0x3f) << 25) |
+  (rs2 << 20) |
+  (rs1 << 15) |
+  (f3 << 12) |
+  (((imm >> 1) & 0xf) << 8) |
+  (((imm >> 11) & 1) << 7) |
+  0x63;
 const encJ = (rd: number, imm: number): number =>
-  (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) |
-  (rd << 7) | 0x6f;
+  (((imm >> 20) & 1) << 31) |
+  (((imm >> 1) & 0x3ff) << 21) |
+  (((imm >> 11) & 1) << 20) |
+  (((imm >> 12) & 0xff) << 12) |
+  (rd << 7) |
+  0x6f;
 const encR = (opc: number, f7: number, rs2: number, rs1: number, f3: number, rd: number): number =>
   (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc;
 
@@ -173,7 +201,8 @@ export function expandRvc(h: number): number {
         return encI(0x13, rd, 0, 0, imm6);
       case 3: {
         if (rd === 2) {
-          const nz = (((b(12) << 9) | (b(6) << 4) | (b(5) << 6) | (bits(4, 3) << 7) | (b(2) << 5)) << 22) >> 22;
+          const nz =
+            (((b(12) << 9) | (b(6) << 4) | (b(5) << 6) | (bits(4, 3) << 7) | (b(2) << 5)) << 22) >> 22;
           return nz === 0 ? 0 : encI(0x13, 2, 0, 2, nz);
         }
         const nz = (((b(12) << 17) | (bits(6, 2) << 12)) << 14) >> 14;
@@ -188,7 +217,12 @@ export function expandRvc(h: number): number {
         const r2 = 8 + bits(4, 2);
         const f = bits(6, 5);
         if (b(12) === 0) {
-          const ops: Array<[number, number]> = [[0x20, 0], [0, 4], [0, 6], [0, 7]];
+          const ops: Array<[number, number]> = [
+            [0x20, 0],
+            [0, 4],
+            [0, 6],
+            [0, 7],
+          ];
           return encR(0x33, ops[f][0], r2, rs1p, ops[f][1], rs1p);
         }
         if (f === 0) return encR(0x3b, 0x20, r2, rs1p, 0, rs1p);
@@ -197,13 +231,24 @@ export function expandRvc(h: number): number {
       }
       case 5: {
         const imm =
-          (((b(12) << 11) | (b(11) << 4) | (bits(10, 9) << 8) | (b(8) << 10) | (b(7) << 6) | (b(6) << 7) | (bits(5, 3) << 1) |
-            (b(2) << 5)) << 20) >> 20;
+          (((b(12) << 11) |
+            (b(11) << 4) |
+            (bits(10, 9) << 8) |
+            (b(8) << 10) |
+            (b(7) << 6) |
+            (b(6) << 7) |
+            (bits(5, 3) << 1) |
+            (b(2) << 5)) <<
+            20) >>
+          20;
         return encJ(0, imm);
       }
       case 6:
       case 7: {
-        const imm = (((b(12) << 8) | (bits(11, 10) << 3) | (bits(6, 5) << 6) | (bits(4, 3) << 1) | (b(2) << 5)) << 23) >> 23;
+        const imm =
+          (((b(12) << 8) | (bits(11, 10) << 3) | (bits(6, 5) << 6) | (bits(4, 3) << 1) | (b(2) << 5)) <<
+            23) >>
+          23;
         return encB(f3 === 6 ? 0 : 1, rs1p, 0, imm);
       }
     }

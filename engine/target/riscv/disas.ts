@@ -6,12 +6,72 @@ import { CSR_NAMES } from './csr.js';
 import { expandRvc, immediate, INSNS, lookup32 } from './decode.js';
 
 export const ABI_NAMES = [
-  'zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
-  'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6',
+  'zero',
+  'ra',
+  'sp',
+  'gp',
+  'tp',
+  't0',
+  't1',
+  't2',
+  's0',
+  's1',
+  'a0',
+  'a1',
+  'a2',
+  'a3',
+  'a4',
+  'a5',
+  'a6',
+  'a7',
+  's2',
+  's3',
+  's4',
+  's5',
+  's6',
+  's7',
+  's8',
+  's9',
+  's10',
+  's11',
+  't3',
+  't4',
+  't5',
+  't6',
 ];
 export const FP_ABI_NAMES = [
-  'ft0', 'ft1', 'ft2', 'ft3', 'ft4', 'ft5', 'ft6', 'ft7', 'fs0', 'fs1', 'fa0', 'fa1', 'fa2', 'fa3', 'fa4', 'fa5',
-  'fa6', 'fa7', 'fs2', 'fs3', 'fs4', 'fs5', 'fs6', 'fs7', 'fs8', 'fs9', 'fs10', 'fs11', 'ft8', 'ft9', 'ft10', 'ft11',
+  'ft0',
+  'ft1',
+  'ft2',
+  'ft3',
+  'ft4',
+  'ft5',
+  'ft6',
+  'ft7',
+  'fs0',
+  'fs1',
+  'fa0',
+  'fa1',
+  'fa2',
+  'fa3',
+  'fa4',
+  'fa5',
+  'fa6',
+  'fa7',
+  'fs2',
+  'fs3',
+  'fs4',
+  'fs5',
+  'fs6',
+  'fs7',
+  'fs8',
+  'fs9',
+  'fs10',
+  'fs11',
+  'ft8',
+  'ft9',
+  'ft10',
+  'ft11',
 ];
 const RM_NAMES = ['rne', 'rtz', 'rdn', 'rup', 'rmm', '', '', 'dyn'];
 
@@ -40,7 +100,8 @@ export function disassemble(raw: number, pc?: bigint): string {
   const rs3 = word >>> 27;
   const reg = (kind: string, n: number): string => (kind === 'f' ? FP_ABI_NAMES[n] : ABI_NAMES[n]);
   const imm = immediate(d, word);
-  const target = (off: number): string => (pc === undefined ? hex(BigInt(off)) : hex(BigInt.asUintN(64, pc + BigInt(off))));
+  const target = (off: number): string =>
+    pc === undefined ? hex(BigInt(off)) : hex(BigInt.asUintN(64, pc + BigInt(off)));
   let ops: string[];
   switch (d.fmt) {
     case 'R':

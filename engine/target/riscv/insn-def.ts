@@ -17,7 +17,24 @@ export type Handler = (c: RiscvCpu, rd: number, rs1: number, rs2: number, imm: n
  * B: rs1,rs2,target  U: rd,imm  J: rd,target  SH: rd,rs1,shamt  CSR: rd,csr,rs1  CSRI: rd,csr,uimm
  * A: rd,rs2,(rs1)  LR: rd,(rs1)  N: no operands  SF: rs1,rs2 (sfence.vma)  FENCE: pred,succ
  */
-export type Fmt = 'R' | 'R1' | 'R4' | 'I' | 'L' | 'S' | 'B' | 'U' | 'J' | 'SH' | 'CSR' | 'CSRI' | 'A' | 'LR' | 'N' | 'SF' | 'FENCE';
+export type Fmt =
+  | 'R'
+  | 'R1'
+  | 'R4'
+  | 'I'
+  | 'L'
+  | 'S'
+  | 'B'
+  | 'U'
+  | 'J'
+  | 'SH'
+  | 'CSR'
+  | 'CSRI'
+  | 'A'
+  | 'LR'
+  | 'N'
+  | 'SF'
+  | 'FENCE';
 
 export interface InsnDef {
   name: string;
@@ -67,7 +84,15 @@ export function enc(e: EncFields): [number, number] {
   return [mask >>> 0, match >>> 0];
 }
 
-export function def(name: string, e: EncFields, fmt: Fmt, ext: string, regs: string, exec: Handler, rm = false): InsnDef {
+export function def(
+  name: string,
+  e: EncFields,
+  fmt: Fmt,
+  ext: string,
+  regs: string,
+  exec: Handler,
+  rm = false,
+): InsnDef {
   const [mask, match] = enc(e);
   return { name, mask, match, fmt, ext, regs, exec, rm };
 }

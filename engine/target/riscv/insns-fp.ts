@@ -7,7 +7,20 @@ import type { RiscvCpu } from './cpu.js';
 import { CSR_FCSR } from './cpu-state.js';
 import { def, type Handler, type InsnDef } from './insn-def.js';
 import {
-  F32, F64, FLAG_NV, fadd, fclass, fconvert, fdiv, ffma, fmul, fpst, fromInt, fsqrt, roundToInt, type FloatFormat,
+  F32,
+  F64,
+  FLAG_NV,
+  fadd,
+  fclass,
+  fconvert,
+  fdiv,
+  ffma,
+  fmul,
+  fpst,
+  fromInt,
+  fsqrt,
+  roundToInt,
+  type FloatFormat,
 } from './softfloat.js';
 import { ea } from './insns-int.js';
 import { r } from './int64.js';
@@ -120,7 +133,12 @@ function toInt(k: Kind, bits: 32 | 64, signed: boolean): Handler {
     } else {
       const saved = fpst.flags;
       const t = v === Infinity || v === -Infinity ? v : roundToInt(v, rm);
-      if (t < min || t > max || (bits === 64 && t >= 2 ** 63 && signed) || (bits === 64 && !signed && t >= 2 ** 64)) {
+      if (
+        t < min ||
+        t > max ||
+        (bits === 64 && t >= 2 ** 63 && signed) ||
+        (bits === 64 && !signed && t >= 2 ** 64)
+      ) {
         fpst.flags = saved | FLAG_NV;
         res = t < min ? min : max;
       } else res = t;
@@ -157,7 +175,8 @@ function fromIntH(k: Kind, bits: 32 | 64, signed: boolean): Handler {
     let v = 0;
     let big: bigint | null = null;
     if (bits === 32) v = signed ? lo : lo >>> 0;
-    else if (signed ? hi >= -0x200000 && hi < 0x200000 : hi >>> 0 < 0x200000) v = (signed ? hi : hi >>> 0) * 4294967296 + (lo >>> 0);
+    else if (signed ? hi >= -0x200000 && hi < 0x200000 : hi >>> 0 < 0x200000)
+      v = (signed ? hi : hi >>> 0) * 4294967296 + (lo >>> 0);
     else {
       big = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
       if (signed) big = BigInt.asIntN(64, big);
@@ -241,10 +260,26 @@ function kindInsns(k: Kind): InsnDef[] {
   const fmtBits = k === 'S' ? 0 : 1;
   return [
     def(n('fadd'), fp(0, k), 'R', ext, 'fff-', binop(k, fadd), true),
-    def(n('fsub'), fp(1, k), 'R', ext, 'fff-', binop(k, (a, b, rm, fmt) => fadd(a, -b, rm, fmt)), true),
+    def(
+      n('fsub'),
+      fp(1, k),
+      'R',
+      ext,
+      'fff-',
+      binop(k, (a, b, rm, fmt) => fadd(a, -b, rm, fmt)),
+      true,
+    ),
     def(n('fmul'), fp(2, k), 'R', ext, 'fff-', binop(k, fmul), true),
     def(n('fdiv'), fp(3, k), 'R', ext, 'fff-', binop(k, fdiv), true),
-    def(n('fsqrt'), fp(11, k, { rs2: 0 }), 'R1', ext, 'ff--', binop(k, (a, _b, rm, fmt) => fsqrt(a, rm, fmt)), true),
+    def(
+      n('fsqrt'),
+      fp(11, k, { rs2: 0 }),
+      'R1',
+      ext,
+      'ff--',
+      binop(k, (a, _b, rm, fmt) => fsqrt(a, rm, fmt)),
+      true,
+    ),
     def(n('fsgnj'), fp(4, k, { f3: 0 }), 'R', ext, 'fff-', sgnj(k, 0)),
     def(n('fsgnjn'), fp(4, k, { f3: 1 }), 'R', ext, 'fff-', sgnj(k, 1)),
     def(n('fsgnjx'), fp(4, k, { f3: 2 }), 'R', ext, 'fff-', sgnj(k, 2)),
@@ -306,20 +341,36 @@ export const FP_INSNS: InsnDef[] = [
   }),
   ...kindInsns('S'),
   ...kindInsns('D'),
-  def('fcvt.s.d', fp(8, 'S', { rs2: 1 }), 'R1', 'd', 'ff--', (c, d, a, _b, _imm, raw) => {
-    const rm = enter(c, raw, true);
-    if (rm < 0) return;
-    if (isSnan64(c, a)) fpst.flags |= FLAG_NV;
-    put32(c, d, fconvert(c.f64[a >> 1], rm, F32));
-    flags(c);
-  }, true),
-  def('fcvt.d.s', fp(8, 'D', { rs2: 0 }), 'R1', 'd', 'ff--', (c, d, a, _b, _imm, raw) => {
-    const rm = enter(c, raw, true);
-    if (rm < 0) return;
-    if (isSnan32(c, a)) fpst.flags |= FLAG_NV;
-    put64(c, d, s32(c, a));
-    flags(c);
-  }, true),
+  def(
+    'fcvt.s.d',
+    fp(8, 'S', { rs2: 1 }),
+    'R1',
+    'd',
+    'ff--',
+    (c, d, a, _b, _imm, raw) => {
+      const rm = enter(c, raw, true);
+      if (rm < 0) return;
+      if (isSnan64(c, a)) fpst.flags |= FLAG_NV;
+      put32(c, d, fconvert(c.f64[a >> 1], rm, F32));
+      flags(c);
+    },
+    true,
+  ),
+  def(
+    'fcvt.d.s',
+    fp(8, 'D', { rs2: 0 }),
+    'R1',
+    'd',
+    'ff--',
+    (c, d, a, _b, _imm, raw) => {
+      const rm = enter(c, raw, true);
+      if (rm < 0) return;
+      if (isSnan32(c, a)) fpst.flags |= FLAG_NV;
+      put64(c, d, s32(c, a));
+      flags(c);
+    },
+    true,
+  ),
   def('fmv.x.w', fp(28, 'S', { f3: 0, rs2: 0 }), 'R1', 'f', 'xf--', (c, d, a, _b, _imm, raw) => {
     if (enter(c, raw, false) < 0) return;
     const v = c.f[a];
@@ -349,7 +400,7 @@ export const FP_INSNS: InsnDef[] = [
 function eaHiOf(x: Int32Array, a: number, imm: number): number {
   const al = x[a];
   const lo = (al + imm) | 0;
-  return (x[a + 1] + (imm >> 31) + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
+  return (x[a + 1] + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
 }
 
 export { r };

@@ -5,7 +5,21 @@
 import type { RiscvCpu } from './cpu.js';
 import { def, type InsnDef } from './insn-def.js';
 import {
-  clmul, clmulOut, clz64, ctz32, ctz64, div64, divu64, mul64, mulh64, mulhsu64, mulhu64, popcnt32, r, rem64, remu64,
+  clmul,
+  clmulOut,
+  clz64,
+  ctz32,
+  ctz64,
+  div64,
+  divu64,
+  mul64,
+  mulh64,
+  mulhsu64,
+  mulhu64,
+  popcnt32,
+  r,
+  rem64,
+  remu64,
 } from './int64.js';
 
 const OP = 0x33;
@@ -23,7 +37,7 @@ let eaHi = 0;
 function ea(x: Int32Array, a: number, imm: number): number {
   const al = x[a];
   const lo = (al + imm) | 0;
-  eaHi = (x[a + 1] + (imm >> 31) + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
+  eaHi = (x[a + 1] + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
   return lo;
 }
 
@@ -98,7 +112,7 @@ function setW(x: Int32Array, d: number, v: number): void {
 
 function branch(c: RiscvCpu, imm: number): void {
   const lo = (c.pcLo + imm) | 0;
-  c.npcHi = (c.pcHi + (imm >> 31) + ((lo >>> 0) < (c.pcLo >>> 0) ? 1 : 0)) | 0;
+  c.npcHi = (c.pcHi + (imm >> 31) + (lo >>> 0 < c.pcLo >>> 0 ? 1 : 0)) | 0;
   c.npcLo = lo;
 }
 
@@ -144,7 +158,7 @@ function amoD(op: Op64) {
 }
 const add64: Op64 = (al, ah, bl, bh) => {
   const lo = (al + bl) | 0;
-  r.hi = (ah + bh + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
+  r.hi = (ah + bh + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
   return lo;
 };
 const pick = (take: boolean, al: number, ah: number, bl: number, bh: number): number => {
@@ -166,7 +180,7 @@ export const INT_INSNS: InsnDef[] = [
   def('lui', { op: 0x37 }, 'U', 'i', 'x---', (c, d, _a, _b, imm) => setW(c.x, d, imm)),
   def('auipc', { op: 0x17 }, 'U', 'i', 'x---', (c, d, _a, _b, imm) => {
     const lo = (c.pcLo + imm) | 0;
-    c.x[d + 1] = (c.pcHi + (imm >> 31) + ((lo >>> 0) < (c.pcLo >>> 0) ? 1 : 0)) | 0;
+    c.x[d + 1] = (c.pcHi + (imm >> 31) + (lo >>> 0 < c.pcLo >>> 0 ? 1 : 0)) | 0;
     c.x[d] = lo;
   }),
   def('jal', { op: 0x6f }, 'J', 'i', 'x---', (c, d, _a, _b, imm) => {
@@ -307,24 +321,32 @@ export const INT_INSNS: InsnDef[] = [
     x[d + 1] = x[a + 1] & (imm >> 31);
     x[d] = x[a] & imm;
   }),
-  def('slli', { op: OPIMM, f3: 1, f6: 0 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) => setSll(c.x, d, c.x[a], c.x[a + 1], imm)),
-  def('srli', { op: OPIMM, f3: 5, f6: 0 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) => setSrl(c.x, d, c.x[a], c.x[a + 1], imm)),
-  def('srai', { op: OPIMM, f3: 5, f6: 0x10 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) => setSra(c.x, d, c.x[a], c.x[a + 1], imm)),
+  def('slli', { op: OPIMM, f3: 1, f6: 0 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) =>
+    setSll(c.x, d, c.x[a], c.x[a + 1], imm),
+  ),
+  def('srli', { op: OPIMM, f3: 5, f6: 0 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) =>
+    setSrl(c.x, d, c.x[a], c.x[a + 1], imm),
+  ),
+  def('srai', { op: OPIMM, f3: 5, f6: 0x10 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) =>
+    setSra(c.x, d, c.x[a], c.x[a + 1], imm),
+  ),
   def('add', { op: OP, f3: 0, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) => {
     const x = c.x;
     const al = x[a];
     const lo = (al + x[b]) | 0;
-    x[d + 1] = (x[a + 1] + x[b + 1] + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
+    x[d + 1] = (x[a + 1] + x[b + 1] + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
     x[d] = lo;
   }),
   def('sub', { op: OP, f3: 0, f7: 0x20 }, 'R', 'i', 'xxx-', (c, d, a, b) => {
     const x = c.x;
     const al = x[a];
     const bl = x[b];
-    x[d + 1] = (x[a + 1] - x[b + 1] - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
+    x[d + 1] = (x[a + 1] - x[b + 1] - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
     x[d] = (al - bl) | 0;
   }),
-  def('sll', { op: OP, f3: 1, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) => setSll(c.x, d, c.x[a], c.x[a + 1], c.x[b] & 63)),
+  def('sll', { op: OP, f3: 1, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) =>
+    setSll(c.x, d, c.x[a], c.x[a + 1], c.x[b] & 63),
+  ),
   def('slt', { op: OP, f3: 2, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) => {
     const x = c.x;
     setW(x, d, ltS(x[a], x[a + 1], x[b], x[b + 1]) ? 1 : 0);
@@ -338,8 +360,12 @@ export const INT_INSNS: InsnDef[] = [
     x[d + 1] = x[a + 1] ^ x[b + 1];
     x[d] = x[a] ^ x[b];
   }),
-  def('srl', { op: OP, f3: 5, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) => setSrl(c.x, d, c.x[a], c.x[a + 1], c.x[b] & 63)),
-  def('sra', { op: OP, f3: 5, f7: 0x20 }, 'R', 'i', 'xxx-', (c, d, a, b) => setSra(c.x, d, c.x[a], c.x[a + 1], c.x[b] & 63)),
+  def('srl', { op: OP, f3: 5, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) =>
+    setSrl(c.x, d, c.x[a], c.x[a + 1], c.x[b] & 63),
+  ),
+  def('sra', { op: OP, f3: 5, f7: 0x20 }, 'R', 'i', 'xxx-', (c, d, a, b) =>
+    setSra(c.x, d, c.x[a], c.x[a + 1], c.x[b] & 63),
+  ),
   def('or', { op: OP, f3: 6, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) => {
     const x = c.x;
     x[d + 1] = x[a + 1] | x[b + 1];
@@ -350,15 +376,33 @@ export const INT_INSNS: InsnDef[] = [
     x[d + 1] = x[a + 1] & x[b + 1];
     x[d] = x[a] & x[b];
   }),
-  def('addiw', { op: OPIMM32, f3: 0 }, 'I', 'i', 'xx--', (c, d, a, _b, imm) => setW(c.x, d, (c.x[a] + imm) | 0)),
-  def('slliw', { op: OPIMM32, f3: 1, f7: 0 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) => setW(c.x, d, c.x[a] << imm)),
-  def('srliw', { op: OPIMM32, f3: 5, f7: 0 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) => setW(c.x, d, (c.x[a] >>> imm) | 0)),
-  def('sraiw', { op: OPIMM32, f3: 5, f7: 0x20 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) => setW(c.x, d, c.x[a] >> imm)),
-  def('addw', { op: OP32, f3: 0, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) => setW(c.x, d, (c.x[a] + c.x[b]) | 0)),
-  def('subw', { op: OP32, f3: 0, f7: 0x20 }, 'R', 'i', 'xxx-', (c, d, a, b) => setW(c.x, d, (c.x[a] - c.x[b]) | 0)),
-  def('sllw', { op: OP32, f3: 1, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) => setW(c.x, d, c.x[a] << (c.x[b] & 31))),
-  def('srlw', { op: OP32, f3: 5, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) => setW(c.x, d, (c.x[a] >>> (c.x[b] & 31)) | 0)),
-  def('sraw', { op: OP32, f3: 5, f7: 0x20 }, 'R', 'i', 'xxx-', (c, d, a, b) => setW(c.x, d, c.x[a] >> (c.x[b] & 31))),
+  def('addiw', { op: OPIMM32, f3: 0 }, 'I', 'i', 'xx--', (c, d, a, _b, imm) =>
+    setW(c.x, d, (c.x[a] + imm) | 0),
+  ),
+  def('slliw', { op: OPIMM32, f3: 1, f7: 0 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) =>
+    setW(c.x, d, c.x[a] << imm),
+  ),
+  def('srliw', { op: OPIMM32, f3: 5, f7: 0 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) =>
+    setW(c.x, d, (c.x[a] >>> imm) | 0),
+  ),
+  def('sraiw', { op: OPIMM32, f3: 5, f7: 0x20 }, 'SH', 'i', 'xx--', (c, d, a, _b, imm) =>
+    setW(c.x, d, c.x[a] >> imm),
+  ),
+  def('addw', { op: OP32, f3: 0, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) =>
+    setW(c.x, d, (c.x[a] + c.x[b]) | 0),
+  ),
+  def('subw', { op: OP32, f3: 0, f7: 0x20 }, 'R', 'i', 'xxx-', (c, d, a, b) =>
+    setW(c.x, d, (c.x[a] - c.x[b]) | 0),
+  ),
+  def('sllw', { op: OP32, f3: 1, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) =>
+    setW(c.x, d, c.x[a] << (c.x[b] & 31)),
+  ),
+  def('srlw', { op: OP32, f3: 5, f7: 0 }, 'R', 'i', 'xxx-', (c, d, a, b) =>
+    setW(c.x, d, (c.x[a] >>> (c.x[b] & 31)) | 0),
+  ),
+  def('sraw', { op: OP32, f3: 5, f7: 0x20 }, 'R', 'i', 'xxx-', (c, d, a, b) =>
+    setW(c.x, d, c.x[a] >> (c.x[b] & 31)),
+  ),
 
   // ---- M ----
   def('mul', { op: OP, f3: 0, f7: 1 }, 'R', 'm', 'xxx-', rop(mul64)),
@@ -369,7 +413,9 @@ export const INT_INSNS: InsnDef[] = [
   def('divu', { op: OP, f3: 5, f7: 1 }, 'R', 'm', 'xxx-', rop(divu64)),
   def('rem', { op: OP, f3: 6, f7: 1 }, 'R', 'm', 'xxx-', rop(rem64)),
   def('remu', { op: OP, f3: 7, f7: 1 }, 'R', 'm', 'xxx-', rop(remu64)),
-  def('mulw', { op: OP32, f3: 0, f7: 1 }, 'R', 'm', 'xxx-', (c, d, a, b) => setW(c.x, d, Math.imul(c.x[a], c.x[b]))),
+  def('mulw', { op: OP32, f3: 0, f7: 1 }, 'R', 'm', 'xxx-', (c, d, a, b) =>
+    setW(c.x, d, Math.imul(c.x[a], c.x[b])),
+  ),
   def('divw', { op: OP32, f3: 4, f7: 1 }, 'R', 'm', 'xxx-', (c, d, a, b) => {
     const n = c.x[a];
     const m = c.x[b];
@@ -382,7 +428,7 @@ export const INT_INSNS: InsnDef[] = [
   def('remw', { op: OP32, f3: 6, f7: 1 }, 'R', 'm', 'xxx-', (c, d, a, b) => {
     const n = c.x[a];
     const m = c.x[b];
-    setW(c.x, d, m === 0 ? n : m === -1 ? 0 : n % m | 0);
+    setW(c.x, d, m === 0 ? n : m === -1 ? 0 : (n % m) | 0);
   }),
   def('remuw', { op: OP32, f3: 7, f7: 1 }, 'R', 'm', 'xxx-', (c, d, a, b) => {
     const m = c.x[b] >>> 0;
@@ -439,43 +485,162 @@ export const INT_INSNS: InsnDef[] = [
     }
     setW(x, d, ok ? 0 : 1);
   }),
-  def('amoswap.w', { op: AMO, f3: 2, f5: 0x01 }, 'A', 'a', 'xxx-', amoW((_o, s) => s)),
-  def('amoadd.w', { op: AMO, f3: 2, f5: 0x00 }, 'A', 'a', 'xxx-', amoW((o, s) => (o + s) | 0)),
-  def('amoxor.w', { op: AMO, f3: 2, f5: 0x04 }, 'A', 'a', 'xxx-', amoW((o, s) => o ^ s)),
-  def('amoand.w', { op: AMO, f3: 2, f5: 0x0c }, 'A', 'a', 'xxx-', amoW((o, s) => o & s)),
-  def('amoor.w', { op: AMO, f3: 2, f5: 0x08 }, 'A', 'a', 'xxx-', amoW((o, s) => o | s)),
-  def('amomin.w', { op: AMO, f3: 2, f5: 0x10 }, 'A', 'a', 'xxx-', amoW((o, s) => (o < s ? o : s))),
-  def('amomax.w', { op: AMO, f3: 2, f5: 0x14 }, 'A', 'a', 'xxx-', amoW((o, s) => (o > s ? o : s))),
-  def('amominu.w', { op: AMO, f3: 2, f5: 0x18 }, 'A', 'a', 'xxx-', amoW((o, s) => (o >>> 0 < s >>> 0 ? o : s))),
-  def('amomaxu.w', { op: AMO, f3: 2, f5: 0x1c }, 'A', 'a', 'xxx-', amoW((o, s) => (o >>> 0 > s >>> 0 ? o : s))),
-  def('amoswap.d', { op: AMO, f3: 3, f5: 0x01 }, 'A', 'a', 'xxx-', amoD((_al, _ah, bl, bh) => {
-    r.hi = bh;
-    return bl;
-  })),
+  def(
+    'amoswap.w',
+    { op: AMO, f3: 2, f5: 0x01 },
+    'A',
+    'a',
+    'xxx-',
+    amoW((_o, s) => s),
+  ),
+  def(
+    'amoadd.w',
+    { op: AMO, f3: 2, f5: 0x00 },
+    'A',
+    'a',
+    'xxx-',
+    amoW((o, s) => (o + s) | 0),
+  ),
+  def(
+    'amoxor.w',
+    { op: AMO, f3: 2, f5: 0x04 },
+    'A',
+    'a',
+    'xxx-',
+    amoW((o, s) => o ^ s),
+  ),
+  def(
+    'amoand.w',
+    { op: AMO, f3: 2, f5: 0x0c },
+    'A',
+    'a',
+    'xxx-',
+    amoW((o, s) => o & s),
+  ),
+  def(
+    'amoor.w',
+    { op: AMO, f3: 2, f5: 0x08 },
+    'A',
+    'a',
+    'xxx-',
+    amoW((o, s) => o | s),
+  ),
+  def(
+    'amomin.w',
+    { op: AMO, f3: 2, f5: 0x10 },
+    'A',
+    'a',
+    'xxx-',
+    amoW((o, s) => (o < s ? o : s)),
+  ),
+  def(
+    'amomax.w',
+    { op: AMO, f3: 2, f5: 0x14 },
+    'A',
+    'a',
+    'xxx-',
+    amoW((o, s) => (o > s ? o : s)),
+  ),
+  def(
+    'amominu.w',
+    { op: AMO, f3: 2, f5: 0x18 },
+    'A',
+    'a',
+    'xxx-',
+    amoW((o, s) => (o >>> 0 < s >>> 0 ? o : s)),
+  ),
+  def(
+    'amomaxu.w',
+    { op: AMO, f3: 2, f5: 0x1c },
+    'A',
+    'a',
+    'xxx-',
+    amoW((o, s) => (o >>> 0 > s >>> 0 ? o : s)),
+  ),
+  def(
+    'amoswap.d',
+    { op: AMO, f3: 3, f5: 0x01 },
+    'A',
+    'a',
+    'xxx-',
+    amoD((_al, _ah, bl, bh) => {
+      r.hi = bh;
+      return bl;
+    }),
+  ),
   def('amoadd.d', { op: AMO, f3: 3, f5: 0x00 }, 'A', 'a', 'xxx-', amoD(add64)),
-  def('amoxor.d', { op: AMO, f3: 3, f5: 0x04 }, 'A', 'a', 'xxx-', amoD((al, ah, bl, bh) => {
-    r.hi = ah ^ bh;
-    return al ^ bl;
-  })),
-  def('amoand.d', { op: AMO, f3: 3, f5: 0x0c }, 'A', 'a', 'xxx-', amoD((al, ah, bl, bh) => {
-    r.hi = ah & bh;
-    return al & bl;
-  })),
-  def('amoor.d', { op: AMO, f3: 3, f5: 0x08 }, 'A', 'a', 'xxx-', amoD((al, ah, bl, bh) => {
-    r.hi = ah | bh;
-    return al | bl;
-  })),
-  def('amomin.d', { op: AMO, f3: 3, f5: 0x10 }, 'A', 'a', 'xxx-', amoD((al, ah, bl, bh) => pick(ltS(al, ah, bl, bh), al, ah, bl, bh))),
-  def('amomax.d', { op: AMO, f3: 3, f5: 0x14 }, 'A', 'a', 'xxx-', amoD((al, ah, bl, bh) => pick(!ltS(al, ah, bl, bh), al, ah, bl, bh))),
-  def('amominu.d', { op: AMO, f3: 3, f5: 0x18 }, 'A', 'a', 'xxx-', amoD((al, ah, bl, bh) => pick(ltU(al, ah, bl, bh), al, ah, bl, bh))),
-  def('amomaxu.d', { op: AMO, f3: 3, f5: 0x1c }, 'A', 'a', 'xxx-', amoD((al, ah, bl, bh) => pick(!ltU(al, ah, bl, bh), al, ah, bl, bh))),
+  def(
+    'amoxor.d',
+    { op: AMO, f3: 3, f5: 0x04 },
+    'A',
+    'a',
+    'xxx-',
+    amoD((al, ah, bl, bh) => {
+      r.hi = ah ^ bh;
+      return al ^ bl;
+    }),
+  ),
+  def(
+    'amoand.d',
+    { op: AMO, f3: 3, f5: 0x0c },
+    'A',
+    'a',
+    'xxx-',
+    amoD((al, ah, bl, bh) => {
+      r.hi = ah & bh;
+      return al & bl;
+    }),
+  ),
+  def(
+    'amoor.d',
+    { op: AMO, f3: 3, f5: 0x08 },
+    'A',
+    'a',
+    'xxx-',
+    amoD((al, ah, bl, bh) => {
+      r.hi = ah | bh;
+      return al | bl;
+    }),
+  ),
+  def(
+    'amomin.d',
+    { op: AMO, f3: 3, f5: 0x10 },
+    'A',
+    'a',
+    'xxx-',
+    amoD((al, ah, bl, bh) => pick(ltS(al, ah, bl, bh), al, ah, bl, bh)),
+  ),
+  def(
+    'amomax.d',
+    { op: AMO, f3: 3, f5: 0x14 },
+    'A',
+    'a',
+    'xxx-',
+    amoD((al, ah, bl, bh) => pick(!ltS(al, ah, bl, bh), al, ah, bl, bh)),
+  ),
+  def(
+    'amominu.d',
+    { op: AMO, f3: 3, f5: 0x18 },
+    'A',
+    'a',
+    'xxx-',
+    amoD((al, ah, bl, bh) => pick(ltU(al, ah, bl, bh), al, ah, bl, bh)),
+  ),
+  def(
+    'amomaxu.d',
+    { op: AMO, f3: 3, f5: 0x1c },
+    'A',
+    'a',
+    'xxx-',
+    amoD((al, ah, bl, bh) => pick(!ltU(al, ah, bl, bh), al, ah, bl, bh)),
+  ),
 
   // ---- Zba ----
   def('add.uw', { op: OP32, f3: 0, f7: 0x04 }, 'R', 'zba', 'xxx-', (c, d, a, b) => {
     const x = c.x;
     const al = x[a];
     const lo = (al + x[b]) | 0;
-    x[d + 1] = (x[b + 1] + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
+    x[d + 1] = (x[b + 1] + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
     x[d] = lo;
   }),
   ...[1, 2, 3].flatMap((n) => [
@@ -485,7 +650,7 @@ export const INT_INSNS: InsnDef[] = [
       const sh = (x[a + 1] << n) | (x[a] >>> (32 - n));
       const bl = x[b];
       const lo = (sl + bl) | 0;
-      x[d + 1] = (sh + x[b + 1] + ((lo >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
+      x[d + 1] = (sh + x[b + 1] + (lo >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
       x[d] = lo;
     }),
     def(`sh${n}add.uw`, { op: OP32, f3: 2 * n, f7: 0x10 }, 'R', 'zba', 'xxx-', (c, d, a, b) => {
@@ -494,11 +659,13 @@ export const INT_INSNS: InsnDef[] = [
       const sh = x[a] >>> (32 - n);
       const bl = x[b];
       const lo = (sl + bl) | 0;
-      x[d + 1] = (sh + x[b + 1] + ((lo >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
+      x[d + 1] = (sh + x[b + 1] + (lo >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
       x[d] = lo;
     }),
   ]),
-  def('slli.uw', { op: OPIMM32, f3: 1, f6: 0x02 }, 'SH', 'zba', 'xx--', (c, d, a, _b, imm) => setSll(c.x, d, c.x[a], 0, imm)),
+  def('slli.uw', { op: OPIMM32, f3: 1, f6: 0x02 }, 'SH', 'zba', 'xx--', (c, d, a, _b, imm) =>
+    setSll(c.x, d, c.x[a], 0, imm),
+  ),
 
   // ---- Zbb ----
   def('andn', { op: OP, f3: 7, f7: 0x20 }, 'R', 'zbb', 'xxx-', (c, d, a, b) => {
@@ -516,12 +683,24 @@ export const INT_INSNS: InsnDef[] = [
     x[d + 1] = ~(x[a + 1] ^ x[b + 1]);
     x[d] = ~(x[a] ^ x[b]);
   }),
-  def('clz', { op: OPIMM, f3: 1, f12: 0x600 }, 'R1', 'zbb', 'xx--', (c, d, a) => setW(c.x, d, clz64(c.x[a], c.x[a + 1]))),
-  def('ctz', { op: OPIMM, f3: 1, f12: 0x601 }, 'R1', 'zbb', 'xx--', (c, d, a) => setW(c.x, d, ctz64(c.x[a], c.x[a + 1]))),
-  def('cpop', { op: OPIMM, f3: 1, f12: 0x602 }, 'R1', 'zbb', 'xx--', (c, d, a) => setW(c.x, d, popcnt32(c.x[a]) + popcnt32(c.x[a + 1]))),
-  def('clzw', { op: OPIMM32, f3: 1, f12: 0x600 }, 'R1', 'zbb', 'xx--', (c, d, a) => setW(c.x, d, Math.clz32(c.x[a]))),
-  def('ctzw', { op: OPIMM32, f3: 1, f12: 0x601 }, 'R1', 'zbb', 'xx--', (c, d, a) => setW(c.x, d, ctz32(c.x[a]))),
-  def('cpopw', { op: OPIMM32, f3: 1, f12: 0x602 }, 'R1', 'zbb', 'xx--', (c, d, a) => setW(c.x, d, popcnt32(c.x[a]))),
+  def('clz', { op: OPIMM, f3: 1, f12: 0x600 }, 'R1', 'zbb', 'xx--', (c, d, a) =>
+    setW(c.x, d, clz64(c.x[a], c.x[a + 1])),
+  ),
+  def('ctz', { op: OPIMM, f3: 1, f12: 0x601 }, 'R1', 'zbb', 'xx--', (c, d, a) =>
+    setW(c.x, d, ctz64(c.x[a], c.x[a + 1])),
+  ),
+  def('cpop', { op: OPIMM, f3: 1, f12: 0x602 }, 'R1', 'zbb', 'xx--', (c, d, a) =>
+    setW(c.x, d, popcnt32(c.x[a]) + popcnt32(c.x[a + 1])),
+  ),
+  def('clzw', { op: OPIMM32, f3: 1, f12: 0x600 }, 'R1', 'zbb', 'xx--', (c, d, a) =>
+    setW(c.x, d, Math.clz32(c.x[a])),
+  ),
+  def('ctzw', { op: OPIMM32, f3: 1, f12: 0x601 }, 'R1', 'zbb', 'xx--', (c, d, a) =>
+    setW(c.x, d, ctz32(c.x[a])),
+  ),
+  def('cpopw', { op: OPIMM32, f3: 1, f12: 0x602 }, 'R1', 'zbb', 'xx--', (c, d, a) =>
+    setW(c.x, d, popcnt32(c.x[a])),
+  ),
   def('max', { op: OP, f3: 6, f7: 0x05 }, 'R', 'zbb', 'xxx-', (c, d, a, b) => {
     const x = c.x;
     const s = ltS(x[a], x[a + 1], x[b], x[b + 1]) ? b : a;
@@ -546,19 +725,29 @@ export const INT_INSNS: InsnDef[] = [
     x[d + 1] = x[s + 1];
     x[d] = x[s];
   }),
-  def('sext.b', { op: OPIMM, f3: 1, f12: 0x604 }, 'R1', 'zbb', 'xx--', (c, d, a) => setW(c.x, d, (c.x[a] << 24) >> 24)),
-  def('sext.h', { op: OPIMM, f3: 1, f12: 0x605 }, 'R1', 'zbb', 'xx--', (c, d, a) => setW(c.x, d, (c.x[a] << 16) >> 16)),
+  def('sext.b', { op: OPIMM, f3: 1, f12: 0x604 }, 'R1', 'zbb', 'xx--', (c, d, a) =>
+    setW(c.x, d, (c.x[a] << 24) >> 24),
+  ),
+  def('sext.h', { op: OPIMM, f3: 1, f12: 0x605 }, 'R1', 'zbb', 'xx--', (c, d, a) =>
+    setW(c.x, d, (c.x[a] << 16) >> 16),
+  ),
   def('zext.h', { op: OP32, f3: 4, f12: 0x080 }, 'R1', 'zbb', 'xx--', (c, d, a) => {
     c.x[d] = c.x[a] & 0xffff;
     c.x[d + 1] = 0;
   }),
-  def('rol', { op: OP, f3: 1, f7: 0x30 }, 'R', 'zbb', 'xxx-', (c, d, a, b) => setRor(c.x, d, c.x[a], c.x[a + 1], 64 - (c.x[b] & 63))),
-  def('ror', { op: OP, f3: 5, f7: 0x30 }, 'R', 'zbb', 'xxx-', (c, d, a, b) => setRor(c.x, d, c.x[a], c.x[a + 1], c.x[b] & 63)),
-  def('rori', { op: OPIMM, f3: 5, f6: 0x18 }, 'SH', 'zbb', 'xx--', (c, d, a, _b, imm) => setRor(c.x, d, c.x[a], c.x[a + 1], imm)),
+  def('rol', { op: OP, f3: 1, f7: 0x30 }, 'R', 'zbb', 'xxx-', (c, d, a, b) =>
+    setRor(c.x, d, c.x[a], c.x[a + 1], 64 - (c.x[b] & 63)),
+  ),
+  def('ror', { op: OP, f3: 5, f7: 0x30 }, 'R', 'zbb', 'xxx-', (c, d, a, b) =>
+    setRor(c.x, d, c.x[a], c.x[a + 1], c.x[b] & 63),
+  ),
+  def('rori', { op: OPIMM, f3: 5, f6: 0x18 }, 'SH', 'zbb', 'xx--', (c, d, a, _b, imm) =>
+    setRor(c.x, d, c.x[a], c.x[a + 1], imm),
+  ),
   def('rolw', { op: OP32, f3: 1, f7: 0x30 }, 'R', 'zbb', 'xxx-', (c, d, a, b) => {
     const v = c.x[a];
     const s = c.x[b] & 31;
-    setW(c.x, d, (v << s) | (v >>> ((32 - s) & 31) & (s ? -1 : 0)));
+    setW(c.x, d, (v << s) | ((v >>> ((32 - s) & 31)) & (s ? -1 : 0)));
   }),
   def('rorw', { op: OP32, f3: 5, f7: 0x30 }, 'R', 'zbb', 'xxx-', (c, d, a, b) => {
     const v = c.x[a];

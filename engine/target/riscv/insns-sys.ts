@@ -1,8 +1,17 @@
 /** Zicsr, Zifencei and the privileged instructions (ecall, ebreak, xret, wfi, sfence.vma). */
 import type { RiscvCpu } from './cpu.js';
 import {
-  CSR_MSTATUS, EXCP_BREAKPOINT, EXCP_M_ECALL, EXCP_S_ECALL, EXCP_U_ECALL, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRV_M,
-  PRV_S, PRV_U,
+  CSR_MSTATUS,
+  EXCP_BREAKPOINT,
+  EXCP_M_ECALL,
+  EXCP_S_ECALL,
+  EXCP_U_ECALL,
+  MSTATUS_TSR,
+  MSTATUS_TVM,
+  MSTATUS_TW,
+  PRV_M,
+  PRV_S,
+  PRV_U,
 } from './cpu-state.js';
 import { csrAccessible, csrRead, csrWrite } from './csr.js';
 import { def, type Handler, type InsnDef } from './insn-def.js';
@@ -54,25 +63,55 @@ export const SYS_INSNS: InsnDef[] = [
   def('ebreak', { op: SYSTEM, f3: 0, f12: 1, rs1: 0, rd: 0 }, 'N', 'i', '----', (c) => {
     c.raise(EXCP_BREAKPOINT, 0, 0); // QEMU 7.2 leaves mtval 0 for ebreak
   }),
-  def('sret', { op: SYSTEM, f3: 0, f12: 0x102, rs1: 0, rd: 0 }, 'N', 'priv', '----', (c, _d, _a, _b, _imm, raw) => {
-    if (c.priv < PRV_S || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TSR)) return c.illegal(raw);
-    c.xret(false);
-  }),
-  def('mret', { op: SYSTEM, f3: 0, f12: 0x302, rs1: 0, rd: 0 }, 'N', 'priv', '----', (c, _d, _a, _b, _imm, raw) => {
-    if (c.priv < PRV_M) return c.illegal(raw);
-    c.xret(true);
-  }),
-  def('wfi', { op: SYSTEM, f3: 0, f12: 0x105, rs1: 0, rd: 0 }, 'N', 'priv', '----', (c, _d, _a, _b, _imm, raw) => {
-    if (c.priv === PRV_U || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TW)) return c.illegal(raw);
-    if (!c.wakeable()) {
-      c.wfi = true;
-      c.attn = 1; // ends the slice
-    }
-  }),
-  def('sfence.vma', { op: SYSTEM, f3: 0, f7: 0x09, rd: 0 }, 'SF', 'priv', '-xx-', (c: RiscvCpu, _d, _a, _b, _imm, raw) => {
-    if (c.priv === PRV_U || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TVM)) return c.illegal(raw);
-    c.flushTlb();
-  }),
+  def(
+    'sret',
+    { op: SYSTEM, f3: 0, f12: 0x102, rs1: 0, rd: 0 },
+    'N',
+    'priv',
+    '----',
+    (c, _d, _a, _b, _imm, raw) => {
+      if (c.priv < PRV_S || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TSR)) return c.illegal(raw);
+      c.xret(false);
+    },
+  ),
+  def(
+    'mret',
+    { op: SYSTEM, f3: 0, f12: 0x302, rs1: 0, rd: 0 },
+    'N',
+    'priv',
+    '----',
+    (c, _d, _a, _b, _imm, raw) => {
+      if (c.priv < PRV_M) return c.illegal(raw);
+      c.xret(true);
+    },
+  ),
+  def(
+    'wfi',
+    { op: SYSTEM, f3: 0, f12: 0x105, rs1: 0, rd: 0 },
+    'N',
+    'priv',
+    '----',
+    (c, _d, _a, _b, _imm, raw) => {
+      if (c.priv === PRV_U || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TW))
+        return c.illegal(raw);
+      if (!c.wakeable()) {
+        c.wfi = true;
+        c.attn = 1; // ends the slice
+      }
+    },
+  ),
+  def(
+    'sfence.vma',
+    { op: SYSTEM, f3: 0, f7: 0x09, rd: 0 },
+    'SF',
+    'priv',
+    '-xx-',
+    (c: RiscvCpu, _d, _a, _b, _imm, raw) => {
+      if (c.priv === PRV_U || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TVM))
+        return c.illegal(raw);
+      c.flushTlb();
+    },
+  ),
   def('fence', { op: 0x0f, f3: 0 }, 'FENCE', 'i', '----', () => {}),
   def('fence.i', { op: 0x0f, f3: 1 }, 'N', 'zifencei', '----', () => {
     // Stores already invalidate decoded pages, so there is nothing to flush.

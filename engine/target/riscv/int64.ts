@@ -54,12 +54,12 @@ export function mulh64(alo: number, ahi: number, blo: number, bhi: number): numb
   if (ahi < 0) {
     // subtract b
     const nlo = (lo - blo) | 0;
-    hi = (hi - bhi - ((lo >>> 0) < (blo >>> 0) ? 1 : 0)) | 0;
+    hi = (hi - bhi - (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
     lo = nlo;
   }
   if (bhi < 0) {
     const nlo = (lo - alo) | 0;
-    hi = (hi - ahi - ((lo >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+    hi = (hi - ahi - (lo >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
     lo = nlo;
   }
   r.hi = hi;
@@ -72,7 +72,7 @@ export function mulhsu64(alo: number, ahi: number, blo: number, bhi: number): nu
   let hi = r.hi;
   if (ahi < 0) {
     const nlo = (lo - blo) | 0;
-    hi = (hi - bhi - ((lo >>> 0) < (blo >>> 0) ? 1 : 0)) | 0;
+    hi = (hi - bhi - (lo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
     lo = nlo;
   }
   r.hi = hi;
@@ -205,7 +205,10 @@ export function popcnt32(v: number): number {
 /** Carry-less multiply: low 64 bits, high 64 bits in r.hi... returns all 128 bits via clmulOut. */
 export const clmulOut = new Int32Array(4);
 export function clmul(alo: number, ahi: number, blo: number, bhi: number): void {
-  let r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+  let r0 = 0,
+    r1 = 0,
+    r2 = 0,
+    r3 = 0;
   for (let i = 0; i < 64; i++) {
     const bit = i < 32 ? (blo >>> i) & 1 : (bhi >>> (i - 32)) & 1;
     if (!bit) continue;

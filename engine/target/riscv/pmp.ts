@@ -36,7 +36,8 @@ export class Pmp {
   /** Writes to pmpaddr i are ignored when entry i is locked, or entry i+1 is a locked TOR. */
   addrWritable(i: number): boolean {
     if (this.locked(i)) return false;
-    if (i + 1 < PMP_ENTRIES && this.locked(i + 1) && ((this.cfg[i + 1] >> PMP_A_SHIFT) & 3) === 1) return false;
+    if (i + 1 < PMP_ENTRIES && this.locked(i + 1) && ((this.cfg[i + 1] >> PMP_A_SHIFT) & 3) === 1)
+      return false;
     return true;
   }
 

@@ -62,7 +62,14 @@ function bitLength(m: bigint): number {
  * Round sign * m * 2^e (+ a sticky bit below m's last bit) to `fmt` with mode `rm`; sets flags.
  * Tininess is detected after rounding, as RISC-V specifies.
  */
-export function roundPack(sign: number, m: bigint, e: number, sticky: boolean, fmt: FloatFormat, rm: number): number {
+export function roundPack(
+  sign: number,
+  m: bigint,
+  e: number,
+  sticky: boolean,
+  fmt: FloatFormat,
+  rm: number,
+): number {
   if (m === 0n) {
     if (sticky) fpst.flags |= FLAG_NX | FLAG_UF;
     return sign ? -0 : 0;
@@ -124,7 +131,14 @@ export function roundPack(sign: number, m: bigint, e: number, sticky: boolean, f
   return sign ? -v : v;
 }
 
-function roundUp(sign: number, kept: bigint, rem: bigint, half: bigint, sticky: boolean, rm: number): boolean {
+function roundUp(
+  sign: number,
+  kept: bigint,
+  rem: bigint,
+  half: bigint,
+  sticky: boolean,
+  rm: number,
+): boolean {
   const nonzero = rem !== 0n || sticky;
   switch (rm) {
     case RM_RNE:
@@ -159,7 +173,7 @@ function productExact(a: number, b: number, p: number): boolean {
   t = SPLIT * b;
   const bhi = t - (t - b);
   const blo = b - bhi;
-  const err = alo * blo - (((p - ahi * bhi) - alo * bhi) - ahi * blo);
+  const err = alo * blo - (p - ahi * bhi - alo * bhi - ahi * blo);
   return err === 0;
 }
 /** Exact residual sign test: returns a - p*b exactly as a double (Sterbenz + TwoProduct). */
@@ -171,7 +185,7 @@ function residual(a: number, q: number, b: number): number {
   t = SPLIT * b;
   const bhi = t - (t - b);
   const blo = b - bhi;
-  const e = qlo * blo - (((p - qhi * bhi) - qlo * bhi) - qhi * blo);
+  const e = qlo * blo - (p - qhi * bhi - qlo * bhi - qhi * blo);
   return a - p - e;
 }
 
@@ -196,14 +210,14 @@ export function fadd(a: number, b: number, rm: number, fmt: FloatFormat): number
     if (fmt === F64) {
       if (fastOk64(s) && fastOk64(a) && fastOk64(b)) {
         const bb = s - a;
-        if ((a - (s - bb)) + (b - bb) !== 0) fpst.flags |= FLAG_NX;
+        if (a - (s - bb) + (b - bb) !== 0) fpst.flags |= FLAG_NX;
         return s;
       }
     } else if (fastOk32(a) && fastOk32(b)) {
       const f = Math.fround(s);
       if (fastOk32(f)) {
         const bb = s - a;
-        if (f !== s || (a - (s - bb)) + (b - bb) !== 0) fpst.flags |= FLAG_NX;
+        if (f !== s || a - (s - bb) + (b - bb) !== 0) fpst.flags |= FLAG_NX;
         return f;
       }
     }
@@ -372,7 +386,7 @@ export function ffma(a: number, b: number, c: number, rm: number, fmt: FloatForm
     const p = a * b; // exact
     const s = p + c;
     const bb = s - p;
-    if (fastOk32(a) && fastOk32(b) && fastOk32(c) && (p - (s - bb)) + (c - bb) === 0) {
+    if (fastOk32(a) && fastOk32(b) && fastOk32(c) && p - (s - bb) + (c - bb) === 0) {
       const f = Math.fround(s);
       if (fastOk32(f)) {
         if (f !== s) fpst.flags |= FLAG_NX;
@@ -382,7 +396,7 @@ export function ffma(a: number, b: number, c: number, rm: number, fmt: FloatForm
   }
   const ainf = a === Infinity || a === -Infinity;
   const binf = b === Infinity || b === -Infinity;
-  if (((ainf && b === 0) || (binf && a === 0))) {
+  if ((ainf && b === 0) || (binf && a === 0)) {
     fpst.flags |= FLAG_NV;
     return NaN;
   }
