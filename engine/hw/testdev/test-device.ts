@@ -31,11 +31,17 @@ import {
 } from '../../hw/core/qdev-properties.js';
 import { definePropChr, definePropDrive, definePropNetdev } from '../../hw/core/qdev-properties-system.js';
 import { TYPE_VMSTUDIO_TEST_BUS } from './test-bridge.js';
+import type { VMStateDescription } from '../../migration/vmstate-types.js';
 
 export const TYPE_VMSTUDIO_TEST_DEVICE = 'vmstudio-test-device';
 
-/** Placeholder migration description until the migration layer defines VMStateDescription. */
-export const vmstateVmstudioTestDevice = { name: TYPE_VMSTUDIO_TEST_DEVICE, version_id: 1 };
+/** Migration description: the runtime register (properties are configuration, not state). */
+export const vmstateVmstudioTestDevice: VMStateDescription = {
+  name: TYPE_VMSTUDIO_TEST_DEVICE,
+  versionId: 1,
+  minimumVersionId: 1,
+  fields: [{ name: 'doorbell', kind: 'uint32' }],
+};
 
 export class TestDevice extends DeviceState {
   flag = false;
