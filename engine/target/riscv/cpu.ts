@@ -22,6 +22,12 @@
  *   `fault` and the handler returns before writing its destination.
  * - Interrupts are checked only when `attn` is set (any change to mip/mie/mstatus/priv/delegation);
  *   the hot loop tests one field per instruction.
+ *
+ * State for VMState (everything else is a cache rebuilt by `stateChanged()` + `flushTlb()`):
+ *   x: Int32Array(64 used of 66), f: Int32Array(64), csr: Int32Array(CSR_SLOTS*2) (slot names in
+ *   CSR_SLOT_NAMES), pmp.cfg: Uint8Array(16) (call pmp.recompute() after loading), and the scalars
+ *   npcLo/npcHi (the architectural pc between instructions), priv, wfi, resAddr/resValLo/resValHi
+ *   (LR reservation) and instret.
  */
 import { AddressSpace, MEMTX_OK, type FlatRange } from '../../system/memory.js';
 import { RamBlock, ramBlocks } from '../../system/physmem.js';
