@@ -242,11 +242,18 @@ class Session implements LoadSession {
     if (!se.vmsd || this.backedUp.has(se)) return;
     this.backedUp.add(se);
     const vmsd = se.vmsd;
-    const bytes = vmstateSaveToBytes(vmsd, se.opaque);
+    const bytes = vmstateSaveToBytes(vmsd, se.opaque, true);
     this.undo.push(() => vmstateLoadFromBytes(vmsd, se.opaque, bytes));
   }
+  /** Undo everything; a step that fails (a post_load refusing the old state) does not stop the rest. */
   rollback(): void {
-    for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]!();
+    for (let i = this.undo.length - 1; i >= 0; i--) {
+      try {
+        this.undo[i]!();
+      } catch {
+        // The fields are restored before post_load runs; nothing more can be done for this section.
+      }
+    }
   }
 }
 

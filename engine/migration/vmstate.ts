@@ -234,6 +234,7 @@ export function vmstateSaveState(
   vmsd: VMStateDescription,
   obj: Obj,
   desc: VmdescObject | null = null,
+  allSubsections = false,
 ): void {
   vmsd.preSave?.(obj);
   const fieldsDesc: VmdescValue[] | null = desc ? [] : null;
@@ -244,9 +245,9 @@ export function vmstateSaveState(
   }
   for (const field of vmsd.fields) {
     if (!fieldPresentOnSave(field, obj, vmsd.versionId)) continue;
-    saveField(f, vmsd, field, obj, fieldsDesc);
+    saveField(f, vmsd, field, obj, fieldsDesc, allSubsections);
   }
-  saveSubsections(f, vmsd, obj, desc);
+  saveSubsections(f, vmsd, obj, desc, allSubsections);
 }
 
 function saveField(
@@ -255,6 +256,7 @@ function saveField(
   field: VMStateField,
   obj: Obj,
   fieldsDesc: VmdescValue[] | null,
+  all: boolean,
 ): void {
   // One description entry per element, or only the first for compressible arrays (QEMU's loop).
   let descOut = fieldsDesc;
@@ -290,7 +292,7 @@ function saveField(
     case 'struct': {
       const sub = container(field, obj) as Obj;
       const sd: VmdescObject | null = descOut ? {} : null;
-      element(0, 1, () => vmstateSaveState(f, field.vmsd!, sub, sd), sd ?? undefined);
+      element(0, 1, () => vmstateSaveState(f, field.vmsd!, sub, sd, all), sd ?? undefined);
       return;
     }
     case 'struct-array': {
@@ -299,7 +301,7 @@ function saveField(
       checkLength(field, arr, n);
       for (let i = 0; i < n; i++) {
         const sd: VmdescObject | null = descOut ? {} : null;
-        element(i, n, () => vmstateSaveState(f, field.vmsd!, arr[i]!, sd), sd ?? undefined);
+        element(i, n, () => vmstateSaveState(f, field.vmsd!, arr[i]!, sd, all), sd ?? undefined);
       }
       return;
     }
@@ -328,10 +330,16 @@ function checkLength(field: VMStateField, arr: { length: number }, n: number): v
   }
 }
 
-function saveSubsections(f: QemuFileWriter, vmsd: VMStateDescription, obj: Obj, desc: VmdescObject | null): void {
+function saveSubsections(
+  f: QemuFileWriter,
+  vmsd: VMStateDescription,
+  obj: Obj,
+  desc: VmdescObject | null,
+  all: boolean,
+): void {
   let list: VmdescValue[] | null = null;
   for (const sub of vmsd.subsections ?? []) {
-    if (sub.needed && !sub.needed(obj)) continue;
+    if (!all && sub.needed && !sub.needed(obj)) continue;
     let sd: VmdescObject | null = null;
     if (desc) {
       if (!list) desc['subsections'] = list = [];
@@ -341,7 +349,7 @@ function saveSubsections(f: QemuFileWriter, vmsd: VMStateDescription, obj: Obj, 
     f.u8(QEMU_VM_SUBSECTION);
     f.str8(sub.name);
     f.u32(sub.versionId);
-    vmstateSaveState(f, sub, obj, sd);
+    vmstateSaveState(f, sub, obj, sd, all);
   }
 }
 
@@ -454,10 +462,13 @@ function loadSubsections(f: QemuFileReader, vmsd: VMStateDescription, obj: Obj):
 // -------------------------------------------------------------------------------------------------
 // Conveniences for tests and in-memory copies
 
-/** The bytes `vmstateSaveState` writes for `obj`. */
-export function vmstateSaveToBytes(vmsd: VMStateDescription, obj: Obj): Uint8Array {
+/**
+ * The bytes `vmstateSaveState` writes for `obj`. With `complete`, every subsection is included
+ * whether needed or not: a full copy of the state, for backups that must restore everything.
+ */
+export function vmstateSaveToBytes(vmsd: VMStateDescription, obj: Obj, complete = false): Uint8Array {
   const f = new QemuFileWriter(256);
-  vmstateSaveState(f, vmsd, obj);
+  vmstateSaveState(f, vmsd, obj, null, complete);
   return f.data().slice();
 }
 
