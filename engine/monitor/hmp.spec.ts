@@ -1,15 +1,12 @@
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { qmpHumanMonitorCommand, registerHmpCommand, registerHmpInfo } from './hmp.js';
 import { runstateResetForTests, runstateSet, setRunStateEventHook, vmStart } from '../system/runstate.js';
+import { referencePath } from '../../tests/helpers/reference.js';
 
 afterEach(() => runstateResetForTests());
 
-// shared/ sits beside the repository (here and in CI).
-const REF = fileURLToPath(
-  new URL('../../../shared/reference/qemu-7.2-riscv-virt/hmp-info-help.txt', import.meta.url),
-);
+const REF = referencePath('hmp-info-help.txt');
 
 describe('human-monitor-command', () => {
   it('reports the VM status as QEMU does', async () => {

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { JsonStreamer, MAX_NESTING, MAX_TOKEN_COUNT, type JsonStreamLimits } from './json-streamer.js';
@@ -7,6 +6,7 @@ import { MAX_TOKEN_SIZE } from './json-lexer.js';
 import { parseJson } from './json-parser.js';
 import { toJson } from './json-writer.js';
 import { qdict, type QObject } from './qobject.js';
+import { referencePath } from '../../tests/helpers/reference.js';
 
 type Item = { value: QObject } | { error: string };
 
@@ -69,9 +69,7 @@ describe('JsonStreamer splitting', () => {
 });
 
 describe('JsonStreamer errors and resynchronisation (QEMU 7.2)', () => {
-  const transcript = fileURLToPath(
-    new URL('../../../shared/reference/qemu-7.2-riscv-virt/neg-proto.transcript.txt', import.meta.url),
-  );
+  const transcript = referencePath('neg-proto.transcript.txt');
   it.skipIf(!existsSync(transcript))(
     'reproduces the reference transcript: a value missing after "execute":',
     () => {

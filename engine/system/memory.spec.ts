@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import {
   AddressSpace,
   MEMTX_DECODE_ERROR,
@@ -9,6 +8,7 @@ import {
   io64,
   type MemoryRegionOps,
 } from './memory.js';
+import { readReference } from '../../tests/helpers/reference.js';
 
 function recorder(): MemoryRegionOps & { log: string[] } {
   const log: string[] = [];
@@ -117,7 +117,7 @@ describe('memory regions', () => {
   });
 
   it('prints info mtree like QEMU for the virt layout', () => {
-    const ref = readFileSync('/work/shared/reference/qemu-7.2-riscv-virt/info-mtree.txt', 'utf8').replace(
+    const ref = readReference('info-mtree.txt').replace(
       /\r\n/g,
       '\n',
     );

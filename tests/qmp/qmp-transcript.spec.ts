@@ -4,7 +4,6 @@
  * timestamps and the greeting's version/package differ by design.
  */
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { qmpCommandTable, type QmpCommandHandlers } from '../../engine/qapi/generated/qapi-commands.js';
 import { QapiError } from '../../engine/qapi/error.js';
@@ -13,11 +12,9 @@ import { chardevDeleteAll } from '../../engine/chardev/char-registry.js';
 import { runstateResetForTests } from '../../engine/system/runstate.js';
 import { sockPath, startQmp } from './qmp-fixtures.js';
 import { QmpTestClient } from './qmp-test-client.js';
+import { referencePath } from '../helpers/reference.js';
 
-// shared/ sits beside the repository (here and in CI).
-const REF = fileURLToPath(
-  new URL('../../../shared/reference/qemu-7.2-riscv-virt/neg-proto.transcript.txt', import.meta.url),
-);
+const REF = referencePath('neg-proto.transcript.txt');
 
 /** Handlers of other modules are absent here: calling one is a test failure, not a crash. */
 function handlers(): QmpCommandHandlers {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { AddressSpace, MemoryRegion } from '../../system/memory.js';
 import { RiscvCpu } from './cpu.js';
 import { CpuRunLoop } from './cpu-loop.js';
@@ -23,6 +22,7 @@ import {
   RM_RTZ,
   RM_RUP,
 } from './softfloat.js';
+import { readReference } from '../../../tests/helpers/reference.js';
 
 /** A hart with 64 KiB of RAM at 0x80000000 running `words` from there. */
 function machine(words: number[]): { cpu: RiscvCpu; as: AddressSpace; ram: MemoryRegion } {
@@ -96,7 +96,7 @@ describe('hart', () => {
     expect(cpu.getX(12)).toBe(35n);
     expect(cpu.wfi).toBe(true);
     const dump = formatRegisters(cpu);
-    const ref = readFileSync('/work/shared/reference/qemu-7.2-riscv-virt/info-registers.txt', 'utf8')
+    const ref = readReference('info-registers.txt')
       .replace(/\r/g, '')
       .split('\n');
     const ours = dump.split('\n');
