@@ -19,6 +19,7 @@ import { QapiEvents, qapiEventNames } from '../../engine/qapi/generated/qapi-eve
 import { qmpSchemaInfo } from '../../engine/qapi/generated/qapi-introspect.js';
 import { QmpClientApi, type QmpTransport } from '../../main/generated/qmp-client.js';
 import type { CommandContext } from '../../engine/qapi/qmp-types.js';
+import { referencePath } from '../helpers/reference.js';
 
 /** Deep-convert plain JS literals to QObjects (null-prototype dicts). */
 function q(v: unknown): QObject {
@@ -269,7 +270,7 @@ describe('introspection (query-qmp-schema)', () => {
   const ours = qmpSchemaInfo as unknown as Info[];
   const ref = JSON.parse(
     readFileSync(
-      new URL('../../../shared/reference/qemu-7.2-riscv-virt/query-qmp-schema.json', import.meta.url),
+      referencePath('query-qmp-schema.json'),
       'utf8',
     ),
   ) as Info[];
