@@ -25,6 +25,13 @@ const METHODS = [
   'console.write',
   'console.history',
   'qmp.execute',
+  'qmp.schema',
+  'devices.catalog',
+  'devices.properties',
+  'devices.add',
+  'devices.remove',
+  'qom.node',
+  'qom.set',
   'snapshots.list',
   'log.list',
 ] as const satisfies readonly ApiMethod[];

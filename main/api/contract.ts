@@ -64,6 +64,11 @@ export interface VmSummary extends Vm {
   state: VmState;
   /** Why the last run ended abnormally (engine message and last output), if it did. */
   lastError: string | null;
+  /**
+   * Configuration fields saved since the running engine started, which it will only pick up at the
+   * next start ("changes pending restart"). Empty when stopped or nothing is pending.
+   */
+  pendingRestart: (keyof VmConfig)[];
 }
 
 export interface NewVmRequest {
@@ -131,6 +136,163 @@ export interface QmpEventMessage {
   timestamp: { seconds: number; microseconds: number };
 }
 
+/** A bus of the live machine, from the QOM composition tree. */
+export interface BusInfo {
+  /** QOM path, e.g. `/machine/peripheral/br0/br0.0`. */
+  path: string;
+  /** QOM name (for child buses the qdev bus name, e.g. `br0.0`). */
+  name: string;
+  type: string;
+  /** It has a hotplug handler (QEMU's qbus_is_hotpluggable). */
+  hotpluggable: boolean;
+}
+
+/** A device type as the "Add device" dialog lists it. */
+export interface DeviceTypeInfo {
+  type: string;
+  description: string | null;
+  /** The bus type it plugs into, when the engine told (null: unknown or bus-less). */
+  busType: string | null;
+  /** QOM paths of the live, hotpluggable buses it fits on (first: the engine's default pick). */
+  buses: string[];
+  /** It can be added to the running machine now. */
+  available: boolean;
+  /** Why not, naming the device and the bus or state (null when available). */
+  reason: string | null;
+}
+
+export interface DeviceCatalog {
+  devices: DeviceTypeInfo[];
+  buses: BusInfo[];
+  /**
+   * Where the per-type facts came from: HMP `info qdm` (QEMU's device model list: bus type,
+   * user-creatable) or probing `device_add` with arguments that fail before a device is realized.
+   */
+  source: 'info-qdm' | 'probe';
+}
+
+/** How the form edits a device property (derived from its QOM type). */
+export type PropertyKind = 'bool' | 'int' | 'size' | 'str' | 'enum' | 'link' | 'other';
+
+/** One `device-list-properties` entry, resolved for the generated form. */
+export interface DevicePropertySpec {
+  name: string;
+  /** QOM type as the engine reports it (`uint8`, `size`, `OnOffAuto`, `link<rng-backend>`, ...). */
+  type: string;
+  kind: PropertyKind;
+  description: string | null;
+  /** `default-value` as JSON (64-bit integers beyond 2^53 as decimal strings); absent if none. */
+  defaultValue?: unknown;
+  /** Integer range for `int` kinds, as decimal strings (64-bit safe). */
+  min?: string;
+  max?: string;
+  /** Allowed values of an `enum` kind. */
+  enumValues?: string[];
+  /** For `link` kinds: the target type and the existing objects that implement it (QOM paths). */
+  linkType?: string;
+  linkCandidates?: string[];
+}
+
+export interface DeviceAddRequest {
+  driver: string;
+  id?: string;
+  /** A bus QOM path or qdev bus name; absent: the engine picks one. */
+  bus?: string;
+  /** Property values as the user entered them (strings, numbers or booleans). */
+  properties: Record<string, string | number | boolean>;
+  /** Also save it in the VM's configuration (as a `-device` option) so it is there after restart. */
+  keep: boolean;
+}
+
+export interface DeviceAddResult {
+  id: string | null;
+  /** QOM path of the new device. */
+  path: string;
+  /** The `-device` option saved in the configuration, when kept. */
+  kept: string | null;
+}
+
+/** When a change to a property takes effect. */
+export type PropertyAccess = 'live' | 'fixed' | 'read-only';
+
+export interface QomPropertyValue {
+  name: string;
+  type: string;
+  description: string | null;
+  /** The value from `qom-get` (JSON), absent when it could not be read (`error` says why). */
+  value?: unknown;
+  error?: string;
+  access: PropertyAccess;
+  /** Why it is fixed or read-only (e.g. "set when the device was created; fixed after realize"). */
+  accessReason: string | null;
+}
+
+/** Hotplug facts of a device node in the tree. */
+export interface DeviceNodeInfo {
+  /** Its `id` (a child of /machine/peripheral), null for anonymous devices. */
+  id: string | null;
+  type: string;
+  /** QOM path of its parent bus. */
+  bus: string | null;
+  busHotpluggable: boolean;
+  /** `device_del` can remove it (class hotpluggable and on a hotpluggable bus). */
+  removable: boolean;
+  /** Why not (null when removable). */
+  reason: string | null;
+  /** Saved in the configuration (`-device ...,id=<id>`), so it comes back after restart. */
+  kept: boolean;
+  /** device_del was sent and the guest has not acknowledged yet. */
+  removalPending: boolean;
+}
+
+export interface QomChild {
+  name: string;
+  path: string;
+  type: string;
+}
+
+/** One node of the live QOM tree, read on demand (lazy expansion). */
+export interface QomNodeInfo {
+  path: string;
+  type: string;
+  children: QomChild[];
+  properties: QomPropertyValue[];
+  /** Set for devices. */
+  device: DeviceNodeInfo | null;
+}
+
+/** A command argument (or event member) from `query-qmp-schema`, with its type resolved. */
+export interface QmpArgSchema {
+  name: string;
+  /** Readable type: `str`, `int`, `bool`, `any`, `X[]`, `enum`, `object`, ... */
+  type: string;
+  optional: boolean;
+  enumValues?: string[];
+}
+
+export interface QmpCommandSchema {
+  name: string;
+  args: QmpArgSchema[];
+  /** The command also takes arbitrary extra arguments (e.g. device_add properties). */
+  additionalArgs: boolean;
+  returns: string;
+}
+
+export interface QmpSchemaSummary {
+  commands: QmpCommandSchema[];
+  events: string[];
+}
+
+/** Progress of a guest-cooperative unplug. */
+export interface DeviceRemovalEvent {
+  vmId: string;
+  id: string | null;
+  path: string;
+  /** requested: device_del accepted; deleted: DEVICE_DELETED arrived; timeout: the guest has not answered yet. */
+  status: 'requested' | 'deleted' | 'timeout';
+  message: string;
+}
+
 /** Events pushed from main to every UI. */
 export interface ApiEventMap {
   /** The VM list changed (created, updated, deleted). */
@@ -139,6 +301,9 @@ export interface ApiEventMap {
   /** Serial console output (UTF-8 text as the engine produced it). */
   'console-output': { vmId: string; data: string };
   'qmp-event': QmpEventMessage;
+  /** A device_add succeeded (the tree changed). */
+  'device-added': { vmId: string; id: string | null; path: string };
+  'device-removal': DeviceRemovalEvent;
   log: LogEntry;
 }
 export type ApiEventName = keyof ApiEventMap;
@@ -178,6 +343,26 @@ export interface VmStudioApi {
   qmp: {
     /** Raw QMP for the power-user console. Resolves with `return`, rejects with the QMP error. */
     execute(vmId: string, command: string, args?: Record<string, unknown>): Promise<unknown>;
+    /** Commands, their arguments and events from `query-qmp-schema`, type names resolved. */
+    schema(vmId: string): Promise<QmpSchemaSummary>;
+  };
+  devices: {
+    /** Device types for the "Add device" dialog, with availability on this running machine. */
+    catalog(vmId: string): Promise<DeviceCatalog>;
+    /** The form of a device type (`device-list-properties`, enums and link targets resolved). */
+    properties(vmId: string, type: string): Promise<DevicePropertySpec[]>;
+    add(vmId: string, request: DeviceAddRequest): Promise<DeviceAddResult>;
+    /**
+     * Ask for a device's removal (`device_del`, by id or QOM path). Resolves once requested; the
+     * outcome arrives as `device-removal` events (deleted on DEVICE_DELETED, or timeout).
+     */
+    remove(vmId: string, idOrPath: string): Promise<void>;
+  };
+  qom: {
+    /** One node of the live QOM tree with its property values and children. */
+    node(vmId: string, path: string): Promise<QomNodeInfo>;
+    /** `qom-set` (for properties that apply live). */
+    set(vmId: string, path: string, property: string, value: unknown): Promise<void>;
   };
   snapshots: {
     list(vmId: string): Promise<Snapshot[]>;

@@ -14,10 +14,19 @@ import type {
   DiskConfig,
   DiskRequest,
   LogEntry,
+  QmpSchemaSummary,
   Vm,
+  VmConfig,
   VmState,
   VmSummary,
 } from './contract.js';
+import { buildDeviceCatalog } from '../devices/catalog.js';
+import { HotplugManager } from '../devices/hotplug.js';
+import { optionStringId } from '../devices/option-string.js';
+import { describeDeviceProperties } from '../devices/properties.js';
+import { readQomNode } from '../devices/qom-node.js';
+import { TypeHierarchy } from '../devices/qom-walk.js';
+import { summarizeSchema } from '../qmp/schema-summary.js';
 import type { ApiMethod } from './contract.js';
 import type { ResolvedGuest } from '../library/guests.js';
 import { publicGuest } from '../library/guests.js';
@@ -36,14 +45,38 @@ export interface VmServiceOptions {
   supervisor: Omit<SupervisorOptions, 'runRoot'>;
   /** Guest templates (re-read on each request so newly installed guest files show up). */
   guests: () => ResolvedGuest[];
+  /** How long a device_del may wait for the guest before the UI is told it timed out. */
+  unplugTimeoutMs?: number;
 }
 
 const STOPPED: ReadonlySet<VmState> = new Set(['stopped', 'crashed']);
 
+/** Configuration fields the running engine only picks up when it starts again (name and notes are the library's). */
+const BOOT_FIELDS: readonly (keyof VmConfig)[] = [
+  'guest',
+  'machine',
+  'cpus',
+  'memoryMiB',
+  'firmware',
+  'kernel',
+  'initrd',
+  'append',
+  'devices',
+];
+
+/** The fields of `current` that differ from what the engine was started with. */
+export function pendingRestartFields(started: Vm | null, current: Vm): (keyof VmConfig)[] {
+  if (!started) return [];
+  return BOOT_FIELDS.filter((f) => JSON.stringify(started[f]) !== JSON.stringify(current[f]));
+}
+
 export class VmService {
   readonly supervisor: Supervisor;
   readonly handlers: ApiHandlers;
+  readonly hotplug: HotplugManager;
   private readonly listeners = new Set<EventListener>();
+  /** Per running VM: facts that do not change while it runs (schema, type hierarchy). */
+  private readonly runCache = new Map<string, { schema?: QmpSchemaSummary; types?: TypeHierarchy }>();
 
   constructor(
     private readonly library: Library,
@@ -54,15 +87,50 @@ export class VmService {
       {
         state: (vmId, state, lastError) => this.emit('vm-state', { vmId, state, lastError }),
         console: (vmId, data) => this.emit('console-output', { vmId, data }),
-        qmpEvent: (vmId, ev) =>
-          this.emit('qmp-event', { vmId, event: ev.event, data: toWire(ev.data), timestamp: ev.timestamp }),
+        qmpEvent: (vmId, ev) => {
+          this.emit('qmp-event', { vmId, event: ev.event, data: toWire(ev.data), timestamp: ev.timestamp });
+          this.hotplug.onQmpEvent(vmId, ev);
+        },
         exited: (vmId, info) => {
+          this.hotplug.onExit(vmId);
+          this.runCache.delete(vmId);
           if (info.expected) this.log(vmId, 'state', 'Stopped');
           else this.log(vmId, 'crash', info.error ?? 'The engine stopped unexpectedly');
         },
       },
     );
+    this.hotplug = new HotplugManager(
+      {
+        qmp: (vmId, command) => this.supervisor.qmp(vmId, command),
+        getVm: (vmId) => this.library.getVm(vmId),
+        saveDevices: (vmId, devices) => {
+          this.library.updateVm(vmId, { devices });
+          this.emit('vms-changed', { vmIds: [vmId] });
+        },
+        amendRunning: (vmId, devices) => this.supervisor.amendStartedConfig(vmId, { devices }),
+        removal: (ev) => {
+          this.emit('device-removal', ev);
+          if (ev.status !== 'requested') this.log(ev.vmId, 'device', ev.message);
+        },
+        added: (vmId, id, p) => {
+          this.emit('device-added', { vmId, id, path: p });
+          this.log(vmId, 'device', `Added device ${id ? `'${id}'` : p}`);
+        },
+      },
+      options.unplugTimeoutMs,
+    );
     this.handlers = this.makeHandlers();
+  }
+
+  private cache(vmId: string): { schema?: QmpSchemaSummary; types?: TypeHierarchy } {
+    let c = this.runCache.get(vmId);
+    if (!c) this.runCache.set(vmId, (c = {}));
+    return c;
+  }
+
+  private async types(vmId: string): Promise<TypeHierarchy> {
+    const c = this.cache(vmId);
+    return (c.types ??= await TypeHierarchy.load(this.supervisor.qmp(vmId, 'qom-list-types')));
   }
 
   subscribe(listener: EventListener): () => void {
@@ -94,8 +162,15 @@ export class VmService {
   }
 
   private summary(id: string): VmSummary {
-    const vm = this.library.getVm(id);
-    return { ...vm, ...this.supervisor.status(id) };
+    return this.summarize(this.library.getVm(id));
+  }
+
+  private summarize(vm: Vm): VmSummary {
+    return {
+      ...vm,
+      ...this.supervisor.status(vm.id),
+      pendingRestart: pendingRestartFields(this.supervisor.startedConfig(vm.id), vm),
+    };
   }
 
   private requireStopped(id: string, action: string): void {
@@ -175,8 +250,7 @@ export class VmService {
         platform: process.platform,
       }),
       'guests.list': async () => this.options.guests().map(publicGuest),
-      'vms.list': async () =>
-        this.library.listVms().map((vm) => ({ ...vm, ...this.supervisor.status(vm.id) })),
+      'vms.list': async () => this.library.listVms().map((vm) => this.summarize(vm)),
       'vms.get': async (vmId) => this.summary(id(vmId)),
       'vms.create': async (raw) => {
         const guestId = (raw as { guest?: unknown } | null)?.guest;
@@ -221,8 +295,12 @@ export class VmService {
         return this.summary(vmId);
       },
       'vms.update': async (vmId, patch) => {
+        // Allowed while running: boot-time fields then show as changes pending restart.
         const i = id(vmId);
-        this.requireStopped(i, 'change its configuration');
+        const { state } = this.supervisor.status(i);
+        if (state === 'starting' || state === 'stopping') {
+          throw new ValidationError(`VM '${this.library.getVm(i).name}' is ${state}: wait for it to change its configuration`);
+        }
         const p = checkPatch(patch, this.library.getVm(i));
         this.library.updateVm(i, p);
         this.emit('vms-changed', { vmIds: [i] });
@@ -265,6 +343,46 @@ export class VmService {
           throw new ValidationError("Parameter 'arguments' expects an object");
         }
         return toWire(await this.supervisor.execute(i, cmd, args as Record<string, unknown> | undefined));
+      },
+      'qmp.schema': async (vmId) => {
+        const i = id(vmId);
+        const c = this.cache(i);
+        c.schema ??= summarizeSchema(await this.supervisor.qmp(i, 'query-qmp-schema').queryQmpSchema({}));
+        return c.schema;
+      },
+      'devices.catalog': async (vmId) => {
+        const i = id(vmId);
+        return toWire(await buildDeviceCatalog(this.supervisor.qmp(i, 'device_add')));
+      },
+      'devices.properties': async (vmId, type) => {
+        const i = id(vmId);
+        return describeDeviceProperties(this.supervisor.qmp(i, 'device-list-properties'), checkString(type, 'typename'));
+      },
+      'devices.add': async (vmId, request) => this.hotplug.add(id(vmId), request),
+      'devices.remove': async (vmId, idOrPath) => this.hotplug.remove(id(vmId), idOrPath),
+      'qom.node': async (vmId, p) => {
+        const i = id(vmId);
+        const qomPath = checkString(p, 'path');
+        const kept = new Set(
+          this.library
+            .getVm(i)
+            .devices.map(optionStringId)
+            .filter((x): x is string => x !== null),
+        );
+        return readQomNode(this.supervisor.qmp(i, 'qom-list'), qomPath, {
+          types: await this.types(i),
+          keptIds: kept,
+          pendingRemoval: this.hotplug.pendingPaths(i),
+        });
+      },
+      'qom.set': async (vmId, p, property, value) => {
+        const i = id(vmId);
+        await this.supervisor.qmp(i, 'qom-set').qomSet({
+          path: checkString(p, 'path'),
+          property: checkString(property, 'property'),
+          value: value as never,
+        });
+        this.log(i, 'device', `Set ${String(p)}.${String(property)} = ${JSON.stringify(value)}`);
       },
       'snapshots.list': async (vmId) => this.library.listSnapshots(id(vmId)),
       'log.list': async (vmId, limit) => {

@@ -6,6 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Vm, VmState } from '../api/contract.js';
+import { QmpClientApi } from '../generated/qmp-client.js';
 import { QmpClient, QmpError, type QmpEvent } from '../qmp/client.js';
 import { buildEngineArgs } from './cmdline.js';
 import {
@@ -35,6 +36,8 @@ interface Slot {
   engine: EngineProcess | null;
   lastError: string | null;
   state: VmState;
+  /** The configuration the running engine was started from (null when not running). */
+  startedWith: Vm | null;
 }
 
 export class VmNotRunningError extends QmpError {
@@ -59,7 +62,7 @@ export class Supervisor {
   private slot(vmId: string): Slot {
     let s = this.slots.get(vmId);
     if (!s) {
-      s = { engine: null, lastError: null, state: 'stopped' };
+      s = { engine: null, lastError: null, state: 'stopped', startedWith: null };
       this.slots.set(vmId, s);
     }
     return s;
@@ -90,6 +93,7 @@ export class Supervisor {
     const paths = runPaths(this.options.runRoot, vm.id);
     const args = buildEngineArgs(vm, { qmpSocket: paths.qmpSocket });
     s.lastError = null;
+    s.startedWith = structuredClone(vm);
     const engine = new EngineProcess(
       this.options.engine,
       args,
@@ -101,6 +105,7 @@ export class Supervisor {
         exit: (info) => {
           removeRunFiles(paths);
           s.engine = null;
+          s.startedWith = null;
           s.lastError = info.error;
           this.listener.exited(vm.id, info);
         },
@@ -128,20 +133,37 @@ export class Supervisor {
     await s.engine.stop(force);
   }
 
+  /** The typed QMP client of a running VM (throws VmNotRunningError naming the VM and its state). */
+  qmp(vmId: string, command = 'qmp'): QmpClientApi {
+    return this.running(vmId, command).api(command);
+  }
+
   async pause(vmId: string): Promise<void> {
-    await this.running(vmId, 'stop').execute('stop');
+    await this.qmp(vmId, 'stop').stop();
   }
 
   async resume(vmId: string): Promise<void> {
-    await this.running(vmId, 'cont').execute('cont');
+    await this.qmp(vmId, 'cont').cont();
   }
 
   async reset(vmId: string): Promise<void> {
-    await this.running(vmId, 'system_reset').execute('system_reset');
+    await this.qmp(vmId, 'system_reset').systemReset();
   }
 
+  /** Raw QMP by name: only for the power-user console (its input is whatever the user typed). */
   execute(vmId: string, command: string, args?: Record<string, unknown>): Promise<unknown> {
-    return this.running(vmId, command).execute(command, args);
+    return this.running(vmId, command).executeRaw(command, args);
+  }
+
+  /** The configuration the VM's engine was started from, or null when it is not running. */
+  startedConfig(vmId: string): Vm | null {
+    return this.slots.get(vmId)?.startedWith ?? null;
+  }
+
+  /** Record a change the running engine already has (e.g. a kept hot-plugged device). */
+  amendStartedConfig(vmId: string, patch: Partial<Vm>): void {
+    const s = this.slots.get(vmId);
+    if (s?.startedWith) s.startedWith = { ...s.startedWith, ...structuredClone(patch) };
   }
 
   writeConsole(vmId: string, data: string): void {
@@ -183,7 +205,7 @@ export class Supervisor {
       let quitSent = false;
       try {
         const qmp = await QmpClient.connect(rec.qmpSocket, { handshakeTimeoutMs: timeoutMs });
-        await qmp.execute('quit').catch(() => undefined);
+        await new QmpClientApi(qmp).quit().catch(() => undefined);
         qmp.close();
         quitSent = true;
       } catch {

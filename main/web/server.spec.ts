@@ -229,9 +229,12 @@ describe('web mode WebSocket API', () => {
     await call('console.write', vm.id, 'uname\r');
     await waitEvent((e) => e.event === 'console-output' && e.data.data.includes('uname'));
     expect(await call('console.history', vm.id)).toContain('Booting box');
-    await expect(call('vms.update', vm.id, { cpus: 2 })).rejects.toThrow(
-      "VM 'box' is running: stop it to change its configuration",
-    );
+    // Saved while running: the engine picks it up at the next start ("changes pending restart").
+    expect(await call('vms.update', vm.id, { cpus: 2, notes: 'n' })).toMatchObject({
+      cpus: 2,
+      state: 'running',
+      pendingRestart: ['cpus'],
+    });
     await call('vms.pause', vm.id);
     await waitEvent((e) => e.event === 'qmp-event' && e.data.event === 'STOP' && e.data.vmId === vm.id);
     expect(await call('qmp.execute', vm.id, 'query-status')).toMatchObject({
@@ -248,9 +251,10 @@ describe('web mode WebSocket API', () => {
       message: 'The command bogus has not been found',
     });
     await call('vms.stop', vm.id);
-    expect((await call('vms.get', vm.id)).state).toBe('stopped');
+    expect(await call('vms.get', vm.id)).toMatchObject({ state: 'stopped', pendingRestart: [] });
     expect((await call('log.list', vm.id)).map((e: any) => e.message)).toEqual([
       'Stopped',
+      "Configuration of 'box' changed",
       'Running',
       'Starting',
       "VM 'box' created",

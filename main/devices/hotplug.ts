@@ -1,0 +1,213 @@
+/**
+ * Hot-plug and guest-cooperative unplug for running VMs.
+ *
+ * Add: `device_add` with the form's values; the device lives until the VM stops, unless the user
+ * ticked "keep after restart": then its `-device` option is also saved in the VM's configuration
+ * (and counted as already applied, so it does not show as a change pending restart).
+ *
+ * Remove: `device_del` only *asks*: the device goes when the guest acknowledges and the engine sends
+ * DEVICE_DELETED. Progress is reported as `device-removal` events: requested, then deleted, or
+ * timeout if the guest stays silent (a later DEVICE_DELETED still completes it). A removed device
+ * that was kept is dropped from the configuration as well: Remove means "this device goes".
+ */
+import type { DeviceAddRequest, DeviceAddResult, DeviceRemovalEvent, Vm } from '../api/contract.js';
+import { ValidationError } from '../api/validate.js';
+import type { QmpClientApi } from '../generated/qmp-client.js';
+import type { QmpEvent } from '../qmp/client.js';
+import { deviceOptionString, optionStringId } from './option-string.js';
+
+export interface HotplugHost {
+  qmp(vmId: string, command: string): QmpClientApi;
+  getVm(vmId: string): Vm;
+  /** Save the VM's device list in the library (and tell the UI). */
+  saveDevices(vmId: string, devices: string[]): void;
+  /** The running engine already has this device list (so it is not pending a restart). */
+  amendRunning(vmId: string, devices: string[]): void;
+  removal(event: DeviceRemovalEvent): void;
+  added(vmId: string, id: string | null, path: string): void;
+}
+
+interface Pending {
+  vmId: string;
+  id: string | null;
+  path: string;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+/** QEMU's id_wellformed(): a letter, then letters, digits, '-', '.', '_'. */
+export const ID_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+function checkRequest(raw: unknown): DeviceAddRequest {
+  if (typeof raw !== 'object' || raw === null) throw new ValidationError('Expected a device description');
+  const r = raw as Record<string, unknown>;
+  if (typeof r.driver !== 'string' || !/^[A-Za-z0-9_.,+-]+$/.test(r.driver))
+    throw new ValidationError("Parameter 'driver' expects a device type name");
+  if (r.id !== undefined && r.id !== null && r.id !== '' && (typeof r.id !== 'string' || !ID_PATTERN.test(r.id)))
+    throw new ValidationError("Parameter 'id' expects an identifier");
+  if (r.bus !== undefined && r.bus !== null && typeof r.bus !== 'string')
+    throw new ValidationError("Parameter 'bus' expects a string");
+  const props = r.properties ?? {};
+  if (typeof props !== 'object' || props === null || Array.isArray(props))
+    throw new ValidationError("Parameter 'properties' expects an object");
+  const properties: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (['driver', 'id', 'bus'].includes(k)) throw new ValidationError(`Property '${k}' is set by the dialog itself`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(k)) throw new ValidationError(`'${k}' is not a property name`);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      throw new ValidationError(`Property '${k}' expects a string, number or boolean`);
+    properties[k] = v;
+  }
+  const id = typeof r.id === 'string' && r.id !== '' ? r.id : undefined;
+  if (r.keep === true && !id) throw new ValidationError('A device kept after restart needs an ID');
+  return {
+    driver: r.driver,
+    ...(id ? { id } : {}),
+    ...(typeof r.bus === 'string' && r.bus !== '' ? { bus: r.bus } : {}),
+    properties,
+    keep: r.keep === true,
+  };
+}
+
+export class HotplugManager {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly host: HotplugHost,
+    private readonly timeoutMs = 15_000,
+  ) {}
+
+  private key(vmId: string, path: string): string {
+    return `${vmId}\n${path}`;
+  }
+
+  /** QOM paths of this VM's devices whose removal waits for the guest. */
+  pendingPaths(vmId: string): Set<string> {
+    return new Set([...this.pending.values()].filter((p) => p.vmId === vmId).map((p) => p.path));
+  }
+
+  async add(vmId: string, raw: unknown): Promise<DeviceAddResult> {
+    const req = checkRequest(raw);
+    const qmp = this.host.qmp(vmId, 'device_add');
+    const anonBefore = req.id ? null : await this.anonymous(qmp);
+    await qmp.deviceAdd({
+      driver: req.driver,
+      ...(req.id ? { id: req.id } : {}),
+      ...(req.bus ? { bus: req.bus } : {}),
+      ...req.properties,
+    });
+    let path = req.id ? `/machine/peripheral/${req.id}` : '';
+    if (anonBefore) {
+      const added = [...(await this.anonymous(qmp))].filter((n) => !anonBefore.has(n));
+      path = added.length === 1 ? `/machine/peripheral-anon/${added[0]}` : '/machine/peripheral-anon';
+    }
+    let kept: string | null = null;
+    if (req.keep) {
+      kept = deviceOptionString(req.driver, req.id ?? null, req.bus ?? null, req.properties);
+      const devices = [...this.host.getVm(vmId).devices.filter((d) => optionStringId(d) !== req.id), kept];
+      this.host.saveDevices(vmId, devices);
+      this.host.amendRunning(vmId, devices);
+    }
+    this.host.added(vmId, req.id ?? null, path);
+    return { id: req.id ?? null, path, kept };
+  }
+
+  private async anonymous(qmp: QmpClientApi): Promise<Set<string>> {
+    const list = await qmp.qomList({ path: '/machine/peripheral-anon' }).catch(() => []);
+    return new Set(list.filter((p) => p.type.startsWith('child<')).map((p) => p.name));
+  }
+
+  async remove(vmId: string, idOrPath: unknown): Promise<void> {
+    if (typeof idOrPath !== 'string' || idOrPath === '')
+      throw new ValidationError("Parameter 'id' expects a device ID or QOM path");
+    const path = idOrPath.startsWith('/') ? idOrPath : `/machine/peripheral/${idOrPath}`;
+    const id = path.startsWith('/machine/peripheral/') ? path.slice('/machine/peripheral/'.length) : null;
+    const label = id ? `'${id}'` : path;
+    const key = this.key(vmId, path);
+    if (this.pending.has(key))
+      throw new ValidationError(`Removal of ${label} was already requested — waiting for the guest`);
+    const qmp = this.host.qmp(vmId, 'device_del');
+    const entry: Pending = { vmId, id, path, timer: null };
+    // DEVICE_DELETED may arrive before device_del's reply (devices without guest cooperation).
+    let deletedEarly = false;
+    const early = (): void => {
+      deletedEarly = true;
+    };
+    this.earlyListeners.set(key, early);
+    try {
+      await qmp.deviceDel({ id: id ?? path });
+    } catch (e) {
+      this.earlyListeners.delete(key);
+      throw e;
+    }
+    this.earlyListeners.delete(key);
+    this.host.removal({
+      vmId,
+      id,
+      path,
+      status: 'requested',
+      message: `Removal of ${label} requested — waiting for the guest`,
+    });
+    if (deletedEarly) {
+      this.completed(entry);
+      return;
+    }
+    entry.timer = setTimeout(() => {
+      entry.timer = null;
+      if (!this.pending.has(key)) return;
+      this.host.removal({
+        vmId,
+        id,
+        path,
+        status: 'timeout',
+        message: `The guest has not acknowledged the removal of ${label} after ${Math.round(this.timeoutMs / 1000)} s; it stays until the guest releases it`,
+      });
+    }, this.timeoutMs);
+    this.pending.set(key, entry);
+  }
+
+  private readonly earlyListeners = new Map<string, () => void>();
+
+  onQmpEvent(vmId: string, ev: QmpEvent): void {
+    if (ev.event !== 'DEVICE_DELETED') return;
+    const path = typeof ev.data.path === 'string' ? ev.data.path : null;
+    const device = typeof ev.data.device === 'string' ? ev.data.device : null;
+    const matchPath = path ?? (device ? `/machine/peripheral/${device}` : null);
+    if (!matchPath) return;
+    const key = this.key(vmId, matchPath);
+    const early = this.earlyListeners.get(key);
+    if (early) return early();
+    const entry = this.pending.get(key);
+    if (entry) this.completed(entry);
+  }
+
+  private completed(entry: Pending): void {
+    const key = this.key(entry.vmId, entry.path);
+    if (entry.timer) clearTimeout(entry.timer);
+    this.pending.delete(key);
+    const label = entry.id ? `'${entry.id}'` : entry.path;
+    if (entry.id) {
+      const vm = this.host.getVm(entry.vmId);
+      if (vm.devices.some((d) => optionStringId(d) === entry.id)) {
+        const devices = vm.devices.filter((d) => optionStringId(d) !== entry.id);
+        this.host.saveDevices(entry.vmId, devices);
+        this.host.amendRunning(entry.vmId, devices);
+      }
+    }
+    this.host.removal({
+      vmId: entry.vmId,
+      id: entry.id,
+      path: entry.path,
+      status: 'deleted',
+      message: `${label} was removed`,
+    });
+  }
+
+  /** The VM stopped: nothing is pending any more. */
+  onExit(vmId: string): void {
+    for (const [key, p] of this.pending) {
+      if (p.vmId !== vmId) continue;
+      if (p.timer) clearTimeout(p.timer);
+      this.pending.delete(key);
+    }
+  }
+}

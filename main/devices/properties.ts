@@ -1,0 +1,79 @@
+/**
+ * The "Add device" form of a type, from `device-list-properties`: each property's QOM type becomes a
+ * kind the renderer has an input for (bool, int with its range, size, str, enum, link), defaults
+ * and descriptions pass through, enum values come from the property's description (qdev enum
+ * properties describe themselves as "on/off/auto") and link targets from the live QOM tree.
+ */
+import type { DevicePropertySpec, PropertyKind } from '../api/contract.js';
+import type { QmpClientApi } from '../generated/qmp-client.js';
+import type { ObjectPropertyInfo } from '../generated/qmp-client-types.js';
+import { toWire } from '../api/wire.js';
+import { walkQom } from './qom-walk.js';
+
+/** Integer property types and their ranges (QEMU's visitor types). */
+export const INT_RANGES: Record<string, [bigint, bigint]> = {
+  uint8: [0n, 255n],
+  uint16: [0n, 65535n],
+  uint32: [0n, 4294967295n],
+  uint64: [0n, 18446744073709551615n],
+  uint: [0n, 18446744073709551615n],
+  int8: [-128n, 127n],
+  int16: [-32768n, 32767n],
+  int32: [-2147483648n, 2147483647n],
+  int64: [-9223372036854775808n, 9223372036854775807n],
+  int: [-9223372036854775808n, 9223372036854775807n],
+};
+
+const LINK = /^link<(.+)>$/;
+/** "on/off/auto": a qdev enum property's own description of its values. */
+const ENUM_DESCRIPTION = /^[A-Za-z0-9_.+-]+(\/[A-Za-z0-9_.+-]+)+$/;
+
+export function propertyKind(p: { type: string; description?: string }): PropertyKind {
+  const t = p.type;
+  if (t === 'bool') return 'bool';
+  if (t in INT_RANGES) return 'int';
+  if (t === 'size') return 'size';
+  if (t === 'str' || t === 'string') return 'str';
+  if (LINK.test(t)) return 'link';
+  if (p.description && ENUM_DESCRIPTION.test(p.description)) return 'enum';
+  return 'other';
+}
+
+/** Objects in the tree (user objects under /objects, then the machine) whose type implements `base`. */
+async function linkCandidates(qmp: QmpClientApi, base: string): Promise<string[]> {
+  const impl = new Set((await qmp.qomListTypes({ implements: base, abstract: true })).map((t) => t.name));
+  impl.add(base);
+  const out: string[] = [];
+  for (const root of ['/objects', '/machine']) {
+    const objs = await walkQom(qmp, root).catch(() => []);
+    for (const o of objs) if (impl.has(o.type)) out.push(o.path);
+  }
+  return out;
+}
+
+export function specOf(p: ObjectPropertyInfo): DevicePropertySpec {
+  const kind = propertyKind({ type: p.type, ...(p.description ? { description: p.description } : {}) });
+  const spec: DevicePropertySpec = { name: p.name, type: p.type, kind, description: p.description ?? null };
+  if (p['default-value'] !== undefined) spec.defaultValue = toWire(p['default-value']);
+  if (kind === 'int') {
+    const [min, max] = INT_RANGES[p.type]!;
+    spec.min = min.toString();
+    spec.max = max.toString();
+  }
+  if (kind === 'enum') spec.enumValues = p.description!.split('/');
+  if (kind === 'link') spec.linkType = LINK.exec(p.type)![1]!;
+  return spec;
+}
+
+export async function describeDeviceProperties(qmp: QmpClientApi, type: string): Promise<DevicePropertySpec[]> {
+  const props = await qmp.deviceListProperties({ typename: type });
+  const specs = props.map(specOf);
+  const cache = new Map<string, string[]>();
+  for (const s of specs) {
+    if (s.kind !== 'link') continue;
+    const t = s.linkType!;
+    if (!cache.has(t)) cache.set(t, await linkCandidates(qmp, t).catch(() => []));
+    s.linkCandidates = cache.get(t)!;
+  }
+  return specs;
+}
