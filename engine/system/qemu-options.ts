@@ -10,7 +10,11 @@ export interface QemuOptionDef {
   readonly hasArg: boolean;
   /** Section heading in `-h`. */
   readonly section:
-    'Standard options' | 'Display options' | 'Character device options' | 'Debug/Expert options';
+    | 'Standard options'
+    | 'Display options'
+    | 'Character device options'
+    | 'Linux/Multiboot boot specific'
+    | 'Debug/Expert options';
   /** Usage synopsis and description lines, exactly as `-h` prints them. */
   readonly help: string;
 }
@@ -140,6 +144,30 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
       '-chardev stdio,id=id[,mux=on|off][,signal=on|off][,logfile=PATH][,logappend=on|off]',
   },
   {
+    name: 'kernel',
+    hasArg: true,
+    section: 'Linux/Multiboot boot specific',
+    help: "-kernel bzImage use 'bzImage' as kernel image",
+  },
+  {
+    name: 'append',
+    hasArg: true,
+    section: 'Linux/Multiboot boot specific',
+    help: "-append cmdline use 'cmdline' as kernel command line",
+  },
+  {
+    name: 'initrd',
+    hasArg: true,
+    section: 'Linux/Multiboot boot specific',
+    help: "-initrd file    use 'file' as initial ram disk",
+  },
+  {
+    name: 'dtb',
+    hasArg: true,
+    section: 'Linux/Multiboot boot specific',
+    help: "-dtb    file    use 'file' as device tree image",
+  },
+  {
     name: 'qmp',
     hasArg: true,
     section: 'Debug/Expert options',
@@ -168,6 +196,12 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
     hasArg: true,
     section: 'Debug/Expert options',
     help: "-serial dev     redirect the serial port to char device 'dev'",
+  },
+  {
+    name: 'bios',
+    hasArg: true,
+    section: 'Debug/Expert options',
+    help: "-bios file      set the filename for the BIOS",
   },
   {
     name: 'S',

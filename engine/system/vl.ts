@@ -16,7 +16,11 @@ import { isQDict, qdict, type QDict } from '../qobject/qobject.js';
 import { keyvalParse, keyvalParseInto } from '../util/keyval.js';
 import { QemuOptsRegistry, type QemuOpts } from '../util/qemu-option.js';
 import { parseChardevOpts, type ChardevOpts, chardevHelpText } from '../chardev/char-opts.js';
-import { qemuChrNewFromOpts } from '../chardev/char-registry.js';
+import { qemuChrNewFromOpts, qemuChrFind } from '../chardev/char-registry.js';
+import { chrParseCompat } from '../chardev/char-opts.js';
+import type { Chardev } from '../chardev/char.js';
+import { setSerialHd } from '../hw/char/serial-hds.js';
+import { DumpDtbExit } from './device-tree.js';
 import { monitorInit, monitorParse, parseMonOption, type MonitorOptions } from '../monitor/monitor-opts.js';
 import { userCreatableAddDict, userCreatableHelp } from '../qom/object-interfaces.js';
 import { objectSetPropertiesFromKeyval } from '../qom/object-interfaces.js';
@@ -29,6 +33,7 @@ import {
   machineHelp,
   machineRunBoardInit,
   qdevMachineCreationDone,
+  MACHINE_GET_CLASS,
   type MachineState,
 } from '../hw/core/machine.js';
 import { setAutostart, vmStart, runstateSet } from './runstate.js';
@@ -99,6 +104,9 @@ interface VlConfig {
   deviceHelp: QDict | null;
   autostart: boolean;
   nographic: boolean;
+  /** -serial arguments in order (serial0, serial1, ...). */
+  serials: Array<{ loc: string; dev: string }>;
+  nodefaults: boolean;
   pidfile: string | null;
   uuid: string | null;
   nameOpts: QemuOpts | null;
@@ -165,6 +173,8 @@ function parseOptions(argv: readonly string[], io: VlIo): VlConfig | { exit: num
     deviceHelp: null,
     autostart: true,
     nographic: false,
+    serials: [],
+    nodefaults: false,
     pidfile: null,
     uuid: null,
     nameOpts: null,
@@ -304,11 +314,17 @@ function parseOptions(argv: readonly string[], io: VlIo): VlConfig | { exit: num
         if (arg === 'none') break;
         throw new VlError(l, 'HMP monitors on a chardev are not supported by this engine; use -qmp');
       case 'serial':
-        if (arg === 'none' || arg === 'null') break;
-        throw new VlError(
-          l,
-          `the ${String(cfg.machineDict['type'] ?? 'selected')} machine has no serial port yet`,
-        );
+        cfg.serials.push({ loc: l, dev: arg });
+        break;
+      case 'kernel':
+      case 'initrd':
+      case 'append':
+      case 'dtb':
+        cfg.machineDict[o.def.name] = arg;
+        break;
+      case 'bios':
+        cfg.machineDict['firmware'] = arg;
+        break;
       case 'display':
         if (arg !== 'none')
           throw new VlError(l, `Parameter 'type' does not accept value '${arg.split(',')[0]}'`);
@@ -323,6 +339,8 @@ function parseOptions(argv: readonly string[], io: VlIo): VlConfig | { exit: num
         cfg.pidfile = arg;
         break;
       case 'nodefaults':
+        cfg.nodefaults = true;
+        break;
       case 'no-shutdown':
       case 'no-reboot':
         break;
@@ -331,6 +349,37 @@ function parseOptions(argv: readonly string[], io: VlIo): VlConfig | { exit: num
     }
   }
   return cfg;
+}
+
+/**
+ * serial_parse() for every -serial (or the default: stdio with -nographic): chardevs "serial0"...
+ * "chardev:ID" names an existing one; "mon:stdio" and the -nographic default get the console escape
+ * keys (QEMU's mux, without a monitor behind it).
+ */
+async function serialHdsCreate(cfg: VlConfig, machine: MachineState): Promise<void> {
+  let list = cfg.serials;
+  if (list.length === 0 && cfg.nographic && !cfg.nodefaults && !MACHINE_GET_CLASS(machine).noSerial) {
+    list = [{ loc: '-nographic', dev: 'mon:stdio' }];
+  }
+  let index = 0;
+  for (const { loc: l, dev } of list) {
+    if (dev === 'none') continue;
+    if (index >= 4) throw new VlError(l, 'too many serial ports');
+    const label = `serial${index}`;
+    let chr: Chardev | undefined;
+    if (dev.startsWith('chardev:')) {
+      chr = qemuChrFind(dev.slice(8));
+      if (!chr) throw new VlError(l, `could not connect serial device to character backend '${dev}'`);
+    } else {
+      const opts = at(l, () => chrParseCompat(label, dev, true));
+      const mux = opts.opts.get('mux') === 'on';
+      opts.opts.delete('mux');
+      chr = await atAsync(l, () => qemuChrNewFromOpts(opts));
+      setSerialHd(index++, chr, mux);
+      continue;
+    }
+    setSerialHd(index++, chr, false);
+  }
 }
 
 /** qemu_init(): returns when the machine is running (or prelaunch), or with an exit code. */
@@ -404,9 +453,16 @@ export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlRes
       at(o.loc, () => userCreatableAddDict(o.dict, !o.json));
   }
   for (const m of cfg.monitors) at(m.loc, () => monitorInit(m.opts, false));
+  await serialHdsCreate(cfg, machine);
 
   // qmp_x_exit_preconfig(): board, -device, creation done, start.
-  at(null, () => machineRunBoardInit(machine));
+  try {
+    at(null, () => machineRunBoardInit(machine));
+  } catch (e) {
+    if (!(e instanceof DumpDtbExit)) throw e;
+    io.err(`${PROG}: info: ${e.message}\n`);
+    return { kind: 'exit', code: 0 };
+  }
   for (const d of cfg.devices) at(d.loc, () => qdevDeviceAdd(d.dict, d.json));
   qdevMachineCreationDone();
 
