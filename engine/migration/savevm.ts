@@ -39,7 +39,7 @@ import {
   type VmdescObject,
   type VmdescValue,
 } from './vmstate.js';
-import { ramMigInit } from './ram.js';
+import { migratableRam, ramMigInit } from './ram.js';
 import { vmstateTimers, timersState } from './vm-clock.js';
 import { globalState, vmstateGlobalState } from './global-state.js';
 import { TARGET_PAGE_SIZE } from '../system/physmem.js';
@@ -224,6 +224,14 @@ export function qemuSavevmState(opts: SaveOptions = {}): Uint8Array {
 // -------------------------------------------------------------------------------------------------
 // Load
 
+export interface LoadOptions {
+  /**
+   * Reset the machine before loading (QEMU's load_snapshot does qemu_system_reset first, so state
+   * that the stream leaves out, such as subsections that were not needed, takes reset values).
+   */
+  resetFirst?: () => void;
+}
+
 export interface LoadResult {
   /** Sections loaded, by id string (for tests and stats). */
   sections: string[];
@@ -368,12 +376,22 @@ function loadvmStateMain(f: QemuFileReader, session: Session, result: LoadResult
  * qemu_loadvm_state(): load a whole stream into the machine. On any error every change is undone
  * and the MigrationError is rethrown (the machine is as before the call).
  */
-export function qemuLoadvmState(stream: Uint8Array): LoadResult {
+export function qemuLoadvmState(stream: Uint8Array, opts: LoadOptions = {}): LoadResult {
   const f = new QemuFileReader(stream);
   const session = new Session();
   const result: LoadResult = { sections: [], vmdesc: null };
   const liveOps = savevmHandlers().filter((se) => se.ops);
   try {
+    if (opts.resetFirst) {
+      // The reset may change any device and RAM (ROM reloads): back up everything before it.
+      for (const se of savevmHandlers()) session.backup(se);
+      for (const b of migratableRam()) {
+        const blk = b.block;
+        const copy = blk.u8.slice();
+        session.onRollback(() => blk.u8.set(copy));
+      }
+      opts.resetFirst();
+    }
     loadvmStateMain(f, session, result);
   } catch (e) {
     session.rollback();

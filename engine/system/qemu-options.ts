@@ -210,6 +210,27 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
     help: "-S              freeze CPU at startup (use 'c' to start execution)",
   },
   {
+    name: 'incoming',
+    hasArg: true,
+    section: 'Debug/Expert options',
+    help:
+      '-incoming unix:socketpath\n' +
+      '                prepare for incoming migration, listen on\n' +
+      '                specified protocol and socket address\n' +
+      '-incoming exec:cmdline\n' +
+      '                accept incoming migration on standard output of cmdline\n' +
+      '-incoming file:filename\n' +
+      '                accept incoming migration from a file\n' +
+      '-incoming defer\n' +
+      '                wait for the URI to be specified via migrate_incoming',
+  },
+  {
+    name: 'snapshot-store',
+    hasArg: true,
+    section: 'Debug/Expert options',
+    help: '-snapshot-store dir\n                keep savevm snapshots in dir (default: ./vmstudio-snapshots)',
+  },
+  {
     name: 'pidfile',
     hasArg: true,
     section: 'Debug/Expert options',

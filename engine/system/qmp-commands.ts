@@ -21,6 +21,9 @@ import { qmpDeviceAdd, qmpDeviceDel } from '../hw/core/qdev-monitor.js';
 import { qmpQueryMachines } from '../hw/core/machine.js';
 import { qmpQueryName, qmpQueryUuid } from './guest-identity.js';
 import { qobjectClone } from '../qobject/qobject.js';
+import { qmpMigrate, qmpMigrateCancel, qmpMigrateIncoming, qmpQueryMigrate } from '../migration/migration.js';
+import { qmpSnapshotDelete, qmpSnapshotLoad, qmpSnapshotSave } from '../migration/snapshot.js';
+import { qmpJobDismiss, qmpQueryJobs } from '../migration/job.js';
 
 export const engineCommandHandlers: QmpCommandHandlers = {
   ...monitorCommandHandlers,
@@ -41,6 +44,15 @@ export const engineCommandHandlers: QmpCommandHandlers = {
   queryKvm: () => ({ enabled: false, present: false }),
   queryName: () => qmpQueryName(),
   queryUuid: () => qmpQueryUuid(),
+  queryMigrate: () => qmpQueryMigrate(),
+  migrate: (a) => qmpMigrate(a),
+  migrateCancel: () => qmpMigrateCancel(),
+  migrateIncoming: (a) => qmpMigrateIncoming(a),
+  snapshotSave: (a) => qmpSnapshotSave(a),
+  snapshotLoad: (a) => qmpSnapshotLoad(a),
+  snapshotDelete: (a) => qmpSnapshotDelete(a),
+  queryJobs: () => qmpQueryJobs(),
+  jobDismiss: (a) => qmpJobDismiss(a),
 };
 
 export function engineCommandTable(): QmpCommandList {

@@ -40,6 +40,8 @@ import { setAutostart, vmStart, runstateSet } from './runstate.js';
 import { splitArgv, usageText, type ParsedOption } from './qemu-options.js';
 import { versionText } from '../version.js';
 import { setGuestIdentity } from './guest-identity.js';
+import { migrationSetIncoming } from '../migration/migration.js';
+import { setSnapshotStoreDir } from '../migration/snapshot-store.js';
 
 export const PROG = 'vmstudio-engine';
 
@@ -108,6 +110,7 @@ interface VlConfig {
   serials: Array<{ loc: string; dev: string }>;
   nodefaults: boolean;
   pidfile: string | null;
+  incoming: string | null;
   uuid: string | null;
   nameOpts: QemuOpts | null;
   opts: QemuOptsRegistry;
@@ -176,6 +179,7 @@ function parseOptions(argv: readonly string[], io: VlIo): VlConfig | { exit: num
     serials: [],
     nodefaults: false,
     pidfile: null,
+    incoming: null,
     uuid: null,
     nameOpts: null,
     opts: optionRegistry(),
@@ -338,6 +342,12 @@ function parseOptions(argv: readonly string[], io: VlIo): VlConfig | { exit: num
       case 'pidfile':
         cfg.pidfile = arg;
         break;
+      case 'incoming':
+        cfg.incoming = arg;
+        break;
+      case 'snapshot-store':
+        setSnapshotStoreDir(arg);
+        break;
       case 'nodefaults':
         cfg.nodefaults = true;
         break;
@@ -474,7 +484,8 @@ export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlRes
     }
   }
   setAutostart(cfg.autostart);
-  if (cfg.autostart) vmStart();
+  if (cfg.incoming !== null) at(null, () => migrationSetIncoming(cfg.incoming!));
+  else if (cfg.autostart) vmStart();
   else runstateSet('prelaunch');
   return { kind: 'running', machine };
 }
