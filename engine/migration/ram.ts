@@ -20,6 +20,10 @@ import type { DeviceState } from '../hw/core/qdev-core.js';
 import { QemuFileReader, QemuFileWriter } from './qemu-file.js';
 import { EINVAL, MigrationError } from './migration-error.js';
 import { qdevGetDevPath, registerSavevmLive, type LoadSession, type SaveStateEntry } from './register.js';
+import type { MemoryRegion } from '../system/memory.js';
+import { DEVICE, type DeviceState as Dev } from '../hw/core/qdev-core.js';
+import { objectDynamicCast, type QomObject } from '../qom/object.js';
+import { getSystemMemory } from '../hw/riscv/machine-memory.js';
 
 export const RAM_SAVE_FLAG_FULL = 0x01;
 export const RAM_SAVE_FLAG_ZERO = 0x02;
@@ -75,13 +79,46 @@ export function vmstateUnregisterRam(block: RamBlock): void {
   if (i >= 0) blocks.splice(i, 1);
 }
 
+/**
+ * Where RAM regions are found without explicit registration: QEMU registers every RAM/ROM region
+ * created with memory_region_init_ram/rom; our MemoryRegion.ram/rom do not know about migration, so
+ * we take every RAM-backed region mapped in the system memory tree (following aliases).
+ */
+let systemMemoryRoot: () => MemoryRegion | null = () => getSystemMemory();
+
+export function setSystemMemoryRoot(fn: () => MemoryRegion | null): void {
+  systemMemoryRoot = fn;
+}
+
+function discoverRam(): MigratableRam[] {
+  const root = systemMemoryRoot();
+  if (!root) return [];
+  const found: MigratableRam[] = [];
+  const seen = new Set<MemoryRegion>();
+  const walk = (mr: MemoryRegion): void => {
+    if (seen.has(mr)) return;
+    seen.add(mr);
+    if (mr.alias) walk(mr.alias);
+    const blk = mr.ramBlock;
+    if (blk && !mr.alias && !blocks.some((b) => b.block === blk) && !found.some((b) => b.block === blk)) {
+      const owner = mr.owner as QomObject | null;
+      const dev = owner && objectDynamicCast(owner, 'device') ? (DEVICE(owner) as Dev) : null;
+      const path = dev ? qdevGetDevPath(dev) : null;
+      found.push({ idstr: path ? `${path}/${mr.name}` : mr.name, block: blk, size: blk.size, seq: 1e9 + found.length });
+    }
+    for (const sub of mr.subregions) walk(sub);
+  };
+  walk(root);
+  return found;
+}
+
 /** Migratable blocks, largest first (QEMU's RAMBLOCK_FOREACH_MIGRATABLE order). */
 export function migratableRam(): MigratableRam[] {
-  return [...blocks].sort((a, b) => b.size - a.size || a.seq - b.seq);
+  return [...blocks, ...discoverRam()].sort((a, b) => b.size - a.size || a.seq - b.seq);
 }
 
 export function ramBytesTotal(): number {
-  return blocks.reduce((n, b) => n + b.size, 0);
+  return migratableRam().reduce((n, b) => n + b.size, 0);
 }
 
 export function ramRegistryReset(): void {
@@ -177,7 +214,12 @@ function backup(session: LoadSession, st: RamLoadState, block: RamBlock): void {
   session.onRollback(() => block.u8.set(copy));
 }
 
-function blockFromStream(f: QemuFileReader, flags: number, st: RamLoadState): MigratableRam | null {
+function blockFromStream(
+  f: QemuFileReader,
+  flags: number,
+  st: RamLoadState,
+  blocks: MigratableRam[],
+): MigratableRam | null {
   if (flags & RAM_SAVE_FLAG_CONTINUE) {
     if (!st.last) throw new MigrationError(EINVAL, 'Ack, bad migration stream!');
     return st.last;
@@ -191,6 +233,7 @@ function blockFromStream(f: QemuFileReader, flags: number, st: RamLoadState): Mi
 
 function load(f: QemuFileReader, _versionId: number, session: LoadSession): void {
   const st = stateFor(session);
+  const blocks = migratableRam();
   for (;;) {
     const hdr = f.u64n();
     const lo = typeof hdr === 'bigint' ? Number(hdr & 0xffffffffn) : hdr % U32;
@@ -216,7 +259,7 @@ function load(f: QemuFileReader, _versionId: number, session: LoadSession): void
       }
       case RAM_SAVE_FLAG_ZERO:
       case RAM_SAVE_FLAG_PAGE: {
-        const b = blockFromStream(f, flags, st);
+        const b = blockFromStream(f, flags, st, blocks);
         if (!b || addr + TARGET_PAGE_SIZE > Math.ceil(b.size / TARGET_PAGE_SIZE) * TARGET_PAGE_SIZE) {
           throw new MigrationError(EINVAL, `Illegal RAM offset ${fmtHex(addr)}`);
         }
@@ -246,7 +289,7 @@ function load(f: QemuFileReader, _versionId: number, session: LoadSession): void
 
 /** Decoded instructions of every page that may have changed are dropped (QEMU: tb_flush). */
 function invalidateCode(): void {
-  for (const b of blocks) {
+  for (const b of migratableRam()) {
     const blk = b.block;
     if (!blk.onCodeWrite) continue;
     const pages = blk.codePages;
