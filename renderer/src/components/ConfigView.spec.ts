@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Vm } from '../../../main/api/contract.js';
-import { applyMode, draftOf, patchOf, validateConfig } from './config-form.js';
+import { applyMode, draftOf, patchOf, pendingRestartText, validateConfig } from './config-form.js';
 
 const vm: Vm = {
   id: 'v',
@@ -48,5 +48,12 @@ describe('config form', () => {
     expect(e.deviceList).toEqual(["'bad device!' is not a -device option string (driver[,prop=value...])."]);
     expect(applyMode('notes')).toBe('live');
     expect(applyMode('memoryMiB')).toBe('next-boot');
+    expect(applyMode('machine')).toBe('fixed');
+  });
+
+  it('names the changes pending restart', () => {
+    expect(pendingRestartText(['cpus'])).toBe('CPUs');
+    expect(pendingRestartText(['cpus', 'memoryMiB', 'devices'])).toBe('CPUs, memory and devices');
+    expect(pendingRestartText([])).toBe('');
   });
 });

@@ -75,7 +75,37 @@ export function validateConfig(vm: Vm, d: ConfigDraft, otherNames: readonly stri
 
 export type ApplyMode = 'live' | 'next-boot' | 'fixed';
 
-/** When a change to `field` takes effect. Notes are library-only, so they apply at once. */
-export function applyMode(field: ConfigField): ApplyMode {
+/**
+ * When a change to `field` takes effect: name and notes are the library's own (at once); the
+ * machine type is fixed at creation; everything the engine's command line is built from waits for
+ * the next start (main reports those as `pendingRestart` while the VM runs).
+ */
+export function applyMode(field: ConfigField | 'machine'): ApplyMode {
+  if (field === 'machine') return 'fixed';
   return field === 'notes' || field === 'name' ? 'live' : 'next-boot';
+}
+
+export const APPLY_LABEL: Record<ApplyMode, string> = {
+  live: 'applies now',
+  'next-boot': 'on next boot',
+  fixed: 'fixed',
+};
+
+const FIELD_LABEL: Record<string, string> = {
+  guest: 'guest',
+  machine: 'machine',
+  cpus: 'CPUs',
+  memoryMiB: 'memory',
+  firmware: 'firmware',
+  kernel: 'kernel',
+  initrd: 'initrd',
+  append: 'kernel command line',
+  devices: 'devices',
+};
+
+/** "CPUs, memory and devices" for the pending-restart notice. */
+export function pendingRestartText(fields: readonly string[]): string {
+  const names = fields.map((f) => FIELD_LABEL[f] ?? f);
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }

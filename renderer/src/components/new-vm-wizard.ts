@@ -3,7 +3,13 @@
  * sent to main. Kept free of Svelte so it can be tested as plain TypeScript.
  */
 import type { DiskRequest, GuestTemplate, NewVmRequest } from '../../../main/api/contract.js';
-import { cpusError, intError, LIMITS, memoryError, nameError, pathError } from '../lib/validation.js';
+import { cpusError, deviceError, intError, LIMITS, memoryError, nameError, pathError } from '../lib/validation.js';
+
+/** Machines a custom VM can use: the RISC-V board, or the empty machine (devices only, no guest). */
+export const MACHINES = [
+  { id: 'virt', title: 'RISC-V virt board' },
+  { id: 'none', title: 'Empty machine (none): devices only, no CPU runs a guest' },
+] as const;
 
 export interface DiskDraft {
   kind: 'new' | 'existing';
@@ -21,10 +27,13 @@ export interface WizardForm {
   initrd: string;
   append: string;
   disks: DiskDraft[];
+  /** Advanced (custom guests): `-M` and extra `-device` options, one per line. */
+  machine: string;
+  devices: string;
 }
 
 export type WizardErrors = Partial<
-  Record<'name' | 'guest' | 'cpus' | 'memoryMiB' | 'kernel' | 'initrd', string>
+  Record<'name' | 'guest' | 'cpus' | 'memoryMiB' | 'kernel' | 'initrd' | 'devices', string>
 > & {
   disks?: (string | null)[];
 };
@@ -44,6 +53,8 @@ export function initialForm(guests: readonly GuestTemplate[], existingNames: rea
     initrd: '',
     append: 'console=ttyS0',
     disks: [],
+    machine: 'virt',
+    devices: '',
   };
 }
 
@@ -67,8 +78,10 @@ export function validateWizard(
   put('cpus', cpusError(form.cpus));
   put('memoryMiB', memoryError(form.memoryMiB));
   if (form.guest === 'custom') {
-    put('kernel', pathError(form.kernel, 'kernel image', true));
+    // The empty machine runs no guest code: it needs no kernel.
+    put('kernel', pathError(form.kernel, 'kernel image', form.machine !== 'none'));
     put('initrd', pathError(form.initrd, 'initrd', false));
+    put('devices', deviceLines(form.devices).map(deviceError).find((x) => x) ?? null);
   }
   const diskErrors = form.disks.map((d) =>
     d.kind === 'new'
@@ -77,6 +90,14 @@ export function validateWizard(
   );
   if (diskErrors.some((x) => x)) e.disks = diskErrors;
   return e;
+}
+
+/** The extra -device options, one per non-empty line. */
+export function deviceLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 export function hasErrors(e: WizardErrors): boolean {
@@ -95,8 +116,9 @@ export function toRequest(form: WizardForm): NewVmRequest {
     memoryMiB: Number(form.memoryMiB),
     ...(custom
       ? {
-          machine: 'virt',
-          kernel: form.kernel.trim(),
+          machine: form.machine,
+          kernel: form.kernel.trim() || null,
+          devices: deviceLines(form.devices),
           initrd: form.initrd.trim() || null,
           append: form.append.trim() || null,
         }

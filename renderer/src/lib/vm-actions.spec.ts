@@ -6,8 +6,9 @@ describe('vm actions', () => {
     const running = { name: 'web', state: 'running' as const };
     expect(availability(running, 'pause').enabled).toBe(true);
     expect(availability(running, 'start')).toEqual({ enabled: false, reason: "'web' is already running" });
-    expect(availability(running, 'edit').reason).toBe(
-      "'web' is running: stop it to change its configuration",
+    expect(availability(running, 'edit').enabled).toBe(true);
+    expect(availability({ name: 'web', state: 'stopping' }, 'edit').reason).toBe(
+      "'web' is shutting down: wait a moment to change its configuration",
     );
     expect(availability({ name: 'web', state: 'paused' }, 'resume').enabled).toBe(true);
     expect(availability({ name: 'web', state: 'crashed' }, 'start').enabled).toBe(true);

@@ -61,7 +61,10 @@ export function availability(
         ? on
         : off(`'${vm.name}' is ${word}: only a running or paused VM can be reset`);
     case 'edit':
-      return isIdle ? on : off(`'${vm.name}' is ${word}: stop it to change its configuration`);
+      // A running VM's configuration can change too: boot-time fields then wait for the next start.
+      return s === 'starting' || s === 'stopping'
+        ? off(`'${vm.name}' is ${word}: wait a moment to change its configuration`)
+        : on;
     case 'delete':
       return isIdle ? on : off(`'${vm.name}' is ${word}: stop it before deleting it`);
   }
