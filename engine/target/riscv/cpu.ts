@@ -84,6 +84,17 @@ import {
 } from './cpu-state.js';
 import { Pmp, PMP_R, PMP_W, PMP_X } from './pmp.js';
 import { decodeInsn, OP_CROSS, HANDLERS } from './decode.js';
+import {
+  EMPTY_JIT,
+  ENDS_BLOCK,
+  flushJitCache,
+  jitConfig,
+  jitStats,
+  NEVER,
+  newJitPage,
+  translate,
+  type JitPage,
+} from './jit.js';
 
 export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
@@ -105,6 +116,8 @@ export class Tlb {
   readonly blk: RamBlock[] = new Array<RamBlock>(TLB_SIZE).fill(DUMMY_BLOCK());
   /** For fetch TLBs: the decoded page. */
   readonly code: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(EMPTY_CODE);
+  /** For fetch TLBs: the page's compiled blocks (jit.ts). */
+  readonly jit: JitPage[] = new Array<JitPage>(TLB_SIZE).fill(EMPTY_JIT);
   flush(): void {
     this.tag.fill(1);
   }
@@ -117,8 +130,15 @@ const EMPTY_CODE = new Int32Array(SLOTS_PER_PAGE * SLOT_WORDS);
 
 /** Decoded pages per RamBlock id (shared by all harts). */
 const codeCache: Array<Array<Int32Array | undefined>> = [];
+/** Compiled blocks per RamBlock id and page, parallel to `codeCache`. */
+const jitCache: Array<Array<JitPage | undefined>> = [];
 /** Every hart, so marking a page as code can drop write-TLB entries everywhere. */
 const allCpus: RiscvCpu[] = [];
+
+function jitPageFor(blk: RamBlock, pageOff: number): JitPage {
+  const pages = (jitCache[blk.id] ??= []);
+  return (pages[pageOff >>> 12] ??= newJitPage());
+}
 
 function codePageFor(blk: RamBlock, pageOff: number): Int32Array {
   let pages = codeCache[blk.id];
@@ -127,7 +147,15 @@ function codePageFor(blk: RamBlock, pageOff: number): Int32Array {
     blk.onCodeWrite = (page) => {
       const p = codeCache[blk.id]?.[page];
       if (p) p.fill(0);
+      const j = jitCache[blk.id]?.[page];
+      if (j) {
+        j.clear();
+        j.writes++;
+        jitStats.invalidations++;
+      }
       blk.codePages[page] = 0;
+      // A block running on this page stops after the store (its remaining code may be stale).
+      for (const c of allCpus) c.attn = 1;
     };
   }
   const page = pageOff >>> 12;
@@ -189,6 +217,8 @@ export class RiscvCpu {
   readonly satpModes: number[];
 
   // --- hot-path helpers (not architectural) ---
+  /** Run compiled blocks (jit.ts); false = interpret every instruction. */
+  jit = jitConfig.enabled;
   /**
    * Set by memory helpers when they raised an exception; handlers return at once. Raising also
    * sets `attn`, and the run loop clears `fault` there, so it is only ever true right after the
@@ -730,7 +760,10 @@ export class RiscvCpu {
     t.tag[(i << 1) | 1] = hi;
     t.off[i] = off;
     t.blk[i] = blk;
-    if (acc === ACC_X) t.code[i] = codePageFor(blk, off);
+    if (acc === ACC_X) {
+      t.code[i] = codePageFor(blk, off);
+      t.jit[i] = jitPageFor(blk, off);
+    }
     return fr;
   }
 
@@ -855,7 +888,7 @@ export class RiscvCpu {
   }
 
   /** Decode the instruction at pc into `page` (or execute uncached when it cannot be cached). */
-  private decodeAt(page: Int32Array, slot: number, lo: number, hi: number): number {
+  decodeAt(page: Int32Array, slot: number, lo: number, hi: number): number {
     const t = this.tlbX;
     const i = (lo >>> 12) & TLB_MASK;
     const blk = t.blk[i];
@@ -904,6 +937,11 @@ export class RiscvCpu {
 
   /**
    * Execute up to `budget` instructions; returns how many ran. Stops early on WFI or `exitReq`.
+   *
+   * Dispatch: at each block start (after a control transfer, an event, or a compiled block) run the
+   * compiled block if there is one and it fits in the remaining budget; otherwise count the start
+   * and compile it once it is hot (jit.ts). Everything else is interpreted one instruction at a
+   * time from the decode cache, which is also what runs cold code, MMIO-fetched code and `step()`.
    */
   run(budget: number): number {
     if (this.wfi) {
@@ -915,40 +953,69 @@ export class RiscvCpu {
     let curLo = 1;
     let curHi = 0;
     let page: Int32Array = EMPTY_CODE;
+    let jp: JitPage = EMPTY_JIT;
+    /** The next instruction starts a block (follows a control transfer, an event or a block). */
+    let start = true;
     const handlers = HANDLERS;
+    const x = this.x;
+    const jit = this.jit;
     while (n < budget) {
       // One field test covers interrupts, WFI, exit requests, exceptions and translation changes.
       if (this.attn !== 0) {
         this.fault = false;
         if (this.wfi || this.service()) break;
         curLo = 1; // priv/satp/TLB may have changed: translate the fetch page again
+        start = true;
       }
       const lo = this.npcLo;
       const hi = this.npcHi;
       this.pcLo = lo;
-      n++;
       if ((lo & -4096) !== curLo || hi !== curHi) {
         this.pcHi = hi;
         const p = this.fetchPage(lo, hi);
         if (p === null) {
+          n++;
           if (!this.fault) {
             this.sliceN = n;
             this.execUncached(lo, hi);
           }
           curLo = 1;
+          start = true;
           continue;
         }
         page = p;
+        jp = this.tlbX.jit[(lo >>> 12) & TLB_MASK];
         curLo = lo & -4096;
         curHi = hi;
       }
-      const slot = ((lo & 0xfff) >>> 1) * 3;
+      const s = (lo & 0xfff) >>> 1;
+      if (start && jit) {
+        const fn = jp.fns[s];
+        if (fn !== null) {
+          if (jp.lens[s] <= budget - n) {
+            n += fn(this, x, lo, hi, n, budget - n);
+            continue;
+          }
+        } else if (jp !== EMPTY_JIT) {
+          const cnt = jp.counts[s] + 1;
+          if (cnt < NEVER) {
+            jp.counts[s] = cnt;
+            if (cnt >= jp.threshold()) {
+              this.compileBlock(jp, page, s, lo, hi);
+              continue;
+            }
+          }
+        }
+      }
+      n++;
+      const slot = s * 3;
       let w = page[slot];
       if (w === 0) w = this.decodeAt(page, slot, lo, hi);
       const nlo = (lo + (w & (1 << 29) ? 2 : 4)) | 0;
       this.npcLo = nlo;
       if (nlo >>> 0 < lo >>> 0) this.npcHi = (hi + 1) | 0;
       this.sliceN = n;
+      start = ENDS_BLOCK[w & 1023] === 1;
       handlers[w & 1023](
         this,
         (w >>> 10) & 127,
@@ -961,6 +1028,23 @@ export class RiscvCpu {
     this.instret += n;
     this.sliceN = 0;
     return n;
+  }
+
+  /** Translate the block at halfword slot `s` of the current fetch page into `jp`. */
+  private compileBlock(jp: JitPage, page: Int32Array, s: number, lo: number, hi: number): void {
+    const base = lo & -4096;
+    const r = translate(page, s, (q) => this.decodeAt(page, q * 3, base | (q << 1), hi));
+    if (r === null) {
+      jp.counts[s] = NEVER; // nothing compilable starts here
+      return;
+    }
+    if (jitStats.live >= jitConfig.maxBlocks) flushJitCache();
+    jp.fns[s] = r.fn;
+    jp.lens[s] = r.len;
+    jp.live++;
+    jitStats.live++;
+    jitStats.compiled++;
+    jitStats.compiledInsns += r.len;
   }
 
   /** Execute exactly one instruction (monitor `step`, tests). */
