@@ -139,9 +139,12 @@ describe('generated visitors', () => {
   });
 });
 
-/** Handlers that record calls; every command answers with something typed. */
+/**
+ * Handlers that record calls; the commands listed answer with something typed, any command added to
+ * the schema later answers {} and logs its method name.
+ */
 function handlers(log: string[]): QmpCommandHandlers {
-  return {
+  const known: Partial<QmpCommandHandlers> = {
     queryStatus: () => ({ running: false, singlestep: false, status: 'prelaunch' }),
     qmpCapabilities: (a) => void log.push(`caps ${JSON.stringify(a.enable ?? null)}`),
     queryVersion: async () => ({ qemu: { major: 7, minor: 2, micro: 0 }, package: '' }),
@@ -171,6 +174,14 @@ function handlers(log: string[]): QmpCommandHandlers {
     cont: () => void log.push('cont'),
     humanMonitorCommand: (a) => `ran ${a['command-line']}`,
   };
+  return new Proxy(known, {
+    get: (target, key: string) =>
+      (target as Record<string, unknown>)[key] ??
+      (() => {
+        log.push(`other ${key}`);
+        return {};
+      }),
+  }) as QmpCommandHandlers;
 }
 
 describe('generated command table', () => {
@@ -233,7 +244,16 @@ describe('generated events', () => {
     expect(got[0]).toEqual(['DEVICE_DELETED', q({ device: 'rng0', path: '/machine/peripheral/rng0' })]);
     expect(got[1]).toEqual(['STOP', undefined]);
     expect(got[2]![1]).toEqual(q({ guest: false, reason: 'host-qmp-system-reset' }));
-    expect(qapiEventNames).toEqual(['SHUTDOWN', 'POWERDOWN', 'RESET', 'STOP', 'RESUME', 'DEVICE_DELETED']);
+    expect(qapiEventNames).toEqual([
+      'SHUTDOWN',
+      'POWERDOWN',
+      'RESET',
+      'STOP',
+      'RESUME',
+      'DEVICE_DELETED',
+      'JOB_STATUS_CHANGE',
+      'MIGRATION',
+    ]);
   });
 });
 
