@@ -6,6 +6,7 @@ import { testBridgeMachine } from './testing/fake-machine.js';
 async function node(path: string, pending: string[] = [], kept: string[] = []) {
   const m = testBridgeMachine();
   m.execute('device_add', { driver: 'vmstudio-test-device', id: 't1', u8: '7' });
+  m.resolve('/machine/peripheral/t1')!.props.doorbell = 0; // a runtime register, not a qdev property
   const qmp = m.client();
   return readQomNode(qmp, path, {
     types: await TypeHierarchy.load(qmp),
@@ -32,7 +33,12 @@ describe('QOM node', () => {
       access: 'fixed',
       accessReason: 'set when the device was created; fixed after realize',
     });
+    expect(p.get('doorbell')).toMatchObject({ value: 0, access: 'live', accessReason: null });
     expect(p.get('realized')).toMatchObject({ value: true, access: 'read-only' });
+    expect(p.get('hotpluggable')).toMatchObject({
+      access: 'read-only',
+      accessReason: 'the engine has no way to change it',
+    });
     expect(p.get('parent_bus')).toMatchObject({ value: '/machine/peripheral/br0/br0.0', access: 'read-only' });
     expect(n.device).toEqual({
       id: 't1',
@@ -44,6 +50,21 @@ describe('QOM node', () => {
       kept: true,
       removalPending: false,
     });
+  });
+
+  it('never changes a value while probing setters', async () => {
+    const m = testBridgeMachine();
+    m.execute('device_add', { driver: 'vmstudio-test-device', id: 't1', u8: '7' });
+    m.resolve('/machine/peripheral/t1')!.props.doorbell = 5;
+    const qmp = m.client();
+    const before = JSON.stringify(m.resolve('/machine/peripheral/t1')!.props);
+    await readQomNode(qmp, '/machine/peripheral/t1', {
+      types: await TypeHierarchy.load(qmp),
+      keptIds: new Set(),
+      pendingRemoval: new Set(),
+    });
+    expect(JSON.stringify(m.resolve('/machine/peripheral/t1')!.props)).toBe(before);
+    expect(m.calls.filter((c) => c.cmd === 'qom-set').every((c) => Array.isArray(c.args!.value))).toBe(true);
   });
 
   it('says exactly why a device cannot be removed', async () => {

@@ -1,11 +1,14 @@
 /**
  * One node of the live QOM tree for the Devices tab: its children (for lazy expansion), each
- * property's value, and when a change to it takes effect, from what the engine reports:
- * - a realized device's qdev properties (those `device-list-properties` lists) are fixed: the
- *   engine refuses qom-set on them after realize;
- * - bookkeeping properties (type, realized, parent_bus, hotplug state, links) are read-only;
- * - the machine's options are set when the engine starts (edit them in Configuration: next boot);
- * - any other property is settable with qom-set and applies live.
+ * property's value, and when a change to it takes effect, from what the engine reports. QMP has
+ * no "writable" flag, so each property is asked with a `qom-set` whose value has the wrong JSON type
+ * (an empty list): QOM checks realize state and permissions before it visits the value, and the
+ * visit then fails, so nothing is ever changed:
+ * - "Attempt to set property ... after it was realized": fixed (qdev properties of a realized device);
+ * - "Property '...' is not writable": read-only;
+ * - a type error: the property has a setter that applies live.
+ * Bookkeeping (realized, parent_bus, links) is shown read-only whatever its setter, and the machine's
+ * options as fixed: they are set when the engine starts (Configuration, next boot).
  * For devices it also says whether `device_del` can remove them and, if not, exactly why.
  */
 import type { DeviceNodeInfo, PropertyAccess, QomNodeInfo, QomPropertyValue } from '../api/contract.js';
@@ -26,26 +29,35 @@ export interface NodeContext {
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const lastName = (path: string): string => path.slice(path.lastIndexOf('/') + 1) || '/';
 
+/** The value a setter can never accept (every property is a scalar or an object). */
+export const PROBE_VALUE: never[] = [];
+
+/** What the engine answered to the probing qom-set (null: it accepted it, i.e. a settable property). */
 export function classifyProperty(
   prop: { name: string; type: string },
-  node: { path: string; isDevice: boolean; isBus: boolean; realized: boolean; qdevProps: ReadonlySet<string> },
+  node: { path: string; isDevice: boolean; isBus: boolean },
+  probeError: string | null,
 ): { access: PropertyAccess; reason: string | null } {
-  if (prop.name === 'type') return { access: 'read-only', reason: 'the object’s QOM type' };
+  if (probeError && /after it was realized/.test(probeError))
+    return { access: 'fixed', reason: 'set when the device was created; fixed after realize' };
+  if (probeError && /is not writable|Insufficient permission/i.test(probeError))
+    return { access: 'read-only', reason: 'the engine has no way to change it' };
   if (prop.type.startsWith('link<'))
     return { access: 'read-only', reason: 'a link to another object, set up by the engine' };
-  if (node.isDevice) {
-    if (DEVICE_BOOKKEEPING.has(prop.name)) return { access: 'read-only', reason: 'maintained by the engine' };
-    if (node.qdevProps.has(prop.name)) {
-      return node.realized
-        ? { access: 'fixed', reason: 'set when the device was created; fixed after realize' }
-        : { access: 'live', reason: null };
-    }
-    return { access: 'live', reason: null };
-  }
-  if (node.isBus) return { access: 'read-only', reason: 'maintained by the engine' };
+  if ((node.isDevice && DEVICE_BOOKKEEPING.has(prop.name)) || node.isBus)
+    return { access: 'read-only', reason: 'maintained by the engine' };
   if (node.path === '/machine')
     return { access: 'fixed', reason: 'machine options are set at start; change the VM’s configuration (next boot)' };
   return { access: 'live', reason: null };
+}
+
+async function probeSetter(qmp: QmpClientApi, path: string, property: string): Promise<string | null> {
+  try {
+    await qmp.qomSet({ path, property, value: PROBE_VALUE });
+    return null;
+  } catch (e) {
+    return errorText(e);
+  }
 }
 
 export async function readQomNode(qmp: QmpClientApi, path: string, ctx: NodeContext): Promise<QomNodeInfo> {
@@ -59,12 +71,8 @@ export async function readQomNode(qmp: QmpClientApi, path: string, ctx: NodeCont
     .map((p) => ({ name: p.name, path: joinPath(path, p.name), type: childType(p.type)! }))
     .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
 
-  let qdevProps: ReadonlySet<string> = new Set();
-  if (isDevice) {
-    const props = await qmp.deviceListProperties({ typename: type }).catch(() => []);
-    qdevProps = new Set(props.map((p) => p.name));
-  }
   const values = new Map<string, { value?: unknown; error?: string }>();
+  const probes = new Map<string, string | null>();
   for (const p of list) {
     if (childType(p.type)) continue;
     try {
@@ -72,12 +80,12 @@ export async function readQomNode(qmp: QmpClientApi, path: string, ctx: NodeCont
     } catch (e) {
       values.set(p.name, { error: errorText(e) });
     }
+    probes.set(p.name, await probeSetter(qmp, path, p.name));
   }
-  const realized = values.get('realized')?.value === true;
   const properties: QomPropertyValue[] = list
     .filter((p) => !childType(p.type))
     .map((p) => {
-      const { access, reason } = classifyProperty(p, { path, isDevice, isBus, realized, qdevProps });
+      const { access, reason } = classifyProperty(p, { path, isDevice, isBus }, probes.get(p.name) ?? null);
       return {
         name: p.name,
         type: p.type,

@@ -144,6 +144,21 @@ export class FakeMachine {
         if (!(str('property') in o.props)) throw new QmpFail(`Property '${str('property')}' not found`);
         return o.props[str('property')]!;
       }
+      case 'qom-set': {
+        // QOM's order: permission, realized check (qdev properties), then the value's type.
+        const o = this.resolve(str('path'));
+        if (!o) throw new QmpFail(`Device '${str('path')}' not found`, 'DeviceNotFound');
+        const prop = str('property');
+        if (!(prop in o.props)) throw new QmpFail(`Property '${o.type}.${prop}' not found`);
+        if (['type', 'hotpluggable', 'hotplugged', 'parent_bus'].includes(prop))
+          throw new QmpFail(`Property '${o.type}.${prop}' is not writable`);
+        const qdev = (this.types.get(o.type)?.props ?? []).some((p) => p.name === prop);
+        if (qdev && o.props.realized === true)
+          throw new QmpFail(`Attempt to set property '${prop}' on device (type '${o.type}') after it was realized`);
+        if (Array.isArray(args.value)) throw new QmpFail(`Invalid parameter type for '${prop}', expected: string`);
+        o.props[prop] = args.value!;
+        return {};
+      }
       case 'device-list-properties': {
         const t = this.types.get(str('typename'));
         if (!t) throw new QmpFail(`Device '${str('typename')}' not found`, 'DeviceNotFound');

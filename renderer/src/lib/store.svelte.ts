@@ -41,6 +41,8 @@ export class AppStore {
       if (vm) {
         vm.state = state;
         vm.lastError = lastError;
+        // Main counts changes against the running engine: a stopped or (re)starting VM has none pending.
+        if (state !== 'running' && state !== 'paused') vm.pendingRestart = [];
       }
     });
   }
