@@ -299,7 +299,9 @@ export class VmService {
         const i = id(vmId);
         const { state } = this.supervisor.status(i);
         if (state === 'starting' || state === 'stopping') {
-          throw new ValidationError(`VM '${this.library.getVm(i).name}' is ${state}: wait for it to change its configuration`);
+          throw new ValidationError(
+            `VM '${this.library.getVm(i).name}' is ${state}: wait for it to change its configuration`,
+          );
         }
         const p = checkPatch(patch, this.library.getVm(i));
         this.library.updateVm(i, p);
@@ -356,7 +358,10 @@ export class VmService {
       },
       'devices.properties': async (vmId, type) => {
         const i = id(vmId);
-        return describeDeviceProperties(this.supervisor.qmp(i, 'device-list-properties'), checkString(type, 'typename'));
+        return describeDeviceProperties(
+          this.supervisor.qmp(i, 'device-list-properties'),
+          checkString(type, 'typename'),
+        );
       },
       'devices.add': async (vmId, request) => this.hotplug.add(id(vmId), request),
       'devices.remove': async (vmId, idOrPath) => this.hotplug.remove(id(vmId), idOrPath),

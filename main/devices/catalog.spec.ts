@@ -3,7 +3,8 @@ import { buildDeviceCatalog, PROBE_BUS } from './catalog.js';
 import { parseQdm } from './qdm.js';
 import { testBridgeMachine } from './testing/fake-machine.js';
 
-const byType = (c: Awaited<ReturnType<typeof buildDeviceCatalog>>) => new Map(c.devices.map((d) => [d.type, d]));
+const byType = (c: Awaited<ReturnType<typeof buildDeviceCatalog>>) =>
+  new Map(c.devices.map((d) => [d.type, d]));
 
 describe('device catalog', () => {
   it('finds the live buses and which of them take hotplugged devices', async () => {
@@ -102,7 +103,12 @@ describe('device catalog', () => {
   it('says "not hotpluggable" for a user-creatable type the engine refuses once running', async () => {
     const m = testBridgeMachine();
     m.hasQdm = true;
-    m.types.set('cold-device', { name: 'cold-device', parent: 'device', bus: 'vmstudio-test-bus', hotpluggable: false });
+    m.types.set('cold-device', {
+      name: 'cold-device',
+      parent: 'device',
+      bus: 'vmstudio-test-bus',
+      hotpluggable: false,
+    });
     expect(byType(await buildDeviceCatalog(m.client())).get('cold-device')!.reason).toBe(
       'cold-device is not hotpluggable',
     );
@@ -129,4 +135,3 @@ describe('info qdm', () => {
     expect(parseQdm("unknown command: 'info qdm'\n").size).toBe(0);
   });
 });
-

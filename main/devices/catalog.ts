@@ -66,7 +66,10 @@ export interface CatalogOptions {
   probeId?: string;
 }
 
-export async function buildDeviceCatalog(qmp: QmpClientApi, options: CatalogOptions = {}): Promise<DeviceCatalog> {
+export async function buildDeviceCatalog(
+  qmp: QmpClientApi,
+  options: CatalogOptions = {},
+): Promise<DeviceCatalog> {
   const probeId = options.probeId ?? `vmstudio-probe-${Math.random().toString(36).slice(2, 10)}`;
   const [candidates, types] = await Promise.all([
     qmp.qomListTypes({ implements: 'device', abstract: false }),
@@ -109,7 +112,11 @@ export async function buildDeviceCatalog(qmp: QmpClientApi, options: CatalogOpti
     } catch (e) {
       const m = errorText(e);
       if (/expects a pluggable device type/.test(m)) {
-        return no(q ? `${type} is not hotpluggable` : `${type} cannot be hot-plugged (not user-creatable or not hotpluggable)`);
+        return no(
+          q
+            ? `${type} is not hotpluggable`
+            : `${type} cannot be hot-plugged (not user-creatable or not hotpluggable)`,
+        );
       }
       if (!m.includes(PROBE_BUS)) return no(`${type}: ${m}`);
     }
@@ -132,9 +139,11 @@ export async function buildDeviceCatalog(qmp: QmpClientApi, options: CatalogOpti
     const r = await probe({ driver: type, id: probeId, [PROBE_PROPERTY]: 'probe' });
     if (!r.ok) {
       const noBus = /^No '([^']+)' bus found for device/.exec(r.message);
-      if (noBus) return { ...no(`${type} needs a ${noBus[1]} bus: this machine has none free`), busType: noBus[1]! };
+      if (noBus)
+        return { ...no(`${type} needs a ${noBus[1]} bus: this machine has none free`), busType: noBus[1]! };
       const noHotplug = /^Bus '([^']+)' does not support hotplugging/.exec(r.message);
-      if (noHotplug) return no(`${type} is not hotpluggable here: bus '${noHotplug[1]}' does not support hotplugging`);
+      if (noHotplug)
+        return no(`${type} is not hotpluggable here: bus '${noHotplug[1]}' does not support hotplugging`);
       return no(`${type}: ${r.message}`);
     }
     // 3. Which of the hotpluggable buses take it.

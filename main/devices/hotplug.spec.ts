@@ -32,7 +32,12 @@ function setup(timeoutMs = 1000) {
 describe('hotplug', () => {
   it('adds a device, keeping it in the configuration only when asked', async () => {
     const { m, vm, hp, added, running } = setup();
-    const r = await hp.add('vm1', { driver: 'vmstudio-test-device', id: 't1', properties: { u8: '7' }, keep: false });
+    const r = await hp.add('vm1', {
+      driver: 'vmstudio-test-device',
+      id: 't1',
+      properties: { u8: '7' },
+      keep: false,
+    });
     expect(r).toEqual({ id: 't1', path: '/machine/peripheral/t1', kept: null });
     expect(m.resolve('/machine/peripheral/t1')!.props.u8).toBe('7');
     expect(vm.devices).toEqual(['vmstudio-test-bridge,id=br0']);
@@ -131,7 +136,9 @@ describe('device form specs', () => {
     expect(propertyKind({ type: 'str' })).toBe('str');
     expect(propertyKind({ type: 'link<rng-backend>' })).toBe('link');
     expect(propertyKind({ type: 'OnOffAuto', description: 'on/off/auto' })).toBe('enum');
-    expect(propertyKind({ type: 'LostTickPolicy', description: 'Policy for handling lost ticks' })).toBe('other');
+    expect(propertyKind({ type: 'LostTickPolicy', description: 'Policy for handling lost ticks' })).toBe(
+      'other',
+    );
   });
 
   it('resolves ranges, defaults, enum values and link candidates', async () => {
@@ -139,11 +146,13 @@ describe('device form specs', () => {
     m.types.set('rng-backend', { name: 'rng-backend', parent: 'object', abstract: true });
     m.types.set('rng-builtin', { name: 'rng-builtin', parent: 'rng-backend' });
     m.add(m.resolve('/objects')!, 'rng0', 'rng-builtin');
-    m.types.get('vmstudio-test-device')!.props!.push(
-      { name: 'u64', type: 'uint64', 'default-value': 18446744073709551615n },
-      { name: 'mode', type: 'OnOffAuto', description: 'on/off/auto', 'default-value': 'auto' },
-      { name: 'backend', type: 'link<rng-backend>' },
-    );
+    m.types
+      .get('vmstudio-test-device')!
+      .props!.push(
+        { name: 'u64', type: 'uint64', 'default-value': 18446744073709551615n },
+        { name: 'mode', type: 'OnOffAuto', description: 'on/off/auto', 'default-value': 'auto' },
+        { name: 'backend', type: 'link<rng-backend>' },
+      );
     const specs = await describeDeviceProperties(m.client(), 'vmstudio-test-device');
     const by = new Map(specs.map((s) => [s.name, s]));
     expect(by.get('u8')).toEqual({
@@ -155,8 +164,15 @@ describe('device form specs', () => {
       min: '0',
       max: '255',
     });
-    expect(by.get('u64')).toMatchObject({ defaultValue: '18446744073709551615', max: '18446744073709551615' });
-    expect(by.get('mode')).toMatchObject({ kind: 'enum', enumValues: ['on', 'off', 'auto'], defaultValue: 'auto' });
+    expect(by.get('u64')).toMatchObject({
+      defaultValue: '18446744073709551615',
+      max: '18446744073709551615',
+    });
+    expect(by.get('mode')).toMatchObject({
+      kind: 'enum',
+      enumValues: ['on', 'off', 'auto'],
+      defaultValue: 'auto',
+    });
     expect(by.get('backend')).toMatchObject({
       kind: 'link',
       linkType: 'rng-backend',

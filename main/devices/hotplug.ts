@@ -42,7 +42,12 @@ function checkRequest(raw: unknown): DeviceAddRequest {
   const r = raw as Record<string, unknown>;
   if (typeof r.driver !== 'string' || !/^[A-Za-z0-9_.,+-]+$/.test(r.driver))
     throw new ValidationError("Parameter 'driver' expects a device type name");
-  if (r.id !== undefined && r.id !== null && r.id !== '' && (typeof r.id !== 'string' || !ID_PATTERN.test(r.id)))
+  if (
+    r.id !== undefined &&
+    r.id !== null &&
+    r.id !== '' &&
+    (typeof r.id !== 'string' || !ID_PATTERN.test(r.id))
+  )
     throw new ValidationError("Parameter 'id' expects an identifier");
   if (r.bus !== undefined && r.bus !== null && typeof r.bus !== 'string')
     throw new ValidationError("Parameter 'bus' expects a string");
@@ -51,7 +56,8 @@ function checkRequest(raw: unknown): DeviceAddRequest {
     throw new ValidationError("Parameter 'properties' expects an object");
   const properties: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(props)) {
-    if (['driver', 'id', 'bus'].includes(k)) throw new ValidationError(`Property '${k}' is set by the dialog itself`);
+    if (['driver', 'id', 'bus'].includes(k))
+      throw new ValidationError(`Property '${k}' is set by the dialog itself`);
     if (!/^[A-Za-z0-9_.-]+$/.test(k)) throw new ValidationError(`'${k}' is not a property name`);
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
       throw new ValidationError(`Property '${k}' expects a string, number or boolean`);

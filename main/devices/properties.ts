@@ -65,7 +65,10 @@ export function specOf(p: ObjectPropertyInfo): DevicePropertySpec {
   return spec;
 }
 
-export async function describeDeviceProperties(qmp: QmpClientApi, type: string): Promise<DevicePropertySpec[]> {
+export async function describeDeviceProperties(
+  qmp: QmpClientApi,
+  type: string,
+): Promise<DevicePropertySpec[]> {
   const props = await qmp.deviceListProperties({ typename: type });
   const specs = props.map(specOf);
   const cache = new Map<string, string[]>();

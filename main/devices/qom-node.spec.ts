@@ -39,7 +39,10 @@ describe('QOM node', () => {
       access: 'read-only',
       accessReason: 'the engine has no way to change it',
     });
-    expect(p.get('parent_bus')).toMatchObject({ value: '/machine/peripheral/br0/br0.0', access: 'read-only' });
+    expect(p.get('parent_bus')).toMatchObject({
+      value: '/machine/peripheral/br0/br0.0',
+      access: 'read-only',
+    });
     expect(n.device).toEqual({
       id: 't1',
       type: 'vmstudio-test-device',
@@ -71,7 +74,8 @@ describe('QOM node', () => {
     const br = await node('/machine/peripheral/br0');
     expect(br.device).toMatchObject({
       removable: false,
-      reason: "'br0' (vmstudio-test-bridge) is not hotpluggable: its bus 'sysbus' does not support hotplugging",
+      reason:
+        "'br0' (vmstudio-test-bridge) is not hotpluggable: its bus 'sysbus' does not support hotplugging",
     });
     const pending = await node('/machine/peripheral/t1', ['/machine/peripheral/t1']);
     expect(pending.device).toMatchObject({

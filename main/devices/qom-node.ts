@@ -47,7 +47,10 @@ export function classifyProperty(
   if ((node.isDevice && DEVICE_BOOKKEEPING.has(prop.name)) || node.isBus)
     return { access: 'read-only', reason: 'maintained by the engine' };
   if (node.path === '/machine')
-    return { access: 'fixed', reason: 'machine options are set at start; change the VM’s configuration (next boot)' };
+    return {
+      access: 'fixed',
+      reason: 'machine options are set at start; change the VM’s configuration (next boot)',
+    };
   return { access: 'live', reason: null };
 }
 

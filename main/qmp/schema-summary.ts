@@ -33,7 +33,9 @@ export function summarizeSchema(schema: readonly SchemaInfo[]): QmpSchemaSummary
       case 'enum':
         return { type: 'enum', enumValues: [...(info as { values: string[] }).values] };
       case 'array':
-        return { type: `${typeName((info as { 'element-type': string })['element-type'], depth + 1).type}[]` };
+        return {
+          type: `${typeName((info as { 'element-type': string })['element-type'], depth + 1).type}[]`,
+        };
       case 'alternate':
         return {
           type: (info as { members: { type: string }[] }).members

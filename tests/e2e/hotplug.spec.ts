@@ -123,7 +123,9 @@ describe.skipIf(!hasChromium)('hotplug through the web UI (real engine, machine 
     await page.getByTestId('device-remove-confirm').click();
     const requested = page.locator('[data-testid="removal-status"][data-status="requested"]');
     await requested.waitFor();
-    await expect(requested.textContent()).resolves.toContain("Removal of 'dev0' requested — waiting for the guest");
+    await expect(requested.textContent()).resolves.toContain(
+      "Removal of 'dev0' requested — waiting for the guest",
+    );
     await shot(page, 'hp-06-removal-requested');
     await page.locator('[data-testid="removal-status"][data-status="deleted"]').waitFor({ timeout: 10_000 });
     await tree.locator('[data-path="/machine/peripheral/dev0"]').waitFor({ state: 'detached' });
@@ -140,7 +142,8 @@ describe.skipIf(!hasChromium)('hotplug through the web UI (real engine, machine 
     await input.fill('qom-list {"path": "/machine/peripheral"}');
     await input.press('Enter');
     await page.getByTestId('qmp-log').getByText('"child<vmstudio-test-bridge>"').waitFor();
-    await input.fill('qom-list-types {"implements": "');
+    await input.fill('qom-list-types {');
+    await page.getByTestId('qmp-suggestions').getByText('implements').waitFor();
     await shot(page, 'hp-08-qmp-console');
 
     // A configuration change while running waits for the next boot.

@@ -77,7 +77,13 @@ export class FakeMachine {
   }
 
   /** Add a realized device with an optional child bus. */
-  plant(parentPath: string, name: string, type: string, bus: string | null, childBus?: { name: string; type: string; hotplug: boolean }): void {
+  plant(
+    parentPath: string,
+    name: string,
+    type: string,
+    bus: string | null,
+    childBus?: { name: string; type: string; hotplug: boolean },
+  ): void {
     const parent = this.resolve(parentPath)!;
     const t = this.types.get(type)!;
     const busHot = bus ? this.resolve(bus)!.props['hotplug-handler'] !== '' : false;
@@ -134,7 +140,14 @@ export class FakeMachine {
           ...[...o.children].map(([n, c]) => ({ name: n, type: `child<${c.type}>` })),
           ...Object.keys(o.props).map((n) => ({
             name: n,
-            type: n === 'parent_bus' ? 'link<bus>' : n === 'hotplug-handler' ? 'link<hotplug-handler>' : typeof o.props[n] === 'boolean' ? 'bool' : 'str',
+            type:
+              n === 'parent_bus'
+                ? 'link<bus>'
+                : n === 'hotplug-handler'
+                  ? 'link<hotplug-handler>'
+                  : typeof o.props[n] === 'boolean'
+                    ? 'bool'
+                    : 'str',
           })),
         ];
       }
@@ -154,8 +167,11 @@ export class FakeMachine {
           throw new QmpFail(`Property '${o.type}.${prop}' is not writable`);
         const qdev = (this.types.get(o.type)?.props ?? []).some((p) => p.name === prop);
         if (qdev && o.props.realized === true)
-          throw new QmpFail(`Attempt to set property '${prop}' on device (type '${o.type}') after it was realized`);
-        if (Array.isArray(args.value)) throw new QmpFail(`Invalid parameter type for '${prop}', expected: string`);
+          throw new QmpFail(
+            `Attempt to set property '${prop}' on device (type '${o.type}') after it was realized`,
+          );
+        if (Array.isArray(args.value))
+          throw new QmpFail(`Invalid parameter type for '${prop}', expected: string`);
         o.props[prop] = args.value!;
         return {};
       }
@@ -165,7 +181,8 @@ export class FakeMachine {
         return (t.props ?? []) as unknown as QObject;
       }
       case 'human-monitor-command': {
-        if (args['command-line'] !== 'info qdm' || !this.hasQdm) return `unknown command: '${args['command-line']}'\n`;
+        if (args['command-line'] !== 'info qdm' || !this.hasQdm)
+          return `unknown command: '${args['command-line']}'\n`;
         return [...this.types.values()]
           .filter((t) => this.isA(t.name, 'device') && !t.abstract)
           .map(

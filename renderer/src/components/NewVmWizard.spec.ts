@@ -76,10 +76,16 @@ describe('New VM wizard', () => {
   });
 
   it('offers the empty machine, which needs no kernel, with extra devices', () => {
-    const c = { ...selectGuest(initialForm([debian], []), 'custom'), machine: 'none', devices: ' a-dev,id=x \n\n' };
+    const c = {
+      ...selectGuest(initialForm([debian], []), 'custom'),
+      machine: 'none',
+      devices: ' a-dev,id=x \n\n',
+    };
     expect(validateWizard(c, [], [debian])).toEqual({});
     expect(toRequest(c)).toMatchObject({ machine: 'none', kernel: null, devices: ['a-dev,id=x'] });
     expect(validateWizard({ ...c, machine: 'virt' }, [], [debian]).kernel).toBe('Choose the kernel image.');
-    expect(validateWizard({ ...c, devices: 'bad dev' }, [], [debian]).devices).toMatch(/is not a -device option string/);
+    expect(validateWizard({ ...c, devices: 'bad dev' }, [], [debian]).devices).toMatch(
+      /is not a -device option string/,
+    );
   });
 });

@@ -43,7 +43,12 @@ describe('QMP console input', () => {
 describe('QMP console completion from the schema', () => {
   const schema: QmpSchemaSummary = {
     commands: [
-      { name: 'qom-list', args: [{ name: 'path', type: 'str', optional: false }], additionalArgs: false, returns: 'object[]' },
+      {
+        name: 'qom-list',
+        args: [{ name: 'path', type: 'str', optional: false }],
+        additionalArgs: false,
+        returns: 'object[]',
+      },
       {
         name: 'qom-list-types',
         args: [
@@ -76,7 +81,10 @@ describe('QMP console completion from the schema', () => {
   });
 
   it('completes argument names not used yet, then enum values', () => {
-    expect(lines('qom-list-types {')).toEqual(['qom-list-types {"implements": "', 'qom-list-types {"abstract": ']);
+    expect(lines('qom-list-types {')).toEqual([
+      'qom-list-types {"implements": "',
+      'qom-list-types {"abstract": ',
+    ]);
     expect(lines('qom-list-types {"implements": "device",')).toEqual([
       'qom-list-types {"implements": "device", "abstract": ',
     ]);

@@ -10,8 +10,12 @@ import {
   validateForm,
 } from './device-form.js';
 
-const spec = (name: string, type: string, kind: DevicePropertySpec['kind'], extra: Partial<DevicePropertySpec> = {}) =>
-  ({ name, type, kind, description: null, ...extra }) as DevicePropertySpec;
+const spec = (
+  name: string,
+  type: string,
+  kind: DevicePropertySpec['kind'],
+  extra: Partial<DevicePropertySpec> = {},
+) => ({ name, type, kind, description: null, ...extra }) as DevicePropertySpec;
 
 // As main resolves them from the test device's device-list-properties.
 const SPECS: DevicePropertySpec[] = [
@@ -19,11 +23,18 @@ const SPECS: DevicePropertySpec[] = [
   spec('feature-a', 'bool', 'bool', { defaultValue: true, description: 'on/off' }),
   spec('u8', 'uint8', 'int', { defaultValue: 8, min: '0', max: '255' }),
   spec('i8', 'int8', 'int', { defaultValue: -8, min: '-128', max: '127' }),
-  spec('u64', 'uint64', 'int', { defaultValue: '18446744073709551615', min: '0', max: '18446744073709551615' }),
+  spec('u64', 'uint64', 'int', {
+    defaultValue: '18446744073709551615',
+    min: '0',
+    max: '18446744073709551615',
+  }),
   spec('size', 'size', 'size', { defaultValue: 4096 }),
   spec('serial', 'str', 'str'),
   spec('mode', 'OnOffAuto', 'enum', { defaultValue: 'auto', enumValues: ['on', 'off', 'auto'] }),
-  spec('backend', 'link<rng-backend>', 'link', { linkType: 'rng-backend', linkCandidates: ['/objects/rng0'] }),
+  spec('backend', 'link<rng-backend>', 'link', {
+    linkType: 'rng-backend',
+    linkCandidates: ['/objects/rng0'],
+  }),
 ];
 const by = new Map(SPECS.map((s) => [s.name, s]));
 
@@ -97,7 +108,11 @@ describe('device list', () => {
     available,
     reason: available ? null : `${type} is not hotpluggable`,
   });
-  const all = [d('vmstudio-test-bridge', false), d('virtio-rng-device', true, 'entropy source'), d('vmstudio-test-device', true)];
+  const all = [
+    d('vmstudio-test-bridge', false),
+    d('virtio-rng-device', true, 'entropy source'),
+    d('vmstudio-test-device', true),
+  ];
 
   it('splits available from unavailable and searches names and descriptions', () => {
     const r = filterDevices(all, '');

@@ -20,7 +20,10 @@ export interface DeviceForm {
 export type FormErrors = Record<string, string>;
 
 /** Device list for the dialog: types matching `query` (name or description), available first. */
-export function filterDevices(devices: readonly DeviceTypeInfo[], query: string): {
+export function filterDevices(
+  devices: readonly DeviceTypeInfo[],
+  query: string,
+): {
   available: DeviceTypeInfo[];
   unavailable: DeviceTypeInfo[];
 } {
@@ -33,7 +36,9 @@ export function filterDevices(devices: readonly DeviceTypeInfo[], query: string)
 
 /** A short id that is not taken: the type's last word plus a number (`device0`, `rng1`, ...). */
 export function suggestId(type: string, taken: ReadonlySet<string>): string {
-  const words = type.split(/[-_.]/).filter((w) => /^[A-Za-z]/.test(w) && !/^(vmstudio|virtio|test|pci|device)$/.test(w));
+  const words = type
+    .split(/[-_.]/)
+    .filter((w) => /^[A-Za-z]/.test(w) && !/^(vmstudio|virtio|test|pci|device)$/.test(w));
   const base = (words.at(-1) ?? 'dev').toLowerCase();
   for (let i = 0; ; i++) if (!taken.has(`${base}${i}`)) return `${base}${i}`;
 }
@@ -87,7 +92,8 @@ export function fieldError(s: DevicePropertySpec, value: FieldValue): string | n
     case 'int': {
       const n = parseIntText(value);
       if (n === null) return `${s.name} must be a whole number.`;
-      if (n < BigInt(s.min!) || n > BigInt(s.max!)) return `${s.name} must be between ${s.min} and ${s.max} (${s.type}).`;
+      if (n < BigInt(s.min!) || n > BigInt(s.max!))
+        return `${s.name} must be between ${s.min} and ${s.max} (${s.type}).`;
       return null;
     }
     case 'size': {
@@ -99,7 +105,10 @@ export function fieldError(s: DevicePropertySpec, value: FieldValue): string | n
     case 'enum':
       return s.enumValues!.includes(value) ? null : `${s.name} must be one of ${s.enumValues!.join(', ')}.`;
     case 'link':
-      return s.linkCandidates && s.linkCandidates.length && !s.linkCandidates.includes(value) && !value.startsWith('/')
+      return s.linkCandidates &&
+        s.linkCandidates.length &&
+        !s.linkCandidates.includes(value) &&
+        !value.startsWith('/')
         ? `${s.name} must name an existing ${s.linkType} object.`
         : null;
     default:

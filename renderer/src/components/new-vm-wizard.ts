@@ -3,7 +3,15 @@
  * sent to main. Kept free of Svelte so it can be tested as plain TypeScript.
  */
 import type { DiskRequest, GuestTemplate, NewVmRequest } from '../../../main/api/contract.js';
-import { cpusError, deviceError, intError, LIMITS, memoryError, nameError, pathError } from '../lib/validation.js';
+import {
+  cpusError,
+  deviceError,
+  intError,
+  LIMITS,
+  memoryError,
+  nameError,
+  pathError,
+} from '../lib/validation.js';
 
 /** Machines a custom VM can use: the RISC-V board, or the empty machine (devices only, no guest). */
 export const MACHINES = [
@@ -81,7 +89,12 @@ export function validateWizard(
     // The empty machine runs no guest code: it needs no kernel.
     put('kernel', pathError(form.kernel, 'kernel image', form.machine !== 'none'));
     put('initrd', pathError(form.initrd, 'initrd', false));
-    put('devices', deviceLines(form.devices).map(deviceError).find((x) => x) ?? null);
+    put(
+      'devices',
+      deviceLines(form.devices)
+        .map(deviceError)
+        .find((x) => x) ?? null,
+    );
   }
   const diskErrors = form.disks.map((d) =>
     d.kind === 'new'

@@ -67,7 +67,9 @@ export interface Suggestion {
 
 /** `qom-list(path: str)`, optional arguments marked with `?`. */
 export function signature(c: QmpCommandSchema): string {
-  const args = c.args.map((a) => `${a.name}${a.optional ? '?' : ''}: ${a.enumValues ? a.enumValues.join('|') : a.type}`);
+  const args = c.args.map(
+    (a) => `${a.name}${a.optional ? '?' : ''}: ${a.enumValues ? a.enumValues.join('|') : a.type}`,
+  );
   if (c.additionalArgs) args.push('...');
   return `${c.name}(${args.join(', ')})${c.returns && c.returns !== 'object' ? ` → ${c.returns}` : ''}`;
 }
@@ -76,19 +78,33 @@ export function signature(c: QmpCommandSchema): string {
  * Completion from the schema: command names at the start (or after `"execute": "`), argument names
  * inside the arguments object (not yet used ones, required first), and enum values after `"arg": "`.
  */
-export function suggest(schema: QmpSchemaSummary | null, names: readonly string[], line: string, limit = 8): Suggestion[] {
-  const commands = schema?.commands ?? names.map((n) => ({ name: n, args: [], additionalArgs: false, returns: '' }));
+export function suggest(
+  schema: QmpSchemaSummary | null,
+  names: readonly string[],
+  line: string,
+  limit = 8,
+): Suggestion[] {
+  const commands =
+    schema?.commands ?? names.map((n) => ({ name: n, args: [], additionalArgs: false, returns: '' }));
   const byName = new Map(commands.map((c) => [c.name, c]));
   const detail = (n: string) => (byName.get(n) ? signature(byName.get(n)!) : '');
 
   const full = /^\s*\{\s*"execute"\s*:\s*"([A-Za-z0-9_.-]*)$/.exec(line);
   if (full) {
     const head = line.slice(0, line.length - full[1]!.length);
-    return completions(commands.map((c) => c.name), full[1]!, limit).map((n) => ({ label: n, detail: detail(n), line: `${head}${n}"` }));
+    return completions(
+      commands.map((c) => c.name),
+      full[1]!,
+      limit,
+    ).map((n) => ({ label: n, detail: detail(n), line: `${head}${n}"` }));
   }
   const bare = /^\s*([A-Za-z0-9_.-]*)$/.exec(line);
   if (bare) {
-    return completions(commands.map((c) => c.name), bare[1]!, limit).map((n) => ({ label: n, detail: detail(n), line: `${n} ` }));
+    return completions(
+      commands.map((c) => c.name),
+      bare[1]!,
+      limit,
+    ).map((n) => ({ label: n, detail: detail(n), line: `${n} ` }));
   }
   const withArgs = /^\s*([A-Za-z0-9_.-]+)\s+(\{.*)$/s.exec(line);
   if (!withArgs) return [];

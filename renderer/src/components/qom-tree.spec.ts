@@ -24,7 +24,9 @@ const NODES = {
 
 describe('lazy QOM tree', () => {
   it('shows loaded children of expanded nodes only', () => {
-    const rows = treeRows(NODES, new Set(['/machine', '/machine/peripheral']), [{ path: '/machine', type: 'machine' }]);
+    const rows = treeRows(NODES, new Set(['/machine', '/machine/peripheral']), [
+      { path: '/machine', type: 'machine' },
+    ]);
     expect(rows.map((r) => `${'  '.repeat(r.depth)}${r.name} ${r.type}${r.expandable ? ' +' : ''}`)).toEqual([
       'machine none-machine +',
       '  peripheral container +',
