@@ -16,7 +16,7 @@ import {
 } from './runstate.js';
 import { onDeviceDeleted, qbusResetAll } from '../hw/core/qdev-core.js';
 import { sysbusGetDefault } from '../hw/core/sysbus.js';
-import { formatQtree } from '../hw/core/qdev-monitor.js';
+import { formatQtree, qdevPrintDevinfos } from '../hw/core/qdev-monitor.js';
 import { formatQomTree } from '../qom/qom-hmp-cmds.js';
 import { qmpQueryName, qmpQueryUuid } from './guest-identity.js';
 import { chardevDeleteAll } from '../chardev/char-registry.js';
@@ -53,6 +53,7 @@ function wireSubsystems(onExit: (cause: ShutdownCause) => void): void {
     exit: onExit,
   });
   registerHmpInfo('qtree', 'show device tree', () => formatQtree());
+  registerHmpInfo('qdm', 'show qdev device model list', () => qdevPrintDevinfos(true));
   registerHmpInfo(
     'qom-tree',
     'show QOM composition tree',

@@ -20,6 +20,7 @@ import {
 import { qmpDeviceAdd, qmpDeviceDel } from '../hw/core/qdev-monitor.js';
 import { qmpQueryMachines } from '../hw/core/machine.js';
 import { qmpQueryName, qmpQueryUuid } from './guest-identity.js';
+import { qemuSystemPowerdownRequest } from './runstate.js';
 import { qobjectClone } from '../qobject/qobject.js';
 import { qmpMigrate, qmpMigrateCancel, qmpMigrateIncoming, qmpQueryMigrate } from '../migration/migration.js';
 import { qmpSnapshotDelete, qmpSnapshotLoad, qmpSnapshotSave } from '../migration/snapshot.js';
@@ -42,6 +43,7 @@ export const engineCommandHandlers: QmpCommandHandlers = {
   queryCpusFast: () => [],
   queryTarget: () => ({ arch: 'riscv64' }),
   queryKvm: () => ({ enabled: false, present: false }),
+  systemPowerdown: () => qemuSystemPowerdownRequest(),
   queryName: () => qmpQueryName(),
   queryUuid: () => qmpQueryUuid(),
   queryMigrate: () => qmpQueryMigrate(),

@@ -243,6 +243,23 @@ export function qemuSystemShutdownRequest(cause: ShutdownCause): void {
   schedulePoll();
 }
 
+const powerdownNotifiers = new Set<() => void>();
+
+/**
+ * Boards that have a power button (ACPI, a GPIO key) register here; the riscv virt machine has none,
+ * so, as in QEMU, system_powerdown only emits POWERDOWN there and the guest is not told.
+ */
+export function addPowerdownNotifier(fn: () => void): () => void {
+  powerdownNotifiers.add(fn);
+  return () => powerdownNotifiers.delete(fn);
+}
+
+/** qemu_system_powerdown_request(): POWERDOWN now, then the board's power button. */
+export function qemuSystemPowerdownRequest(): void {
+  eventHook('POWERDOWN');
+  for (const fn of powerdownNotifiers) fn();
+}
+
 export function qemuSystemResetRequest(cause: ShutdownCause): void {
   resetRequested = cause;
   schedulePoll();
