@@ -69,6 +69,8 @@ export class Fdt {
   readonly root = new FdtNode('');
   /** Next phandle qemu_fdt_alloc_phandle() hands out (QEMU starts at 0x8000 for boards that use it). */
   private nextPhandle = 0x8000;
+  /** Strings block, grown when a property name is first used (libfdt adds names at setprop time). */
+  private readonly strtab = new StringTable();
 
   /** The node at `path` ("/", "/soc/plic@c000000"), or undefined. */
   node(path: string): FdtNode | undefined {
@@ -108,8 +110,12 @@ export class Fdt {
   setprop(path: string, name: string, value: Uint8Array): void {
     const n = this.nodeOrThrow(path);
     const p = n.props.find((x) => x.name === name);
-    if (p) p.value = value;
-    else n.props.unshift({ name, value });
+    if (p) {
+      p.value = value;
+    } else {
+      this.strtab.offset(name);
+      n.props.unshift({ name, value });
+    }
   }
   setpropEmpty(path: string, name: string): void {
     this.setprop(path, name, new Uint8Array(0));
@@ -147,7 +153,29 @@ export class Fdt {
 
   /** The packed blob (fdt_pack()ed: no free space). */
   toDtb(bootCpuidPhys = 0): Uint8Array {
-    return serialize(this.root, bootCpuidPhys);
+    return serialize(this.root, bootCpuidPhys, this.strtab);
+  }
+}
+
+/** libfdt's strings block: a new name reuses any stored "name\0" it is a tail of (fdt_find_add_string_). */
+class StringTable {
+  bytes = new Uint8Array(256);
+  length = 0;
+
+  offset(name: string): number {
+    const needle = enc.encode(name + '\0');
+    outer: for (let i = 0; i + needle.length <= this.length; i++) {
+      for (let j = 0; j < needle.length; j++) if (this.bytes[i + j] !== needle[j]) continue outer;
+      return i;
+    }
+    if (this.length + needle.length > this.bytes.length) {
+      const grown = new Uint8Array((this.length + needle.length) * 2);
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    this.bytes.set(needle, this.length);
+    this.length += needle.length;
+    return this.length - needle.length;
   }
 }
 
@@ -155,25 +183,8 @@ function align4(n: number): number {
   return (n + 3) & ~3;
 }
 
-function serialize(root: FdtNode, bootCpuid: number): Uint8Array {
-  // Strings block, shared as libfdt does: look for "name\0" anywhere in the table first.
-  let strtab = new Uint8Array(0);
-  let strLen = 0;
-  const strOff = (name: string): number => {
-    const needle = enc.encode(name + '\0');
-    outer: for (let i = 0; i + needle.length <= strLen; i++) {
-      for (let j = 0; j < needle.length; j++) if (strtab[i + j] !== needle[j]) continue outer;
-      return i;
-    }
-    if (strLen + needle.length > strtab.length) {
-      const grown = new Uint8Array(Math.max(256, (strLen + needle.length) * 2));
-      grown.set(strtab.subarray(0, strLen));
-      strtab = grown;
-    }
-    strtab.set(needle, strLen);
-    strLen += needle.length;
-    return strLen - needle.length;
-  };
+function serialize(root: FdtNode, bootCpuid: number, strings = new StringTable()): Uint8Array {
+  const strOff = (name: string): number => strings.offset(name);
   const words: number[] = [];
   const bytes = (b: Uint8Array): void => {
     const padded = new Uint8Array(align4(b.length));
@@ -197,13 +208,14 @@ function serialize(root: FdtNode, bootCpuid: number): Uint8Array {
   const structOff = rsvOff + 16;
   const structSize = words.length * 4;
   const stringsOff = structOff + structSize;
+  const strLen = strings.length;
   const total = stringsOff + strLen;
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   const hdr = [FDT_MAGIC, total, structOff, stringsOff, rsvOff, 17, 16, bootCpuid, strLen, structSize];
   hdr.forEach((v, i) => dv.setUint32(i * 4, v));
   words.forEach((w, i) => dv.setUint32(structOff + i * 4, w));
-  out.set(strtab.subarray(0, strLen), stringsOff);
+  out.set(strings.bytes.subarray(0, strLen), stringsOff);
   return out;
 }
 
