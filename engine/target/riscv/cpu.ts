@@ -954,18 +954,25 @@ export class RiscvCpu {
     let curHi = 0;
     let page: Int32Array = EMPTY_CODE;
     let jp: JitPage = EMPTY_JIT;
-    /** The next instruction starts a block (follows a control transfer, an event or a block). */
-    let start = true;
+    /**
+     * The next instruction starts a block (follows a control transfer, an event or a block). Not at
+     * the start of a slice: the previous one may have stopped mid-block, and counting that pc would
+     * compile regions entered at arbitrary points.
+     */
+    let start = false;
     const handlers = HANDLERS;
     const x = this.x;
     const jit = this.jit;
     while (n < budget) {
       // One field test covers interrupts, WFI, exit requests, exceptions and translation changes.
       if (this.attn !== 0) {
+        // A trap (exception just raised, or an interrupt taken now) enters a new block.
+        const before = this.npcLo;
+        if (this.fault) start = true;
         this.fault = false;
         if (this.wfi || this.service()) break;
+        if (this.npcLo !== before) start = true;
         curLo = 1; // priv/satp/TLB may have changed: translate the fetch page again
-        start = true;
       }
       const lo = this.npcLo;
       const hi = this.npcHi;
@@ -994,6 +1001,8 @@ export class RiscvCpu {
         if (fn !== null) {
           if (jp.lens[s] <= budget - n) {
             n += fn(this, x, lo, hi, n, budget - n);
+            // Exits for events (attn without a trap) may stop mid-block.
+            start = this.attn === 0 || this.fault;
             continue;
           }
         } else if (jp !== EMPTY_JIT) {
@@ -1030,21 +1039,26 @@ export class RiscvCpu {
     return n;
   }
 
-  /** Translate the block at halfword slot `s` of the current fetch page into `jp`. */
+  /** Translate the region entered at halfword slot `s` of the current fetch page into `jp`. */
   private compileBlock(jp: JitPage, page: Int32Array, s: number, lo: number, hi: number): void {
     const base = lo & -4096;
-    const r = translate(page, s, (q) => this.decodeAt(page, q * 3, base | (q << 1), hi));
+    const r = translate(page, s << 1, (q) => this.decodeAt(page, q * 3, base | (q << 1), hi));
     if (r === null) {
       jp.counts[s] = NEVER; // nothing compilable starts here
       return;
     }
     if (jitStats.live >= jitConfig.maxBlocks) flushJitCache();
-    jp.fns[s] = r.fn;
-    jp.lens[s] = r.len;
-    jp.live++;
-    jitStats.live++;
+    // The region can be entered at any of its block starts (e.g. the return point of a call).
+    for (const [off, len] of r.starts) {
+      const q = off >>> 1;
+      if (jp.fns[q] !== null) continue;
+      jp.fns[q] = r.fn;
+      jp.lens[q] = len;
+      jp.live++;
+      jitStats.live++;
+    }
     jitStats.compiled++;
-    jitStats.compiledInsns += r.len;
+    jitStats.compiledInsns += r.insns;
   }
 
   /** Execute exactly one instruction (monitor `step`, tests). */

@@ -40,6 +40,7 @@ export type BlockFn = (c: RiscvCpu, x: Int32Array, lo: number, hi: number, n: nu
 
 export const SLOTS_PER_PAGE = 2048;
 export const MAX_BLOCK_INSNS = 96;
+export const MAX_REGION_INSNS = 256;
 /** `JitPage.counts` value meaning "do not try to compile here again". */
 export const NEVER = 255;
 
@@ -146,23 +147,21 @@ interface Insn {
   regs: string;
 }
 
-type Emitter = (g: BlockGen, i: Insn) => string;
+type Emitter = (g: RegionGen, i: Insn) => string;
 
-/** Source builder for one block. */
-class BlockGen {
+/** Source builder for one region (see `translate`). */
+class RegionGen {
   /** Guest registers referenced (read or written) and written, by number 1..31. */
   readonly used = new Set<number>();
   readonly written = new Set<number>();
   readonly handlers: Handler[] = [];
   usesLoadTlb = false;
   usesStoreTlb = false;
-  /** Self-loop block: counts use the running `m`. */
-  loop = false;
-
-  constructor(
-    readonly startOff: number,
-    readonly len: number,
-  ) {}
+  /** Block starts (page offsets) in this region -> instruction count of the block. */
+  readonly starts = new Map<number, number>();
+  /** The block being generated: its length and the start of the block laid out after it. */
+  curLen = 0;
+  layoutNext = -1;
 
   // ---- registers ----
   lo(i: number): string {
@@ -192,34 +191,42 @@ class BlockGen {
     return `{const q0=${expr};l${r}=q0;h${r}=q0>>31;}`;
   }
 
-  // ---- pcs, counts, exits ----
+  // ---- pcs, counts, exits (offsets are from the start of the guest page `base`) ----
   pcLo(off: number): string {
-    return off === 0 ? 'lo' : `((lo+${num(off)})|0)`;
+    return `(base|${num(off)})`;
   }
-  /** (lo, hi) expressions of block-start + c (any 64-bit carry handled). */
+  /** (lo, hi) expressions of base + c (any 64-bit carry handled). */
   pcRel(c: number): [string, string] {
-    const t = this.startOff + c;
-    const l = c === 0 ? 'lo' : `((lo+${num(c)})|0)`;
-    if (t >= 0 && t < 4096) return [l, 'hi'];
-    return [l, `((hi+${num(c >> 31)}+((((lo+${num(c)})|0)>>>0)<(lo>>>0)?1:0))|0)`];
-  }
-  count(k: number): string {
-    return this.loop ? `m+${num(k + 1)}` : num(k + 1);
+    if (c >= 0 && c < 4096) return [this.pcLo(c), 'hi'];
+    return [`((base+${num(c)})|0)`, `((hi+${num(c >> 31)}+((((base+${num(c)})|0)>>>0)<(base>>>0)?1:0))|0)`];
   }
   /** State the slow paths and handlers read: pc of the instruction and the slice count. */
   sync(i: Insn): string {
-    return `c.pcLo=${this.pcLo(i.off)};c.sliceN=n+${this.count(i.k)};`;
+    return `c.pcLo=${this.pcLo(i.off)};c.sliceN=n+m+${num(i.k + 1)};`;
   }
-  /** Exit after instruction k with the given next pc. */
+  /** Exit after instruction k of the current block with the given next pc. */
   exitTo(k: number, pc: [string, string]): string {
-    return `${WB}c.npcLo=${pc[0]};c.npcHi=${pc[1]};return ${this.count(k)};`;
+    return `c.npcLo=${pc[0]};c.npcHi=${pc[1]};ret=m+${num(k + 1)};break R;`;
   }
   /** Exit after instruction k when npc is already set (trap, handler, or synced). */
   exitHere(k: number): string {
-    return `${WB}return ${this.count(k)};`;
+    return `ret=m+${num(k + 1)};break R;`;
   }
   next(i: Insn): [string, string] {
     return this.pcRel(i.off + i.len);
+  }
+  /**
+   * End of the current block, continuing at page offset `t`: jump to that block of the region if
+   * the budget allows a whole further block (falling into the next case when it is laid out right
+   * after and `tail` says this is the end of the case), else exit to it.
+   */
+  goto(t: number, tail: boolean): string {
+    const len = this.starts.get(t);
+    if (len === undefined) return this.exitTo(this.curLen - 1, this.pcRel(t));
+    return (
+      `m+=${num(this.curLen)};if(m+${num(len)}>lim){c.npcLo=${this.pcLo(t)};c.npcHi=hi;ret=m;break R;}` +
+      (tail && t === this.layoutNext ? '' : `pc=${num(t)};continue R;`)
+    );
   }
   callHandler(fn: Handler): string {
     let idx = this.handlers.indexOf(fn);
@@ -237,7 +244,7 @@ const WB = '\u0001';
 // ---- templates ---------------------------------------------------------------------------
 
 /** Effective address x[a] + imm into `al`/`ah`. */
-function eaCode(g: BlockGen, a: number, imm: number): string {
+function eaCode(g: RegionGen, a: number, imm: number): string {
   const A = g.lo(a);
   const AH = g.hi(a);
   if (imm === 0) return `const al=${A},ah=${AH};`;
@@ -301,17 +308,8 @@ function store(size: number): Emitter {
 function branch(cond: (al: string, ah: string, bl: string, bh: string) => string): Emitter {
   return (g, i) => {
     const c = cond(g.lo(i.a), g.hi(i.a), g.lo(i.b), g.hi(i.b));
-    return `if(${c}){${taken(g, i, i.off + i.imm)}}` + g.exitTo(i.k, g.next(i));
+    return `if(${c}){${g.goto(i.off + i.imm, false)}}` + g.goto(i.off + i.len, true);
   };
-}
-
-/** Transfer to block-start + rel after instruction i: loop back or exit. */
-function taken(g: BlockGen, i: Insn, rel: number): string {
-  if (rel === 0 && g.loop) {
-    const len = num(g.len);
-    return `m+=${len};if(m+${len}<=lim)continue;${WB}c.npcLo=lo;c.npcHi=hi;return m;`;
-  }
-  return g.exitTo(i.k, g.pcRel(rel));
 }
 
 const ltS = (al: string, ah: string, bl: string, bh: string): string =>
@@ -320,25 +318,25 @@ const ltU = (al: string, ah: string, bl: string, bh: string): string =>
   `((${ah}>>>0)<(${bh}>>>0)||(${ah}===${bh}&&(${al}>>>0)<(${bl}>>>0)))`;
 
 /** Pure register op on (lo, hi) of both sources: skipped entirely for rd = x0. */
-function rr(f: (g: BlockGen, al: string, ah: string, bl: string, bh: string, d: number) => string): Emitter {
+function rr(f: (g: RegionGen, al: string, ah: string, bl: string, bh: string, d: number) => string): Emitter {
   return (g, i) => (i.d === 64 ? '' : f(g, g.lo(i.a), g.hi(i.a), g.lo(i.b), g.hi(i.b), i.d));
 }
-function ri(f: (g: BlockGen, al: string, ah: string, imm: number, d: number) => string): Emitter {
+function ri(f: (g: RegionGen, al: string, ah: string, imm: number, d: number) => string): Emitter {
   return (g, i) => (i.d === 64 ? '' : f(g, g.lo(i.a), g.hi(i.a), i.imm, i.d));
 }
 
 /** 64-bit shifts by a constant. */
-function sllK(g: BlockGen, d: number, al: string, ah: string, s: number): string {
+function sllK(g: RegionGen, d: number, al: string, ah: string, s: number): string {
   if (s === 0) return g.set(d, al, ah);
   if (s < 32) return g.set(d, `${al}<<${num(s)}`, `(${ah}<<${num(s)})|(${al}>>>${num(32 - s)})`);
   return g.set(d, '0', `${al}<<${num(s - 32)}`);
 }
-function srlK(g: BlockGen, d: number, al: string, ah: string, s: number): string {
+function srlK(g: RegionGen, d: number, al: string, ah: string, s: number): string {
   if (s === 0) return g.set(d, al, ah);
   if (s < 32) return g.set(d, `(${al}>>>${num(s)})|(${ah}<<${num(32 - s)})`, `${ah}>>>${num(s)}`);
   return g.set(d, `${ah}>>>${num(s - 32)}`, '0');
 }
-function sraK(g: BlockGen, d: number, al: string, ah: string, s: number): string {
+function sraK(g: RegionGen, d: number, al: string, ah: string, s: number): string {
   if (s === 0) return g.set(d, al, ah);
   if (s < 32) return g.set(d, `(${al}>>>${num(s)})|(${ah}<<${num(32 - s)})`, `${ah}>>${num(s)}`);
   return g.set(d, `${ah}>>${num(s - 32)}`, `${ah}>>31`);
@@ -368,11 +366,17 @@ const EMIT: Record<string, Emitter> = {
   },
   jal: (g, i) => {
     const [nl, nh] = g.next(i);
-    return g.set(i.d, nl, nh) + taken(g, i, i.off + i.imm);
+    return g.set(i.d, nl, nh) + g.goto(i.off + i.imm, true);
   },
   jalr: (g, i) => {
+    // Indirect jump: stays in the region when it lands on one of its blocks (e.g. a return).
     const [nl, nh] = g.next(i);
-    return `{${eaCode(g, i.a, i.imm)}${g.set(i.d, nl, nh)}${g.exitTo(i.k, ['al&-2', 'ah'])}}`;
+    return (
+      `{${eaCode(g, i.a, i.imm)}${g.set(i.d, nl, nh)}const t=al&-2;` +
+      `if(ah===hi&&(t&-4096)===base){const L=LENS[(t&4095)>>1];m+=${num(g.curLen)};` +
+      `if(L!==0&&m+L<=lim){pc=t&4095;continue R;}c.npcLo=t;c.npcHi=ah;ret=m;break R;}` +
+      `${g.exitTo(i.k, ['t', 'ah'])}}`
+    );
   },
   beq: branch((al, ah, bl, bh) => `${al}===${bl}&&${ah}===${bh}`),
   bne: branch((al, ah, bl, bh) => `${al}!==${bl}||${ah}!==${bh}`),
@@ -394,7 +398,9 @@ const EMIT: Record<string, Emitter> = {
   addi: ri((g, al, ah, imm, d) =>
     imm === 0
       ? g.set(d, al, ah)
-      : `{const tl=(${al}+${num(imm)})|0;${g.set(d, 'tl', `(${ah}+${num(imm >> 31)}+((tl>>>0)<(${al}>>>0)?1:0))|0`)}}`,
+      : al === '0'
+        ? g.set(d, num(imm), num(imm >> 31))
+        : `{const tl=(${al}+${num(imm)})|0;${g.set(d, 'tl', `(${ah}+${num(imm >> 31)}+((tl>>>0)<(${al}>>>0)?1:0))|0`)}}`,
   ),
   slti: ri((g, al, ah, imm, d) => g.set(d, `${ltS(al, ah, num(imm), num(imm >> 31))}?1:0`, '0')),
   sltiu: ri((g, al, ah, imm, d) => g.set(d, `${ltU(al, ah, num(imm), num(imm >> 31))}?1:0`, '0')),
@@ -404,9 +410,12 @@ const EMIT: Record<string, Emitter> = {
   slli: ri((g, al, ah, s, d) => sllK(g, d, al, ah, s)),
   srli: ri((g, al, ah, s, d) => srlK(g, d, al, ah, s)),
   srai: ri((g, al, ah, s, d) => sraK(g, d, al, ah, s)),
-  add: rr(
-    (g, al, ah, bl, bh, d) =>
-      `{const tl=(${al}+${bl})|0;${g.set(d, 'tl', `(${ah}+${bh}+((tl>>>0)<(${al}>>>0)?1:0))|0`)}}`,
+  add: rr((g, al, ah, bl, bh, d) =>
+    al === '0'
+      ? g.set(d, bl, bh)
+      : bl === '0'
+        ? g.set(d, al, ah)
+        : `{const tl=(${al}+${bl})|0;${g.set(d, 'tl', `(${ah}+${bh}+((tl>>>0)<(${al}>>>0)?1:0))|0`)}}`,
   ),
   sub: rr((g, al, ah, bl, bh, d) =>
     g.set(d, `(${al}-${bl})|0`, `(${ah}-${bh}-((${al}>>>0)<(${bl}>>>0)?1:0))|0`),
@@ -417,7 +426,9 @@ const EMIT: Record<string, Emitter> = {
   slt: rr((g, al, ah, bl, bh, d) => g.set(d, `${ltS(al, ah, bl, bh)}?1:0`, '0')),
   sltu: rr((g, al, ah, bl, bh, d) => g.set(d, `${ltU(al, ah, bl, bh)}?1:0`, '0')),
   xor: rr((g, al, ah, bl, bh, d) => g.set(d, `${al}^${bl}`, `${ah}^${bh}`)),
-  or: rr((g, al, ah, bl, bh, d) => g.set(d, `${al}|${bl}`, `${ah}|${bh}`)),
+  or: rr((g, al, ah, bl, bh, d) =>
+    al === '0' ? g.set(d, bl, bh) : bl === '0' ? g.set(d, al, ah) : g.set(d, `${al}|${bl}`, `${ah}|${bh}`),
+  ),
   and: rr((g, al, ah, bl, bh, d) => g.set(d, `${al}&${bl}`, `${ah}&${bh}`)),
   addiw: ri((g, al, _ah, imm, d) => g.setW(d, `(${al}+${num(imm)})|0`)),
   slliw: ri((g, al, _ah, s, d) => g.setW(d, `${al}<<${num(s)}`)),
@@ -476,79 +487,139 @@ function shadd(n: number, uw: boolean): Emitter {
 }
 /** rd = cond(a, b) ? a : b */
 function minmax(cond: (al: string, ah: string, bl: string, bh: string) => string): Emitter {
-  return rr((g, al, ah, bl, bh, d) => `{const p=${cond(al, ah, bl, bh)};${g.set(d, `p?${al}:${bl}`, `p?${ah}:${bh}`)}}`);
+  return rr(
+    (g, al, ah, bl, bh, d) =>
+      `{const p=${cond(al, ah, bl, bh)};${g.set(d, `p?${al}:${bl}`, `p?${ah}:${bh}`)}}`,
+  );
 }
 
 /** Any other instruction: its interpreter handler, with state synced around the call. */
-function generic(g: BlockGen, i: Insn, ends: boolean): string {
+function generic(g: RegionGen, i: Insn, ends: boolean): string {
   const h = g.callHandler(HANDLERS[i.op]);
   const [nl, nh] = g.next(i);
   let s = `${WB}${g.sync(i)}c.npcLo=${nl};c.npcHi=${nh};`;
   s += `${h}(c,${num(i.d)},${num(i.a)},${num(i.b)},${num(i.imm)},${num(i.raw)});`;
   // The handler may have written rd (an x register) in `x`.
-  if (i.regs[0] === 'x' && i.d !== 64 && i.d !== 0) s += `l${i.d >> 1}=x[${num(i.d)}];h${i.d >> 1}=x[${num(i.d + 1)}];`;
+  if (i.regs[0] === 'x' && i.d !== 64 && i.d !== 0)
+    s += `l${i.d >> 1}=x[${num(i.d)}];h${i.d >> 1}=x[${num(i.d + 1)}];`;
   if (i.regs[0] === 'x' && i.d !== 64 && i.d !== 0) g.used.add(i.d >> 1);
   if (ends) return s + g.exitHere(i.k);
   return s + `if(c.attn!==0){${g.exitHere(i.k)}}`;
 }
 
-/**
- * Translate the block starting at `slot` of a decoded page (slots already decoded by `decode`,
- * which the caller provides so this module needs no fetch logic). Returns null when nothing can be
- * compiled there (first instruction crosses the page).
- */
-export function translate(
+/** Decoded instruction at a page offset, or null if it straddles the page end. */
+function insnAt(page: Int32Array, off: number, decode: (slot: number) => number): Insn | null {
+  const s = off >> 1;
+  let w = page[s * 3];
+  if (w === OP_UNDECODED) w = decode(s);
+  const op = w & 1023;
+  if (op === OP_CROSS) return null;
+  const def = insnOfOp(op);
+  return {
+    op,
+    name: op === OP_ILLEGAL || def === null ? '' : def.name,
+    d: (w >>> 10) & 127,
+    a: (w >>> 17) & 63,
+    b: (w >>> 23) & 63,
+    imm: page[s * 3 + 1],
+    raw: page[s * 3 + 2],
+    k: 0,
+    off,
+    len: w & (1 << 29) ? 2 : 4,
+    regs: def?.regs ?? '----',
+  };
+}
+
+const DIRECT = new Set(['jal', 'beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu']);
+
+/** A straight run of instructions from `start`, stopping before any offset in `stops`. */
+function scanBlock(
   page: Int32Array,
-  slot: number,
+  start: number,
+  stops: Set<number>,
   decode: (slot: number) => number,
-): { fn: BlockFn; len: number } | null {
-  const insns: Insn[] = [];
-  let s = slot;
-  let off = 0;
-  let ends = false;
-  while (s < SLOTS_PER_PAGE && insns.length < MAX_BLOCK_INSNS) {
-    let w = page[s * 3];
-    if (w === OP_UNDECODED) w = decode(s);
-    const op = w & 1023;
-    if (op === OP_CROSS) break;
-    const len = w & (1 << 29) ? 2 : 4;
-    const def = insnOfOp(op);
-    insns.push({
-      op,
-      name: op === OP_ILLEGAL || def === null ? '' : def.name,
-      d: (w >>> 10) & 127,
-      a: (w >>> 17) & 63,
-      b: (w >>> 23) & 63,
-      imm: page[s * 3 + 1],
-      raw: page[s * 3 + 2],
-      k: insns.length,
-      off,
-      len,
-      regs: def?.regs ?? '----',
-    });
-    off += len;
-    s += len >> 1;
-    if (ENDS_BLOCK[op]) {
-      ends = true;
-      break;
+): Insn[] {
+  const out: Insn[] = [];
+  let off = start;
+  while (off < 4096 && out.length < MAX_BLOCK_INSNS) {
+    if (out.length > 0 && stops.has(off)) break;
+    const i = insnAt(page, off, decode);
+    if (i === null) break;
+    i.k = out.length;
+    out.push(i);
+    off += i.len;
+    if (ENDS_BLOCK[i.op]) break;
+  }
+  return out;
+}
+
+/** Static successors (page offsets) of a block: branch targets, fall-through, call return points. */
+function successors(b: Insn[]): number[] {
+  const last = b[b.length - 1];
+  const fall = last.off + last.len;
+  if (!ENDS_BLOCK[last.op]) return [fall];
+  if (last.name === 'jal') return last.d === 64 ? [last.off + last.imm] : [last.off + last.imm, fall];
+  if (DIRECT.has(last.name)) return [last.off + last.imm, fall];
+  // Indirect jumps and system instructions: the return point of a call or trap is likely next.
+  if (last.name === 'mret' || last.name === 'sret' || (last.name === 'jalr' && last.d === 64)) return [];
+  return [fall];
+}
+
+export interface Region {
+  fn: BlockFn;
+  /** Block starts (page offsets) the function can be entered at, with their block lengths. */
+  starts: Map<number, number>;
+  insns: number;
+}
+
+/**
+ * Translate the region entered at page offset `entry` of a decoded page: every block reachable from
+ * it through direct branches, jumps and fall-throughs inside the page (plus the return points of
+ * calls), up to MAX_REGION_INSNS, compiled into one function that switches on the block offset in a
+ * loop. Branches between the region's blocks stay inside the function (registers stay in locals);
+ * anything else exits to the dispatcher. `decode` fills an undecoded slot (the caller owns fetch).
+ * Returns null when nothing can be compiled at `entry` (it straddles the page end).
+ */
+export function translate(page: Int32Array, entry: number, decode: (slot: number) => number): Region | null {
+  // Pass 1: discover block starts breadth-first.
+  const starts = new Set<number>([entry]);
+  const queue = [entry];
+  let total = 0;
+  while (queue.length > 0 && total < MAX_REGION_INSNS) {
+    const b = scanBlock(page, queue.shift()!, starts, decode);
+    if (b.length === 0) continue;
+    total += b.length;
+    for (const t of successors(b)) {
+      if (t < 0 || t >= 4096 || t & 1 || starts.has(t)) continue;
+      starts.add(t);
+      queue.push(t);
     }
   }
-  if (insns.length === 0) return null;
-  const g = new BlockGen((slot * 2) & 4095, insns.length);
-  // A final direct jump/branch back to the start makes a loop.
-  const last = insns[insns.length - 1];
-  if (
-    ends &&
-    ['jal', 'beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu'].includes(last.name) &&
-    last.off + last.imm === 0
-  )
-    g.loop = true;
-  let body = '';
-  for (const i of insns) {
-    const e = EMIT[i.name];
-    body += e !== undefined ? e(g, i) : generic(g, i, ENDS_BLOCK[i.op] === 1);
+  // Pass 2: blocks split at every start, laid out in address order.
+  const blocks: Insn[][] = [];
+  for (const st of [...starts].sort((p, q) => p - q)) {
+    const b = scanBlock(page, st, starts, decode);
+    if (b.length > 0) blocks.push(b);
   }
-  if (!ends) body += g.exitTo(last.k, g.next(last));
+  if (blocks.length === 0 || blocks[0].length === 0 || !blocks.some((b) => b[0].off === entry)) return null;
+  const g = new RegionGen();
+  for (const b of blocks) g.starts.set(b[0].off, b.length);
+
+  let body = '';
+  let insns = 0;
+  blocks.forEach((b, bi) => {
+    g.curLen = b.length;
+    g.layoutNext = bi + 1 < blocks.length ? blocks[bi + 1][0].off : -1;
+    insns += b.length;
+    let code = '';
+    for (const i of b) {
+      const e = EMIT[i.name];
+      code += e !== undefined ? e(g, i) : generic(g, i, ENDS_BLOCK[i.op] === 1);
+    }
+    const last = b[b.length - 1];
+    if (!ENDS_BLOCK[last.op]) code += g.goto(last.off + last.len, true);
+    body += `case ${num(b[0].off)}:{${code}}`;
+  });
 
   const used = [...g.used].sort((p, q) => p - q);
   const wb = [...g.written]
@@ -558,13 +629,22 @@ export function translate(
   let pro = used.map((r) => `let l${r}=x[${num(2 * r)}],h${r}=x[${num(2 * r + 1)}];`).join('');
   if (g.usesLoadTlb) pro += 'const RT=c.tlbR,rt=RT.tag,ro=RT.off,rb=RT.blk;';
   if (g.usesStoreTlb) pro += 'const WT=c.tlbW,wt=WT.tag,wo=WT.off,wb=WT.blk;';
+  pro += 'const base=lo&-4096;let pc=lo&4095,m=0,ret=0;';
   body = body.split(WB).join(wb);
-  const fnSrc = g.loop ? `${pro}let m=0;for(;;){${body}}` : pro + body;
+  const loop = `R:for(;;){switch(pc){${body}default:throw new Error('jit: no block at this entry');}}`;
   const hs = g.handlers.map((_, k) => `const H${k}=HS[${num(k)}];`).join('');
-  const helpers = 'const R=I.r,mul64=I.mul64,mulh64=I.mulh64,mulhsu64=I.mulhsu64,mulhu64=I.mulhu64,div64=I.div64,divu64=I.divu64,rem64=I.rem64,remu64=I.remu64;';
-  const src = `"use strict";${helpers}${hs}return function blk(c,x,lo,hi,n,lim){${fnSrc}};`;
-  const factory = new Function('HS', 'I', src) as (hs: Handler[], i: typeof I64) => BlockFn;
-  return { fn: factory(g.handlers, I64), len: insns.length };
+  const helpers =
+    'const R=I.r,mul64=I.mul64,mulh64=I.mulh64,mulhsu64=I.mulhsu64,mulhu64=I.mulhu64,' +
+    'div64=I.div64,divu64=I.divu64,rem64=I.rem64,remu64=I.remu64;';
+  const src = `"use strict";${helpers}${hs}return function region(c,x,lo,hi,n,lim){${pro}${loop}${wb}return ret;};`;
+  const lens = new Uint8Array(SLOTS_PER_PAGE);
+  for (const [off, len] of g.starts) lens[off >> 1] = len;
+  const factory = new Function('HS', 'I', 'LENS', src) as (
+    hs: Handler[],
+    i: typeof I64,
+    l: Uint8Array,
+  ) => BlockFn;
+  return { fn: factory(g.handlers, I64, lens), starts: g.starts, insns };
 }
 
 /** Source of the block at `slot` (for debugging and tests): same as `translate` compiles. */
