@@ -5,6 +5,7 @@
  * Snapshot jobs are manual-dismiss: they stay "concluded" in query-jobs until job-dismiss, which
  * moves them to "null" and removes them.
  */
+import { QapiEvents } from '../qapi/generated/qapi-events.js';
 import { QapiError } from '../qapi/error.js';
 import { qdict } from '../qobject/qobject.js';
 import { qapiEventEmit } from '../monitor/monitor.js';
@@ -28,9 +29,11 @@ export function setJobEventSink(fn: EventSink | null): void {
   emit = fn ?? ((e, d) => qapiEventEmit(e, d));
 }
 
+const events = new QapiEvents((name, data) => emit(name, data ?? qdict()));
+
 function setStatus(job: Job, status: JobStatus): void {
   job.status = status;
-  emit('JOB_STATUS_CHANGE', qdict({ id: job.id, status }));
+  events.jobStatusChange({ id: job.id, status });
 }
 
 /** id_wellformed(): a letter, then letters, digits, '-', '.', '_'. */

@@ -10,8 +10,8 @@
  * loads it, and then runs, or stays paused when the source was paused or -S/stop asked for it (QEMU's
  * process_incoming_migration_bh rules). A refused stream prints QEMU's messages and exits with 1.
  */
+import { QapiEvents } from '../qapi/generated/qapi-events.js';
 import { QapiError } from '../qapi/error.js';
-import { qdict } from '../qobject/qobject.js';
 import { qapiEventEmit } from '../monitor/monitor.js';
 import type { MigrationInfo, MigrationStats, MigrationStatus } from '../qapi/generated/qapi-types.js';
 import {
@@ -64,7 +64,7 @@ export function setMigrationEvents(on: boolean): void {
 
 function setStatus(status: MigrationStatus): void {
   s.status = status;
-  if (sendEvents) qapiEventEmit('MIGRATION', qdict({ status }));
+  if (sendEvents) new QapiEvents(qapiEventEmit).migration({ status });
 }
 
 function isActive(st: MigrationStatus): boolean {

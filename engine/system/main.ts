@@ -3,6 +3,7 @@
  * (QMP command table, events, HMP info commands, signals), run qemu_init, then live on Node's event
  * loop, which is our main loop, until a shutdown request makes the process exit.
  */
+import { QapiEvents } from '../qapi/generated/qapi-events.js';
 import './modules.js';
 import { qemuInit, PROG, VlError, type VlIo } from './vl.js';
 import { engineCommandTable } from './qmp-commands.js';
@@ -20,7 +21,6 @@ import { formatQtree, qdevPrintDevinfos } from '../hw/core/qdev-monitor.js';
 import { formatQomTree } from '../qom/qom-hmp-cmds.js';
 import { qmpQueryName, qmpQueryUuid } from './guest-identity.js';
 import { chardevDeleteAll } from '../chardev/char-registry.js';
-import { qdict } from '../qobject/qobject.js';
 import { QapiError } from '../qapi/error.js';
 
 const stdio: VlIo = {
@@ -42,12 +42,8 @@ export function formatError(e: VlError | QapiError): string {
 function wireSubsystems(onExit: (cause: ShutdownCause) => void): void {
   setQmpCommands(engineCommandTable());
   setRunStateEventHook((event, data) => qapiEventEmit(event, data));
-  onDeviceDeleted((ev) => {
-    const data = qdict();
-    if (ev.device !== undefined) data['device'] = ev.device;
-    data['path'] = ev.path;
-    qapiEventEmit('DEVICE_DELETED', data);
-  });
+  const events = new QapiEvents(qapiEventEmit);
+  onDeviceDeleted((ev) => events.deviceDeleted(ev.device === undefined ? { path: ev.path } : ev));
   setRunStateHooks({
     machineReset: () => qbusResetAll(sysbusGetDefault()),
     exit: onExit,

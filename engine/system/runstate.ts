@@ -7,8 +7,9 @@
  * CPUs, devices and the main loop are other modules: they register hooks here (vm state change
  * handlers, machine reset, process exit) instead of this module knowing them.
  */
+import { QapiEvents } from '../qapi/generated/qapi-events.js';
 import { QapiError } from '../qapi/error.js';
-import { type QDict, qdict } from '../qobject/qobject.js';
+import type { QDict } from '../qobject/qobject.js';
 import { qapiEventEmit } from '../monitor/monitor.js';
 
 export type RunState =
@@ -131,6 +132,9 @@ export function setRunStateEventHook(hook: RunStateEventHook | null): void {
   eventHook = hook ?? qapiEventEmit;
 }
 
+/** The typed emitters generated from the schema, sending through the current hook. */
+const events = new QapiEvents((name, data) => eventHook(name, data));
+
 export function runstateGet(): RunState {
   return current;
 }
@@ -193,7 +197,7 @@ function vmStateNotify(running: boolean, state: RunState): void {
 /** vm_start: RESUME, then running. Nothing happens when already running. */
 export function vmStart(): void {
   if (current === 'running') return;
-  eventHook('RESUME');
+  events.resume();
   runstateSet('running');
   vmStateNotify(true, 'running');
 }
@@ -203,7 +207,7 @@ export function vmStop(state: RunState): void {
   if (current !== 'running') return;
   runstateSet(state);
   vmStateNotify(false, state);
-  eventHook('STOP');
+  events.stop();
 }
 
 // ---- requests processed by the main loop ----
@@ -256,7 +260,7 @@ export function addPowerdownNotifier(fn: () => void): () => void {
 
 /** qemu_system_powerdown_request(): POWERDOWN now, then the board's power button. */
 export function qemuSystemPowerdownRequest(): void {
-  eventHook('POWERDOWN');
+  events.powerdown();
   for (const fn of powerdownNotifiers) fn();
 }
 
@@ -269,7 +273,7 @@ export function qemuSystemResetRequest(cause: ShutdownCause): void {
 export function qemuSystemReset(cause: ShutdownCause): void {
   hooks.machineReset?.(cause);
   if (cause !== 'none' && cause !== 'subsystem-reset' && cause !== 'snapshot-load') {
-    eventHook('RESET', qdict({ guest: shutdownCausedByGuest(cause), reason: cause }));
+    events.reset({ guest: shutdownCausedByGuest(cause), reason: cause });
   }
 }
 
@@ -278,7 +282,7 @@ export function mainLoopShouldExit(): boolean {
   const sd = shutdownRequested;
   if (sd !== 'none') {
     shutdownRequested = 'none';
-    eventHook('SHUTDOWN', qdict({ guest: shutdownCausedByGuest(sd), reason: sd }));
+    events.shutdown({ guest: shutdownCausedByGuest(sd), reason: sd });
     hooks.exit?.(sd);
     return true;
   }
