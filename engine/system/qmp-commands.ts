@@ -25,6 +25,7 @@ import { qobjectClone } from '../qobject/qobject.js';
 import { qmpMigrate, qmpMigrateCancel, qmpMigrateIncoming, qmpQueryMigrate } from '../migration/migration.js';
 import { qmpSnapshotDelete, qmpSnapshotLoad, qmpSnapshotSave } from '../migration/snapshot.js';
 import { qmpJobDismiss, qmpQueryJobs } from '../migration/job.js';
+import { qmpQueryStats, qmpQueryStatsSchemas } from '../monitor/stats.js';
 
 export const engineCommandHandlers: QmpCommandHandlers = {
   ...monitorCommandHandlers,
@@ -55,6 +56,8 @@ export const engineCommandHandlers: QmpCommandHandlers = {
   snapshotDelete: (a) => qmpSnapshotDelete(a),
   queryJobs: () => qmpQueryJobs(),
   jobDismiss: (a) => qmpJobDismiss(a),
+  queryStats: (a) => qmpQueryStats(a),
+  queryStatsSchemas: (a) => qmpQueryStatsSchemas(a),
 };
 
 export function engineCommandTable(): QmpCommandList {
