@@ -70,6 +70,8 @@ export class SpikeHarness {
   readonly system = MemoryRegion.container('system', 2 ** 64);
   readonly as: AddressSpace;
   readonly cpu: RiscvCpu;
+  /** Guest RAM at 0x80000000 (tests compare its contents between runs). */
+  readonly ram: MemoryRegion;
   output = '';
   exitCode: number | null = null;
   private tohost = [0, 0];
@@ -79,7 +81,7 @@ export class SpikeHarness {
   private timeSkip = 0;
 
   constructor(elf: ElfImage, ramSize = 16 << 20) {
-    const ram = MemoryRegion.ram('riscv.spike.ram', ramSize);
+    const ram = (this.ram = MemoryRegion.ram('riscv.spike.ram', ramSize));
     this.system.addSubregion(0x80000000, ram);
     this.system.addSubregion(0x2000000, MemoryRegion.io('riscv.aclint.clint', 0x10000, this.clintOps()));
     const to = elf.symbols.get('tohost');
