@@ -64,14 +64,30 @@ export function romCheckOverlap(): void {
   }
 }
 
-/** rom_reset(): copy every rom into guest memory (RAM and ROM alike). */
+/**
+ * address_space_write_rom(): bytes land in RAM and ROM (read-only regions included); parts of the
+ * range covered by MMIO (e.g. HTIF overlaying an ELF's .tohost) or by nothing are skipped.
+ */
+function writeRom(as: AddressSpace, addr: number, data: Uint8Array): void {
+  for (let i = 0; i < data.length;) {
+    const fr = as.lookup(addr + i);
+    if (fr === null) {
+      i++;
+      continue;
+    }
+    const n = Math.min(data.length - i, fr.end - (addr + i));
+    const blk = fr.mr.ramBlock;
+    if (blk !== null) blk.write(addr + i - fr.start + fr.offset, data.subarray(i, i + n));
+    i += n;
+  }
+}
+
+/** rom_reset(): copy every rom into guest memory (RAM and ROM alike), zero-filling up to its size. */
 export function romReset(): void {
   for (const r of roms) {
-    if (!r.as.writeBytes(r.addr, r.data, true)) {
-      throw errorSetg(`rom: could not write '${r.name}' at 0x${r.addr.toString(16)}`);
-    }
+    writeRom(r.as, r.addr, r.data);
     if (r.romSize > r.data.length)
-      r.as.writeBytes(r.addr + r.data.length, new Uint8Array(r.romSize - r.data.length), true);
+      writeRom(r.as, r.addr + r.data.length, new Uint8Array(r.romSize - r.data.length));
   }
 }
 

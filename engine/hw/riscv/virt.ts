@@ -26,6 +26,7 @@ import { RiscvHartArrayState, TYPE_RISCV_CPU_BASE64, TYPE_RISCV_HART_ARRAY } fro
 import { addressSpaceMemory, getSystemMemory } from './machine-memory.js';
 import {
   RISCV_ACLINT_DEFAULT_MTIME,
+  RISCV_ACLINT_DEFAULT_MTIMER_SIZE,
   RISCV_ACLINT_DEFAULT_MTIMECMP,
   RISCV_ACLINT_DEFAULT_TIMEBASE_FREQ,
   RISCV_ACLINT_SWI_SIZE,
@@ -283,7 +284,7 @@ function virtMachineInit(machine: MachineState): void {
   riscvAclintSwiCreate(m.clint.base, 0, smp, false);
   const mtimer = riscvAclintMtimerCreate(
     m.clint.base + RISCV_ACLINT_SWI_SIZE,
-    m.clint.size - RISCV_ACLINT_SWI_SIZE,
+    RISCV_ACLINT_DEFAULT_MTIMER_SIZE,
     0,
     smp,
     RISCV_ACLINT_DEFAULT_MTIMECMP,
