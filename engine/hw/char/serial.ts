@@ -478,7 +478,7 @@ export const vmstateSerial: VMStateDescription = {
       name: 'serial/thr_ipending',
       versionId: 1,
       minimumVersionId: 1,
-      needed: (s: SerialState) => s.thrIpending !== (s.iir & UART_IIR_ID ? 1 : 0),
+      needed: (s: SerialState) => s.thrIpending !== ((s.iir & UART_IIR_ID) === UART_IIR_THRI ? 1 : 0),
       fields: [{ name: 'thrIpending', kind: 'int32' }],
     },
     {
@@ -529,7 +529,7 @@ typeRegister<SerialState, DeviceClass>({
       definePropBool('wakeup', 'wakeup', false),
     ]);
     dc.userCreatable = false;
-    dc.vmsd = vmstateSerial;
+    // The UART's state is saved by its wrapper (serial-mm's vmsd embeds vmstateSerial), as in QEMU.
     dc.realize = (dev) => {
       const s = dev as SerialState;
       s.attach();

@@ -230,6 +230,9 @@ export const vmstateSifivePlic: VMStateDescription = {
     { name: 'enable', kind: 'varray', elem: 'uint32', lengthField: 'numEnables' },
   ],
   postLoad(s: SiFivePlicState) {
+    if (s.sourcePriority.length !== s.numSources || s.enable.length !== s.numEnables) {
+      throw errorSetg('riscv_sifive_plic: configuration mismatch');
+    }
     s.update();
   },
 };

@@ -158,7 +158,7 @@ export const vmstateGoldfishRtc: VMStateDescription = {
   versionId: 2,
   minimumVersionId: 0,
   fields: [
-    { name: 'tickOffset', kind: 'uint64' },
+    { name: 'tickOffset', kind: 'int64' },
     { name: 'alarmNext', kind: 'uint64' },
     { name: 'alarmRunning', kind: 'uint32' },
     { name: 'irqPending', kind: 'uint32' },
