@@ -8,7 +8,11 @@ function harts(...counts: number[]): StatsVcpu[] {
 describe('query-stats', () => {
   it('reports the instructions each vCPU retired under the tcg provider', () => {
     expect(qmpQueryStats({ target: 'vcpu' }, harts(1234, 99))).toEqual([
-      { provider: 'tcg', 'qom-path': '/machine/soc0/harts[0]', stats: [{ name: 'instructions', value: 1234 }] },
+      {
+        provider: 'tcg',
+        'qom-path': '/machine/soc0/harts[0]',
+        stats: [{ name: 'instructions', value: 1234 }],
+      },
       { provider: 'tcg', 'qom-path': '/machine/soc0/harts[1]', stats: [{ name: 'instructions', value: 99 }] },
     ]);
   });
@@ -27,7 +31,9 @@ describe('query-stats', () => {
       qmpQueryStats({ target: 'vcpu', vcpus: ['/machine/soc0/harts[2]'] }, v).map((r) => r['qom-path']),
     ).toEqual(['/machine/soc0/harts[2]']);
     expect(qmpQueryStats({ target: 'vcpu', providers: [{ provider: 'kvm' }] }, v)).toEqual([]);
-    expect(qmpQueryStats({ target: 'vcpu', providers: [{ provider: 'tcg', names: ['nope'] }] }, v)).toEqual([]);
+    expect(qmpQueryStats({ target: 'vcpu', providers: [{ provider: 'tcg', names: ['nope'] }] }, v)).toEqual(
+      [],
+    );
     expect(
       qmpQueryStats({ target: 'vcpu', providers: [{ provider: 'tcg', names: ['instructions'] }] }, v),
     ).toHaveLength(3);

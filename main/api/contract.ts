@@ -106,11 +106,126 @@ export type SnapshotKind = 'vmstate' | 'disk-only';
 export interface Snapshot {
   id: string;
   vmId: string;
+  /** Display name (the library's; renaming never touches the engine). */
   name: string;
   parentId: string | null;
   createdAt: number;
+  /** Bytes the snapshot takes in the VM's snapshot store. */
   sizeBytes: number;
   kind: SnapshotKind;
+  /** The engine's tag for it: fixed at creation (QEMU internal snapshots cannot be renamed). */
+  tag: string;
+  /** Taken automatically to keep the state a revert replaced. */
+  auto: boolean;
+  /** Configuration and devices were recorded with it (false: found in the engine, taken elsewhere). */
+  recorded: boolean;
+}
+
+/** Whether an action can be done now, and exactly why not. */
+export interface Availability {
+  available: boolean;
+  reason: string | null;
+}
+
+export type SnapshotOperation = 'take' | 'revert' | 'delete';
+
+/** Progress of a snapshot operation (from the engine's JOB_STATUS_CHANGE events). */
+export interface SnapshotProgress {
+  vmId: string;
+  operation: SnapshotOperation;
+  /** Display name of the snapshot being taken, restored or deleted. */
+  name: string;
+  /** Step `step` of `steps` (a revert that keeps the current state first has two). */
+  step: number;
+  steps: number;
+  /** The engine job's status, or `done` / `failed` at the end. */
+  status: string;
+  /** 0..1 through the whole operation. */
+  fraction: number;
+  message: string;
+}
+
+/** Everything the Snapshots tab shows. */
+export interface SnapshotOverview {
+  snapshots: Snapshot[];
+  /** The snapshot the present state descends from (taken last or reverted to), or null. */
+  currentId: string | null;
+  take: Availability;
+  /** Disk-only snapshots need qcow2 disks (the engine's block layer). */
+  diskOnly: Availability;
+  revert: Availability;
+  /** The operation in progress, if any. */
+  progress: SnapshotProgress | null;
+}
+
+export interface TakeSnapshotRequest {
+  name: string;
+  kind?: SnapshotKind;
+}
+
+/** A device of the live machine, as recorded with a snapshot. */
+export interface DeviceRecord {
+  /** Its id (null for anonymous devices). */
+  id: string | null;
+  type: string;
+  path: string;
+}
+
+export interface ConfigChange {
+  field: keyof VmConfig;
+  /** Readable values (JSON for lists). */
+  now: string;
+  snapshot: string;
+}
+
+export interface DeviceChange {
+  id: string | null;
+  type: string;
+  /** `added`: plugged in after the snapshot; `removed`: in the snapshot, gone now; `replaced`: same id, other type. */
+  change: 'added' | 'removed' | 'replaced';
+  message: string;
+}
+
+/** What a revert will change, shown before it runs. */
+export interface RevertPlan {
+  snapshot: Snapshot;
+  /** Saved configuration fields the revert restores (from the snapshot's record). */
+  config: ConfigChange[];
+  devices: DeviceChange[];
+  /** Differences the engine will refuse (it then leaves the VM as it is). */
+  problems: string[];
+  notes: string[];
+  /** Name of the automatic snapshot that keeps the current state. */
+  autoSnapshotName: string;
+  revert: Availability;
+}
+
+export interface RevertRequest {
+  /** Keep the current state as an automatic snapshot first (default true). */
+  autoSnapshot?: boolean;
+}
+
+export interface RevertResult {
+  snapshot: Snapshot;
+  autoSnapshot: Snapshot | null;
+}
+
+/** One sample of a running VM's load. */
+export interface VmStatsSample {
+  /** Milliseconds since the epoch. */
+  time: number;
+  /** Guest instructions per second over the last interval (all vCPUs); null when unknown. */
+  ips: number | null;
+  /** Host CPU used by the VM's engine process over the last interval, percent of one core; null when unknown. */
+  cpuPercent: number | null;
+}
+
+/** Preparing a guest template's files before a start (e.g. building the default Debian guest). */
+export interface GuestProgress {
+  vmId: string;
+  guest: string;
+  status: 'running' | 'done' | 'failed';
+  message: string;
 }
 
 export interface LogEntry {
@@ -304,6 +419,11 @@ export interface ApiEventMap {
   /** A device_add succeeded (the tree changed). */
   'device-added': { vmId: string; id: string | null; path: string };
   'device-removal': DeviceRemovalEvent;
+  /** The VM's snapshots or its "now" position changed. */
+  'snapshots-changed': { vmId: string };
+  'snapshot-progress': SnapshotProgress;
+  'vm-stats': { vmId: string; sample: VmStatsSample };
+  'guest-progress': GuestProgress;
   log: LogEntry;
 }
 export type ApiEventName = keyof ApiEventMap;
@@ -366,6 +486,22 @@ export interface VmStudioApi {
   };
   snapshots: {
     list(vmId: string): Promise<Snapshot[]>;
+    /** The tree with the "now" position, what can be done now, and any operation in progress. */
+    overview(vmId: string): Promise<SnapshotOverview>;
+    /** Take a snapshot of the running or paused VM; resolves once the engine has stored it. */
+    take(vmId: string, request: TakeSnapshotRequest): Promise<Snapshot>;
+    /** What reverting to the snapshot will change (configuration and devices, then vs now). */
+    planRevert(vmId: string, snapshotId: string): Promise<RevertPlan>;
+    /** Restore the snapshot (`loadvm`), keeping the current state as an automatic snapshot first. */
+    revert(vmId: string, snapshotId: string, request?: RevertRequest): Promise<RevertResult>;
+    /** Delete one snapshot (its children move up to its parent; their data is untouched). */
+    delete(vmId: string, snapshotId: string): Promise<void>;
+    /** Change the display name (the engine's tag stays). */
+    rename(vmId: string, snapshotId: string, name: string): Promise<Snapshot>;
+  };
+  stats: {
+    /** Recent load samples of the VM (oldest first), also pushed as `vm-stats` events. */
+    history(vmId: string): Promise<VmStatsSample[]>;
   };
   log: {
     list(vmId: string | null, limit?: number): Promise<LogEntry[]>;

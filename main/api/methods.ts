@@ -28,6 +28,13 @@ export const API_METHODS = [
   'qom.node',
   'qom.set',
   'snapshots.list',
+  'snapshots.overview',
+  'snapshots.take',
+  'snapshots.planRevert',
+  'snapshots.revert',
+  'snapshots.delete',
+  'snapshots.rename',
+  'stats.history',
   'log.list',
 ] as const satisfies readonly ApiMethod[];
 

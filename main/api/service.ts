@@ -31,6 +31,10 @@ import type { ApiMethod } from './contract.js';
 import type { ResolvedGuest } from '../library/guests.js';
 import { publicGuest } from '../library/guests.js';
 import type { Library } from '../library/library.js';
+import { SnapshotManager } from '../snapshots/manager.js';
+import { snapshotStoreDir } from '../snapshots/store-files.js';
+import { processCpuTimeMs } from '../stats/cpu-time.js';
+import { StatsSampler, sumInstructions } from '../stats/sampler.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor.js';
 import { checkInt, checkNewVm, checkPatch, checkString, ValidationError } from './validate.js';
 import { toWire } from './wire.js';
@@ -47,6 +51,17 @@ export interface VmServiceOptions {
   guests: () => ResolvedGuest[];
   /** How long a device_del may wait for the guest before the UI is told it timed out. */
   unplugTimeoutMs?: number;
+  /**
+   * Make a guest template's files available (e.g. build the default Debian guest), reporting
+   * progress lines; called when a VM of a template whose files are missing is started. `canPrepare`
+   * says which templates it knows how to build (others just report their missing files).
+   */
+  prepareGuest?: {
+    canPrepare(guestId: string): boolean;
+    prepare(guestId: string, log: (message: string) => void): Promise<void>;
+  };
+  /** Load sampling period for the live graphs (ms); 0 turns sampling off. Default 1000. */
+  statsIntervalMs?: number;
 }
 
 const STOPPED: ReadonlySet<VmState> = new Set(['stopped', 'crashed']);
@@ -74,6 +89,8 @@ export class VmService {
   readonly supervisor: Supervisor;
   readonly handlers: ApiHandlers;
   readonly hotplug: HotplugManager;
+  readonly snapshots: SnapshotManager;
+  readonly stats: StatsSampler;
   private readonly listeners = new Set<EventListener>();
   /** Per running VM: facts that do not change while it runs (schema, type hierarchy). */
   private readonly runCache = new Map<string, { schema?: QmpSchemaSummary; types?: TypeHierarchy }>();
@@ -83,16 +100,23 @@ export class VmService {
     private readonly options: VmServiceOptions,
   ) {
     this.supervisor = new Supervisor(
-      { ...options.supervisor, runRoot: path.join(options.dataDir, 'run') },
+      {
+        ...options.supervisor,
+        runRoot: path.join(options.dataDir, 'run'),
+        snapshotStore: (vmId) => snapshotStoreDir(this.vmFolder(vmId)),
+      },
       {
         state: (vmId, state, lastError) => this.emit('vm-state', { vmId, state, lastError }),
         console: (vmId, data) => this.emit('console-output', { vmId, data }),
         qmpEvent: (vmId, ev) => {
           this.emit('qmp-event', { vmId, event: ev.event, data: toWire(ev.data), timestamp: ev.timestamp });
           this.hotplug.onQmpEvent(vmId, ev);
+          this.snapshots.onQmpEvent(vmId, ev);
         },
         exited: (vmId, info) => {
           this.hotplug.onExit(vmId);
+          this.snapshots.onExit(vmId);
+          this.stats.forget(vmId);
           this.runCache.delete(vmId);
           if (info.expected) this.log(vmId, 'state', 'Stopped');
           else this.log(vmId, 'crash', info.error ?? 'The engine stopped unexpectedly');
@@ -119,7 +143,84 @@ export class VmService {
       },
       options.unplugTimeoutMs,
     );
+    this.snapshots = new SnapshotManager({
+      library: this.library,
+      state: (vmId) => this.supervisor.status(vmId).state,
+      qmp: (vmId, command) => this.supervisor.qmp(vmId, command),
+      execute: (vmId, command, args) => this.supervisor.execute(vmId, command, args),
+      startedConfig: (vmId) => this.supervisor.startedConfig(vmId),
+      vmFolder: (vmId) => this.vmFolder(vmId),
+      progress: (p) => this.emit('snapshot-progress', p),
+      changed: (vmId) => this.emit('snapshots-changed', { vmId }),
+      vmChanged: (vmId) => this.emit('vms-changed', { vmIds: [vmId] }),
+    });
+    this.stats = new StatsSampler(
+      {
+        activeVmIds: () =>
+          this.supervisor.activeVmIds().filter((id) => {
+            const st = this.supervisor.status(id).state;
+            return st === 'running' || st === 'paused';
+          }),
+        instructions: async (vmId) =>
+          sumInstructions(
+            await this.supervisor.qmp(vmId, 'query-stats').queryStats({
+              target: 'vcpu',
+              providers: [{ provider: 'tcg', names: ['instructions'] }],
+            }),
+          ),
+        cpuTimeMs: async (vmId) => {
+          const pid = this.supervisor.enginePid(vmId);
+          return pid === undefined ? null : processCpuTimeMs(pid);
+        },
+        emit: (vmId, sample) => this.emit('vm-stats', { vmId, sample }),
+      },
+      options.statsIntervalMs || 1000,
+    );
+    if (options.statsIntervalMs !== 0) this.stats.start();
     this.handlers = this.makeHandlers();
+  }
+
+  /**
+   * Bring every stopped VM's snapshot rows in line with its snapshot store (app start: an earlier
+   * run may have ended between the engine's write and the library's).
+   */
+  reconcileSnapshots(): void {
+    for (const vm of this.library.listVms()) {
+      void this.snapshots
+        .reconcile(vm.id)
+        .catch((e: unknown) =>
+          this.log(vm.id, 'snapshot', `Could not check the snapshot store: ${(e as Error).message}`),
+        );
+    }
+  }
+
+  /** Build or fetch a template's files if they are missing, with progress events. */
+  private async ensureGuestFiles(vm: Vm): Promise<void> {
+    if (!vm.guest || !this.options.prepareGuest) return;
+    const g = this.options.guests().find((t) => t.id === vm.guest);
+    if (!g || g.available || !this.options.prepareGuest.canPrepare(g.id)) return;
+    const needsTemplate = (['firmware', 'kernel', 'initrd'] as const).some(
+      (k) => vm[k] === null && g[k] !== null,
+    );
+    if (!needsTemplate) return;
+    const report = (status: 'running' | 'done' | 'failed', message: string): void =>
+      this.emit('guest-progress', { vmId: vm.id, guest: g.id, status, message });
+    report(
+      'running',
+      `Preparing the guest '${g.title}' (first start: its files are fetched and built once)…`,
+    );
+    this.log(vm.id, 'guest', `Preparing the guest '${g.title}'`);
+    try {
+      await this.options.prepareGuest.prepare(g.id, (m) => report('running', m));
+    } catch (e) {
+      const msg = (e as Error).message;
+      report('failed', msg);
+      this.log(vm.id, 'guest', `Preparing '${g.title}' failed: ${msg}`);
+      throw new ValidationError(
+        `VM '${vm.name}' could not start: the guest '${g.title}' could not be prepared: ${msg}`,
+      );
+    }
+    report('done', `The guest '${g.title}' is ready`);
   }
 
   private cache(vmId: string): { schema?: QmpSchemaSummary; types?: TypeHierarchy } {
@@ -317,14 +418,18 @@ export class VmService {
       },
       'vms.start': async (vmId) => {
         const i = id(vmId);
+        const saved = this.library.getVm(i);
+        await this.ensureGuestFiles(saved);
         const vm = this.bootConfig(this.library.getVm(i));
         this.log(i, 'state', 'Starting');
         try {
-          await this.supervisor.start(vm);
+          // Pending-restart changes are counted against the saved configuration, not the resolved one.
+          await this.supervisor.start(vm, this.library.getVm(i));
         } catch (e) {
           throw new ValidationError(`VM '${vm.name}' could not start: ${(e as Error).message}`);
         }
         this.log(i, 'state', 'Running');
+        void this.snapshots.reconcile(i).catch(() => undefined);
       },
       'vms.stop': async (vmId, force) => {
         await this.supervisor.stop(id(vmId), force === true);
@@ -390,6 +495,28 @@ export class VmService {
         this.log(i, 'device', `Set ${String(p)}.${String(property)} = ${JSON.stringify(value)}`);
       },
       'snapshots.list': async (vmId) => this.library.listSnapshots(id(vmId)),
+      'snapshots.overview': async (vmId) => this.snapshots.overview(id(vmId)),
+      'snapshots.take': async (vmId, request) => {
+        const i = id(vmId);
+        if (!request || typeof request !== 'object' || Array.isArray(request))
+          throw new ValidationError("Parameter 'request' expects an object");
+        const r = request as { name?: unknown; kind?: unknown };
+        const kind = r.kind === undefined || r.kind === null ? 'vmstate' : r.kind;
+        if (kind !== 'vmstate' && kind !== 'disk-only')
+          throw new ValidationError(`Unknown snapshot kind '${String(kind)}'`);
+        return this.snapshots.take(i, r.name, kind);
+      },
+      'snapshots.planRevert': async (vmId, snapshotId) => this.snapshots.planRevert(id(vmId), snapshotId),
+      'snapshots.revert': async (vmId, snapshotId, request) => {
+        const i = id(vmId);
+        const auto = (request as { autoSnapshot?: unknown } | null | undefined)?.autoSnapshot;
+        if (auto !== undefined && auto !== null && typeof auto !== 'boolean')
+          throw new ValidationError("Parameter 'autoSnapshot' expects a boolean");
+        return this.snapshots.revert(i, snapshotId, auto !== false);
+      },
+      'snapshots.delete': async (vmId, snapshotId) => this.snapshots.delete(id(vmId), snapshotId),
+      'snapshots.rename': async (vmId, snapshotId, name) => this.snapshots.rename(id(vmId), snapshotId, name),
+      'stats.history': async (vmId) => this.stats.samples(id(vmId)),
       'log.list': async (vmId, limit) => {
         const v = vmId === null || vmId === undefined ? null : id(vmId);
         return this.library.listLog(v, limit === undefined ? 200 : checkInt(limit, 'limit', 1, 10000));
@@ -409,6 +536,7 @@ export class VmService {
 
   /** Stop every VM (on quit). */
   async shutdown(): Promise<void> {
+    this.stats.stop();
     await this.supervisor.shutdown();
   }
 }

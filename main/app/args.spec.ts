@@ -9,12 +9,20 @@ describe('parseAppArgs', () => {
       port: 8080,
       dataDir: '/tmp/x',
       help: false,
+      defaultVm: true,
     });
     expect(parseAppArgs(['--port=0', '--data-dir=rel'], {})).toMatchObject({
       web: false,
       port: 0,
       dataDir: path.resolve('rel'),
     });
+  });
+
+  it('turns the default VM off with --no-default-vm or VMSTUDIO_NO_DEFAULT_VM', () => {
+    expect(parseAppArgs([], {}).defaultVm).toBe(true);
+    expect(parseAppArgs(['--no-default-vm'], {}).defaultVm).toBe(false);
+    expect(parseAppArgs([], { VMSTUDIO_NO_DEFAULT_VM: '1' }).defaultVm).toBe(false);
+    expect(parseAppArgs([], { VMSTUDIO_NO_DEFAULT_VM: '0' }).defaultVm).toBe(true);
   });
 
   it('takes the data folder from VMSTUDIO_DATA_DIR when no option is given, the option winning', () => {

@@ -1,4 +1,4 @@
-/** The app's command line: `vmstudio [--web] [--port N] [--data-dir DIR]`. */
+/** The app's command line: `vmstudio [--web] [--port N] [--data-dir DIR] [--no-default-vm]`. */
 import os from 'node:os';
 import path from 'node:path';
 
@@ -8,6 +8,11 @@ export interface AppArgs {
   port: number;
   dataDir: string;
   help: boolean;
+  /**
+   * Create the default Debian VM when the library is new and empty. Off with `--no-default-vm` or
+   * VMSTUDIO_NO_DEFAULT_VM=1 (tests that need an empty library).
+   */
+  defaultVm: boolean;
 }
 
 export class UsageError extends Error {
@@ -17,11 +22,13 @@ export class UsageError extends Error {
   }
 }
 
-export const USAGE = `usage: vmstudio [--web] [--port N] [--data-dir DIR]
-  --web           serve the UI on 127.0.0.1 for a browser instead of opening a window
-  --port N        web mode port (0 or none: any free port)
-  --data-dir DIR  where the VM library and VM files live (default: $VMSTUDIO_DATA_DIR,
-                  else the platform's application-data folder)
+export const USAGE = `usage: vmstudio [--web] [--port N] [--data-dir DIR] [--no-default-vm]
+  --web            serve the UI on 127.0.0.1 for a browser instead of opening a window
+  --port N         web mode port (0 or none: any free port)
+  --data-dir DIR   where the VM library and VM files live (default: $VMSTUDIO_DATA_DIR,
+                   else the platform's application-data folder)
+  --no-default-vm  do not create the ready-to-run Debian VM in a new, empty library
+                   (also: VMSTUDIO_NO_DEFAULT_VM=1)
 `;
 
 /** The platform's per-user application-data folder for VM Studio. */
@@ -42,7 +49,14 @@ export function defaultDataDir(
 }
 
 export function parseAppArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): AppArgs {
-  const out: AppArgs = { web: false, port: 0, dataDir: '', help: false };
+  const noDefault = env.VMSTUDIO_NO_DEFAULT_VM;
+  const out: AppArgs = {
+    web: false,
+    port: 0,
+    dataDir: '',
+    help: false,
+    defaultVm: !(noDefault !== undefined && noDefault !== '' && noDefault !== '0'),
+  };
   let dataDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!;
@@ -77,6 +91,9 @@ export function parseAppArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         dataDir = v;
         break;
       }
+      case '--no-default-vm':
+        out.defaultVm = false;
+        break;
       case '-h':
       case '--help':
         out.help = true;

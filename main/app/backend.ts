@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import type { AppInfo } from '../api/contract.js';
-import { VmService } from '../api/service.js';
+import { VmService, type VmServiceOptions } from '../api/service.js';
+import { seedDefaultVm } from '../library/default-vm.js';
 import { loadGuests } from '../library/guests.js';
 import { Library } from '../library/library.js';
 import type { EngineCommand, EngineTimeouts } from '../supervisor/engine-process.js';
@@ -18,6 +19,10 @@ export interface BackendOptions {
   engine?: EngineCommand;
   guestsDir?: string;
   timeouts?: Partial<EngineTimeouts>;
+  /** Create the default Debian VM in a new, empty library (default true). */
+  defaultVm?: boolean;
+  /** Build/fetch a guest template's files (default: the Debian guest builder for its template). */
+  prepareGuest?: VmServiceOptions['prepareGuest'];
 }
 
 export interface Backend {
@@ -35,6 +40,29 @@ export function defaultEngineCommand(): EngineCommand {
   const script = process.env.VMSTUDIO_ENGINE_SCRIPT || appPaths.engineScript;
   return { command: process.execPath, prefix: [script], env };
 }
+
+/**
+ * The default guest's builder (assets/guests/debian-riscv64/build.ts): fetches Debian's packages
+ * once and caches the build. An unreachable mirror becomes a message that says what to do.
+ */
+export const defaultGuestBuilder: NonNullable<VmServiceOptions['prepareGuest']> = {
+  canPrepare: (guestId) => guestId === 'debian-riscv64',
+  async prepare(_guestId, log) {
+    const { ensureDefaultGuest, MirrorUnavailableError } =
+      await import('../../assets/guests/debian-riscv64/build.js');
+    try {
+      await ensureDefaultGuest({ log });
+    } catch (e) {
+      if (e instanceof MirrorUnavailableError) {
+        throw new Error(
+          `the Debian mirror is unreachable (${e.message}). Check the network connection, or point ` +
+            'VMSTUDIO_DEBIAN_MIRROR at a reachable Debian mirror, then start the VM again.',
+        );
+      }
+      throw e;
+    }
+  },
+};
 
 export async function createBackend(options: BackendOptions): Promise<Backend> {
   const library = Library.open(path.join(options.dataDir, 'library.db'));
@@ -56,7 +84,16 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     },
     guests: () => loadGuests(guestsDir),
+    prepareGuest: options.prepareGuest ?? defaultGuestBuilder,
   });
+  service.reconcileSnapshots();
+  if (options.defaultVm !== false) {
+    try {
+      await seedDefaultVm(library, loadGuests(guestsDir), (req) => service.handlers['vms.create'](req));
+    } catch (e) {
+      library.log(null, 'created', `Could not create the default VM: ${(e as Error).message}`);
+    }
+  }
   let closed: Promise<void> | null = null;
   return {
     service,

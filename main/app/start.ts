@@ -33,10 +33,14 @@ async function runWeb(args: AppArgs): Promise<void> {
 
 /** Launch the Electron binary on this app; its main process is main/electron/entry.ts. */
 function runElectron(exe: string, args: AppArgs): Promise<void> {
-  const child = spawn(exe, [appPaths.root, '--data-dir', args.dataDir], {
-    stdio: 'inherit',
-    env: { ...process.env },
-  });
+  const child = spawn(
+    exe,
+    [appPaths.root, '--data-dir', args.dataDir, ...(args.defaultVm ? [] : ['--no-default-vm'])],
+    {
+      stdio: 'inherit',
+      env: { ...process.env },
+    },
+  );
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   return new Promise((resolve) => {
     child.on('exit', (code, signal) => {

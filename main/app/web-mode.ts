@@ -14,7 +14,12 @@ export async function startWebApp(
   args: AppArgs,
   overrides: Partial<BackendOptions> & { rendererDir?: string } = {},
 ): Promise<WebApp> {
-  const backend = await createBackend({ dataDir: args.dataDir, mode: 'web', ...overrides });
+  const backend = await createBackend({
+    dataDir: args.dataDir,
+    mode: 'web',
+    defaultVm: args.defaultVm,
+    ...overrides,
+  });
   let server: WebServer;
   try {
     server = await startWebServer({

@@ -49,7 +49,7 @@ async function ready(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   handleAppProtocol(protocol, appPaths.renderer);
   try {
-    backend = await createBackend({ dataDir: args.dataDir, mode: 'electron' });
+    backend = await createBackend({ dataDir: args.dataDir, mode: 'electron', defaultVm: args.defaultVm });
   } catch (e) {
     dialog.showErrorBox('VM Studio cannot start', (e as Error).message);
     app.exit(1);

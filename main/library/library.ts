@@ -5,7 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { DiskConfig, LogEntry, Snapshot, SnapshotKind, Vm, VmConfig, VmPatch } from '../api/contract.js';
+import type {
+  DeviceRecord,
+  DiskConfig,
+  LogEntry,
+  Snapshot,
+  SnapshotKind,
+  Vm,
+  VmConfig,
+  VmPatch,
+} from '../api/contract.js';
 import { openLibraryDatabase, type OpenOptions } from './database.js';
 import { LibraryRecordError } from './errors.js';
 
@@ -43,6 +52,10 @@ interface SnapshotRow {
   created_at: number;
   size_bytes: number;
   kind: SnapshotKind;
+  tag: string;
+  auto: number;
+  config: string | null;
+  devices: string | null;
 }
 
 interface LogRow {
@@ -71,7 +84,21 @@ function toSnapshot(r: SnapshotRow): Snapshot {
     createdAt: r.created_at,
     sizeBytes: r.size_bytes,
     kind: r.kind,
+    tag: r.tag,
+    auto: r.auto !== 0,
+    recorded: r.config !== null,
   };
+}
+
+function parseRecord(r: SnapshotRow): SnapshotRecord | null {
+  if (r.config === null) return null;
+  try {
+    const config = JSON.parse(r.config) as SnapshotRecord['config'];
+    const devices = r.devices === null ? [] : (JSON.parse(r.devices) as DeviceRecord[]);
+    return { config, devices };
+  } catch {
+    return null;
+  }
 }
 
 function toLog(r: LogRow): LogEntry {
@@ -82,12 +109,26 @@ function isUniqueViolation(e: unknown): boolean {
   return (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
+/** What was recorded with a snapshot: the configuration the engine ran with and its devices. */
+export interface SnapshotRecord {
+  config: VmConfig & { disks: DiskConfig[] };
+  devices: DeviceRecord[];
+}
+
 export interface NewSnapshot {
   vmId: string;
   name: string;
   parentId: string | null;
   sizeBytes: number;
   kind: SnapshotKind;
+  /** The engine's tag (default: the new id). */
+  tag?: string;
+  auto?: boolean;
+  record?: SnapshotRecord | null;
+  /** When the engine took it (default: now). */
+  createdAt?: number;
+  /** Make it the VM's current snapshot ("now" descends from it). */
+  makeCurrent?: boolean;
 }
 
 export class Library {
@@ -282,44 +323,93 @@ export class Library {
       .map(toSnapshot);
   }
 
-  addSnapshot(s: NewSnapshot): Snapshot {
+  private insertSnapshot(s: NewSnapshot): string {
     const id = randomUUID();
-    const tx = this.db.transaction(() => {
-      this.getVm(s.vmId);
-      if (s.parentId !== null) {
-        const parent = this.db
-          .prepare<[string], SnapshotRow>('SELECT * FROM snapshots WHERE id = ?')
-          .get(s.parentId);
-        if (!parent || parent.vm_id !== s.vmId) {
-          throw new LibraryRecordError(`Snapshot '${s.parentId}' not found`);
-        }
+    this.getVm(s.vmId);
+    if (s.parentId !== null) {
+      const parent = this.db
+        .prepare<[string], SnapshotRow>('SELECT * FROM snapshots WHERE id = ?')
+        .get(s.parentId);
+      if (!parent || parent.vm_id !== s.vmId) {
+        throw new LibraryRecordError(`Snapshot '${s.parentId}' not found`);
       }
-      this.db
-        .prepare(
-          'INSERT INTO snapshots (id, vm_id, name, parent_id, created_at, size_bytes, kind) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, s.vmId, s.name, s.parentId, this.now(), s.sizeBytes, s.kind);
+    }
+    this.db
+      .prepare(
+        `INSERT INTO snapshots (id, vm_id, name, parent_id, created_at, size_bytes, kind, tag, auto, config, devices)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        s.vmId,
+        s.name,
+        s.parentId,
+        s.createdAt ?? this.now(),
+        s.sizeBytes,
+        s.kind,
+        s.tag ?? id,
+        s.auto ? 1 : 0,
+        s.record ? JSON.stringify(s.record.config) : null,
+        s.record ? JSON.stringify(s.record.devices) : null,
+      );
+    if (s.makeCurrent) this.db.prepare('UPDATE vms SET current_snapshot = ? WHERE id = ?').run(id, s.vmId);
+    return id;
+  }
+
+  private snapshotUniqueError(e: unknown, name: string, tag: string | undefined): unknown {
+    if (!isUniqueViolation(e)) return e;
+    const msg = String((e as Error).message);
+    if (msg.includes('.tag') && tag !== undefined)
+      return new LibraryRecordError(`A snapshot with the engine tag '${tag}' already exists`);
+    return new LibraryRecordError(`A snapshot named '${name}' already exists`);
+  }
+
+  addSnapshot(s: NewSnapshot): Snapshot {
+    let id = '';
+    const tx = this.db.transaction(() => {
+      id = this.insertSnapshot(s);
       this.logInTx(s.vmId, 'snapshot', `Snapshot '${s.name}' taken`);
     });
     try {
       tx();
     } catch (e) {
-      if (isUniqueViolation(e)) throw new LibraryRecordError(`A snapshot named '${s.name}' already exists`);
-      throw e;
+      throw this.snapshotUniqueError(e, s.name, s.tag);
     }
     return this.getSnapshot(id);
   }
 
+  findSnapshot(id: string): Snapshot | undefined {
+    const row = this.db.prepare<[string], SnapshotRow>('SELECT * FROM snapshots WHERE id = ?').get(id);
+    return row ? toSnapshot(row) : undefined;
+  }
+
   getSnapshot(id: string): Snapshot {
+    const s = this.findSnapshot(id);
+    if (!s) throw new LibraryRecordError(`Snapshot '${id}' not found`);
+    return s;
+  }
+
+  findSnapshotByName(vmId: string, name: string): Snapshot | undefined {
+    const row = this.db
+      .prepare<[string, string], SnapshotRow>('SELECT * FROM snapshots WHERE vm_id = ? AND name = ?')
+      .get(vmId, name);
+    return row ? toSnapshot(row) : undefined;
+  }
+
+  /** The configuration and devices recorded when the snapshot was taken (null if none were). */
+  snapshotRecord(id: string): SnapshotRecord | null {
     const row = this.db.prepare<[string], SnapshotRow>('SELECT * FROM snapshots WHERE id = ?').get(id);
     if (!row) throw new LibraryRecordError(`Snapshot '${id}' not found`);
-    return toSnapshot(row);
+    return parseRecord(row);
   }
 
   renameSnapshot(id: string, name: string): Snapshot {
     try {
-      const r = this.db.prepare('UPDATE snapshots SET name = ? WHERE id = ?').run(name, id);
-      if (r.changes === 0) throw new LibraryRecordError(`Snapshot '${id}' not found`);
+      const s = this.getSnapshot(id);
+      this.db.transaction(() => {
+        this.db.prepare('UPDATE snapshots SET name = ? WHERE id = ?').run(name, id);
+        this.logInTx(s.vmId, 'snapshot', `Snapshot '${s.name}' renamed to '${name}'`);
+      })();
     } catch (e) {
       if (isUniqueViolation(e)) throw new LibraryRecordError(`A snapshot named '${name}' already exists`);
       throw e;
@@ -327,15 +417,113 @@ export class Library {
     return this.getSnapshot(id);
   }
 
-  /** Delete one snapshot; its children move up to its parent, so the tree stays connected. */
-  deleteSnapshot(id: string): void {
+  private deleteSnapshotInTx(s: Snapshot): void {
+    this.db.prepare('UPDATE snapshots SET parent_id = ? WHERE parent_id = ?').run(s.parentId, s.id);
+    this.db.prepare('UPDATE vms SET current_snapshot = ? WHERE current_snapshot = ?').run(s.parentId, s.id);
+    this.db.prepare('DELETE FROM snapshots WHERE id = ?').run(s.id);
+  }
+
+  /**
+   * Delete one snapshot row. Its children move up to its parent and, if "now" descended from it, now
+   * descends from its parent: the tree stays connected and no other snapshot is touched.
+   */
+  deleteSnapshot(id: string, reason?: string): void {
     const tx = this.db.transaction(() => {
       const s = this.getSnapshot(id);
-      this.db.prepare('UPDATE snapshots SET parent_id = ? WHERE parent_id = ?').run(s.parentId, id);
-      this.db.prepare('DELETE FROM snapshots WHERE id = ?').run(id);
-      this.logInTx(s.vmId, 'snapshot', `Snapshot '${s.name}' deleted`);
+      this.deleteSnapshotInTx(s);
+      this.logInTx(s.vmId, 'snapshot', reason ?? `Snapshot '${s.name}' deleted`);
     });
     tx();
+  }
+
+  /** The snapshot the VM's present state descends from (null: none). */
+  currentSnapshot(vmId: string): string | null {
+    const row = this.db
+      .prepare<[string], { current_snapshot: string | null }>('SELECT current_snapshot FROM vms WHERE id = ?')
+      .get(vmId);
+    if (!row) throw new LibraryRecordError(`VM '${vmId}' not found`);
+    return row.current_snapshot;
+  }
+
+  setCurrentSnapshot(vmId: string, snapshotId: string | null): void {
+    if (snapshotId !== null && this.getSnapshot(snapshotId).vmId !== vmId) {
+      throw new LibraryRecordError(`Snapshot '${snapshotId}' not found`);
+    }
+    this.db.prepare('UPDATE vms SET current_snapshot = ? WHERE id = ?').run(snapshotId, vmId);
+  }
+
+  /**
+   * A revert the engine has completed: "now" descends from the snapshot, and the configuration
+   * recorded with it (boot fields) is the VM's again. One transaction.
+   */
+  completeRevert(vmId: string, snapshotId: string, patch: VmPatch | null): Vm {
+    this.db.transaction(() => {
+      const s = this.getSnapshot(snapshotId);
+      if (patch && Object.keys(patch).length) this.updateVm(vmId, patch);
+      this.db.prepare('UPDATE vms SET current_snapshot = ? WHERE id = ?').run(snapshotId, vmId);
+      this.logInTx(vmId, 'snapshot', `Reverted to snapshot '${s.name}'`);
+    })();
+    return this.getVm(vmId);
+  }
+
+  /**
+   * Apply a reconciliation with what the engine holds (see snapshots/reconcile.ts): drop rows whose
+   * data is gone, adopt snapshots the library did not know, refresh sizes. One transaction.
+   */
+  applySnapshotReconcile(
+    vmId: string,
+    plan: {
+      remove: readonly string[];
+      adopt: readonly { tag: string; createdAt: number; sizeBytes: number }[];
+      sizes: readonly { id: string; sizeBytes: number }[];
+    },
+  ): void {
+    if (!plan.remove.length && !plan.adopt.length && !plan.sizes.length) return;
+    this.db.transaction(() => {
+      for (const id of plan.remove) {
+        const s = this.findSnapshot(id);
+        if (!s) continue;
+        this.deleteSnapshotInTx(s);
+        this.logInTx(
+          vmId,
+          'snapshot',
+          `Snapshot '${s.name}' is no longer in the engine's snapshot store: removed`,
+        );
+      }
+      for (const a of plan.adopt) {
+        let name = a.tag;
+        for (let i = 2; this.findSnapshotByName(vmId, name); i++) name = `${a.tag} (${i})`;
+        this.insertSnapshot({
+          vmId,
+          name,
+          parentId: null,
+          sizeBytes: a.sizeBytes,
+          kind: 'vmstate',
+          tag: a.tag,
+          createdAt: a.createdAt,
+        });
+        this.logInTx(vmId, 'snapshot', `Found snapshot '${a.tag}' in the engine's snapshot store`);
+      }
+      const size = this.db.prepare('UPDATE snapshots SET size_bytes = ? WHERE id = ?');
+      for (const z of plan.sizes) size.run(z.sizeBytes, z.id);
+    })();
+  }
+
+  // ---- settings ----
+
+  getSetting(key: string): string | null {
+    const row = this.db
+      .prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?')
+      .get(key);
+    return row ? row.value : null;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.db
+      .prepare(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, value);
   }
 
   // ---- event log ----

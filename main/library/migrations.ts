@@ -81,6 +81,27 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`ALTER TABLE vms ADD COLUMN guest TEXT;`);
     },
   },
+  {
+    version: 4,
+    description:
+      'snapshot engine tags, automatic snapshots, recorded configuration; current snapshot; settings',
+    up(db) {
+      // Snapshots from before this version were never taken by an engine: their id stands in for the tag.
+      db.exec(`
+        ALTER TABLE snapshots ADD COLUMN tag TEXT;
+        UPDATE snapshots SET tag = id WHERE tag IS NULL;
+        CREATE UNIQUE INDEX snapshots_by_tag ON snapshots(vm_id, tag);
+        ALTER TABLE snapshots ADD COLUMN auto INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE snapshots ADD COLUMN config TEXT;
+        ALTER TABLE snapshots ADD COLUMN devices TEXT;
+        ALTER TABLE vms ADD COLUMN current_snapshot TEXT REFERENCES snapshots(id) ON DELETE SET NULL;
+        CREATE TABLE settings (
+          key    TEXT PRIMARY KEY,
+          value  TEXT NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

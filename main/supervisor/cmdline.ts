@@ -12,6 +12,8 @@ export function escapeOptionValue(v: string): string {
 export interface EnginePaths {
   /** QMP control socket (unix socket path or Windows pipe name). */
   qmpSocket: string;
+  /** Folder for the VM's savevm snapshots (`-snapshot-store`); the engine's default when absent. */
+  snapshotStore?: string;
 }
 
 export function buildEngineArgs(vm: Vm, paths: EnginePaths): string[] {
@@ -46,6 +48,8 @@ export function buildEngineArgs(vm: Vm, paths: EnginePaths): string[] {
     args.push('-drive', opts.join(','));
   });
   for (const dev of vm.devices) args.push('-device', dev);
+  // A plain path argument (not an option string): no comma escaping.
+  if (paths.snapshotStore) args.push('-snapshot-store', paths.snapshotStore);
   args.push('-qmp', `unix:${escapeOptionValue(paths.qmpSocket)},server=on,wait=off`);
   return args;
 }

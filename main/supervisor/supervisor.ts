@@ -30,6 +30,8 @@ export interface SupervisorOptions {
   runRoot: string;
   engine: EngineCommand;
   timeouts?: Partial<EngineTimeouts>;
+  /** Where a VM's engine keeps its snapshots (passed as `-snapshot-store`). */
+  snapshotStore?: (vmId: string) => string;
 }
 
 interface Slot {
@@ -84,16 +86,24 @@ export class Supervisor {
     this.listener.state(vmId, state, s.lastError);
   }
 
-  /** Start the VM's engine; resolves once QMP is connected. Rejects with the engine's own error text. */
-  async start(vm: Vm): Promise<void> {
+  /**
+   * Start the VM's engine; resolves once QMP is connected. Rejects with the engine's own error text.
+   * `vm` is what the command line is built from (boot files resolved); `config`, the library's
+   * record, is what `startedConfig()` reports and pending-restart changes are counted against.
+   */
+  async start(vm: Vm, config: Vm = vm): Promise<void> {
     if (this.shuttingDown) throw new Error('VM Studio is shutting down');
     const s = this.slot(vm.id);
     if (s.engine) throw new QmpError('GenericError', `VM '${vm.name}' is already ${s.state}`, 'start');
     this.names.set(vm.id, vm.name);
     const paths = runPaths(this.options.runRoot, vm.id);
-    const args = buildEngineArgs(vm, { qmpSocket: paths.qmpSocket });
+    const store = this.options.snapshotStore?.(vm.id);
+    const args = buildEngineArgs(vm, {
+      qmpSocket: paths.qmpSocket,
+      ...(store ? { snapshotStore: store } : {}),
+    });
     s.lastError = null;
-    s.startedWith = structuredClone(vm);
+    s.startedWith = structuredClone(config);
     const engine = new EngineProcess(
       this.options.engine,
       args,
@@ -153,6 +163,11 @@ export class Supervisor {
   /** Raw QMP by name: only for the power-user console (its input is whatever the user typed). */
   execute(vmId: string, command: string, args?: Record<string, unknown>): Promise<unknown> {
     return this.running(vmId, command).executeRaw(command, args);
+  }
+
+  /** The engine process id of a VM with an engine (undefined otherwise). */
+  enginePid(vmId: string): number | undefined {
+    return this.slots.get(vmId)?.engine?.pid;
   }
 
   /** The configuration the VM's engine was started from, or null when it is not running. */

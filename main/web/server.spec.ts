@@ -30,7 +30,7 @@ beforeEach(async () => {
   fs.writeFileSync(path.join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
   fs.writeFileSync(path.join(dir, 'secret.txt'), 'secret');
   app = await startWebApp(
-    { web: true, port: 0, dataDir: path.join(dir, 'data'), help: false },
+    { web: true, port: 0, dataDir: path.join(dir, 'data'), help: false, defaultVm: false },
     {
       rendererDir,
       guestsDir: path.join(dir, 'guests'),

@@ -50,6 +50,13 @@ export const METHODS = [
   'qom.node',
   'qom.set',
   'snapshots.list',
+  'snapshots.overview',
+  'snapshots.take',
+  'snapshots.planRevert',
+  'snapshots.revert',
+  'snapshots.delete',
+  'snapshots.rename',
+  'stats.history',
   'log.list',
 ] as const satisfies readonly ApiMethod[];
 
