@@ -76,6 +76,37 @@ describe('library migrations', () => {
     backup.close();
   });
 
+  it('upgrades a version 3 library with snapshots: tags, flags and the current snapshot', () => {
+    const file = path.join(dir, 'library.db');
+    Library.open(file, { migrations: MIGRATIONS.slice(0, 3) }).close();
+    const db = new Database(file);
+    db.exec(`
+      INSERT INTO vms (id, name, machine, cpus, memory_mib, created_at, updated_at) VALUES ('v', 'old', 'virt', 1, 64, 1, 1);
+      INSERT INTO snapshots (id, vm_id, name, parent_id, created_at, size_bytes, kind) VALUES ('s1', 'v', 'base', NULL, 5, 10, 'vmstate');
+    `);
+    db.close();
+    const lib = Library.open(file);
+    expect(lib.schemaVersion).toBe(LATEST_VERSION);
+    expect(lib.listSnapshots('v')).toEqual([
+      {
+        id: 's1',
+        vmId: 'v',
+        name: 'base',
+        parentId: null,
+        createdAt: 5,
+        sizeBytes: 10,
+        kind: 'vmstate',
+        tag: 's1',
+        auto: false,
+        recorded: false,
+      },
+    ]);
+    expect(lib.currentSnapshot('v')).toBeNull();
+    lib.setCurrentSnapshot('v', 's1');
+    expect(lib.currentSnapshot('v')).toBe('s1');
+    lib.close();
+  });
+
   it('applies each migration in a transaction: a failing step leaves the previous version', () => {
     const file = path.join(dir, 'library.db');
     Library.open(file, { migrations: MIGRATIONS.slice(0, 1) }).close();

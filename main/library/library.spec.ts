@@ -125,6 +125,130 @@ describe('Library snapshots and log', () => {
     ).toThrow(/not found/);
   });
 
+  it('moves "now" to the parent when the current snapshot is deleted, touching no other row', () => {
+    const vm = lib.createVm(config('cur'));
+    const a = lib.addSnapshot({
+      vmId: vm.id,
+      name: 'a',
+      parentId: null,
+      sizeBytes: 1,
+      kind: 'vmstate',
+      tag: 'ta',
+      makeCurrent: true,
+    });
+    const b = lib.addSnapshot({
+      vmId: vm.id,
+      name: 'b',
+      parentId: a.id,
+      sizeBytes: 2,
+      kind: 'vmstate',
+      tag: 'tb',
+      makeCurrent: true,
+    });
+    const c = lib.addSnapshot({
+      vmId: vm.id,
+      name: 'c',
+      parentId: a.id,
+      sizeBytes: 3,
+      kind: 'vmstate',
+      tag: 'tc',
+    });
+    expect(lib.currentSnapshot(vm.id)).toBe(b.id);
+    lib.deleteSnapshot(b.id);
+    expect(lib.currentSnapshot(vm.id)).toBe(a.id);
+    expect(lib.getSnapshot(c.id)).toMatchObject({ parentId: a.id, tag: 'tc', sizeBytes: 3 });
+    lib.deleteSnapshot(a.id);
+    expect(lib.currentSnapshot(vm.id)).toBeNull();
+    expect(lib.getSnapshot(c.id).parentId).toBeNull();
+  });
+
+  it('keeps the engine tag, the automatic flag and the recorded configuration', () => {
+    const vm = lib.createVm(config('rec'));
+    const { id: _id, createdAt: _c, updatedAt: _u, ...cfg } = vm;
+    const devices = [{ id: 'rng0', type: 'virtio-rng-device', path: '/machine/peripheral/rng0' }];
+    const s = lib.addSnapshot({
+      vmId: vm.id,
+      name: 'Before revert to x',
+      parentId: null,
+      sizeBytes: 5,
+      kind: 'vmstate',
+      tag: 'vs-1',
+      auto: true,
+      record: { config: cfg, devices },
+    });
+    expect(s).toMatchObject({ tag: 'vs-1', auto: true, recorded: true });
+    expect(lib.snapshotRecord(s.id)).toEqual({ config: cfg, devices });
+    expect(lib.renameSnapshot(s.id, 'kept').tag).toBe('vs-1');
+    expect(() =>
+      lib.addSnapshot({
+        vmId: vm.id,
+        name: 'other',
+        parentId: null,
+        sizeBytes: 0,
+        kind: 'vmstate',
+        tag: 'vs-1',
+      }),
+    ).toThrow("A snapshot with the engine tag 'vs-1' already exists");
+    const plain = lib.addSnapshot({
+      vmId: vm.id,
+      name: 'plain',
+      parentId: null,
+      sizeBytes: 0,
+      kind: 'vmstate',
+    });
+    expect(plain).toMatchObject({ tag: plain.id, auto: false, recorded: false });
+    expect(lib.snapshotRecord(plain.id)).toBeNull();
+  });
+
+  it('completes a revert in one step: current snapshot and restored configuration', () => {
+    const vm = lib.createVm(config('rv', { cpus: 4 }));
+    const s = lib.addSnapshot({ vmId: vm.id, name: 's', parentId: null, sizeBytes: 0, kind: 'vmstate' });
+    const after = lib.completeRevert(vm.id, s.id, { cpus: 1, devices: [] });
+    expect(after).toMatchObject({ cpus: 1, devices: [] });
+    expect(lib.currentSnapshot(vm.id)).toBe(s.id);
+    expect(lib.listLog(vm.id, 1)[0]!.message).toBe("Reverted to snapshot 's'");
+  });
+
+  it('applies a reconciliation: drops rows, adopts unknown snapshots under free names, refreshes sizes', () => {
+    const vm = lib.createVm(config('rc'));
+    const gone = lib.addSnapshot({
+      vmId: vm.id,
+      name: 'gone',
+      parentId: null,
+      sizeBytes: 1,
+      kind: 'vmstate',
+      tag: 'g',
+      makeCurrent: true,
+    });
+    const kept = lib.addSnapshot({
+      vmId: vm.id,
+      name: 'x',
+      parentId: gone.id,
+      sizeBytes: 1,
+      kind: 'vmstate',
+      tag: 'k',
+    });
+    lib.applySnapshotReconcile(vm.id, {
+      remove: [gone.id],
+      adopt: [{ tag: 'x', createdAt: 42, sizeBytes: 9 }],
+      sizes: [{ id: kept.id, sizeBytes: 777 }],
+    });
+    const list = lib.listSnapshots(vm.id);
+    expect(list.map((s) => [s.name, s.tag, s.sizeBytes, s.parentId])).toEqual([
+      ['x (2)', 'x', 9, null],
+      ['x', 'k', 777, null],
+    ]);
+    expect(lib.currentSnapshot(vm.id)).toBeNull();
+    expect(list[0]!.createdAt).toBe(42);
+  });
+
+  it('stores settings', () => {
+    expect(lib.getSetting('k')).toBeNull();
+    lib.setSetting('k', 'v1');
+    lib.setSetting('k', 'v2');
+    expect(lib.getSetting('k')).toBe('v2');
+  });
+
   it('logs newest first, per VM, with a limit', () => {
     const vm = lib.createVm(config('l'));
     lib.log(vm.id, 'state', 'started');

@@ -48,6 +48,26 @@ export interface EngineProcessEvents {
   exit(info: ExitInfo): void;
 }
 
+/**
+ * Boards whose guests cannot receive a power-button press: the RISC-V `virt` and `spike` machines
+ * have no ACPI or GPIO power key (as in QEMU 7.2), and `none` has no guest. For them "Stop" goes
+ * straight to `quit` instead of waiting out a grace period nobody can use.
+ */
+const MACHINES_WITHOUT_POWER_BUTTON = new Set(['none', 'virt', 'spike']);
+
+/** The machine type named by -M/-machine in an engine command line. */
+export function machineOfArgs(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length - 1; i++) {
+    if (args[i] === '-M' || args[i] === '-machine') return args[i + 1]!.split(',')[0]!.replace(/^type=/, '');
+  }
+  return null;
+}
+
+export function machineHasPowerButton(args: readonly string[]): boolean {
+  const m = machineOfArgs(args);
+  return m === null || !MACHINES_WITHOUT_POWER_BUTTON.has(m);
+}
+
 const CONSOLE_SCROLLBACK = 256 * 1024;
 const OUTPUT_TAIL = 16 * 1024;
 
@@ -257,10 +277,9 @@ export class EngineProcess {
     if (!this.child) return this.waitExit();
     this.stopRequested = true;
     // A paused guest cannot react to a power button: quit it directly.
-    const graceful = !force && this.stateValue === 'running';
+    const graceful = !force && this.stateValue === 'running' && machineHasPowerButton(this.args);
     if (this.stateValue !== 'crashed' && this.stateValue !== 'stopped') this.setState('stopping');
-    // `system_powerdown` is not in the engine's QAPI schema yet (so the generated client has no method
-    // for it): it is sent by name, and an engine that refuses it gets no grace period to wait out.
+    // An engine that refuses `system_powerdown` gets no grace period to wait out.
     if (graceful && this.qmp) {
       const pressed = await this.qmp
         .execute('system_powerdown')

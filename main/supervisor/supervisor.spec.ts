@@ -99,7 +99,7 @@ describe('Supervisor', () => {
   });
 
   it('stops gracefully with the power button and records a clean stop', async () => {
-    const v = vm();
+    const v = vm('test vm', { machine: 'x-board-with-power-button' });
     await sup.start(v);
     await sup.stop(v.id);
     expect(sup.status(v.id)).toEqual({ state: 'stopped', lastError: null });
@@ -109,11 +109,20 @@ describe('Supervisor', () => {
 
   it('falls back to quit when the guest ignores the power button', async () => {
     sup = makeSupervisor({ FAKE_ENGINE_IGNORE_POWERDOWN: '1' }, { powerdownMs: 200 });
-    const v = vm();
+    const v = vm('test vm', { machine: 'x-board-with-power-button' });
     await sup.start(v);
     await sup.stop(v.id);
     expect(sup.status(v.id).state).toBe('stopped');
     expect(events.qmp.map((e) => e.event)).toEqual(['POWERDOWN', 'SHUTDOWN']);
+  });
+
+  it('quits boards without a power button at once', async () => {
+    sup = makeSupervisor({}, { powerdownMs: 60_000 });
+    const v = vm();
+    await sup.start(v);
+    await sup.stop(v.id);
+    expect(sup.status(v.id).state).toBe('stopped');
+    expect(events.qmp.map((e) => e.event)).not.toContain('POWERDOWN');
   });
 
   it("reports a crash with the engine's last output", async () => {

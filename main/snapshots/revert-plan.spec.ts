@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceRecord, Snapshot, Vm } from '../api/contract.js';
+import type { SnapshotRecord } from '../library/library.js';
+import { autoSnapshotName, planRevert } from './revert-plan.js';
+
+const snapshot: Snapshot = {
+  id: 's1',
+  vmId: 'vm',
+  name: 'clean install',
+  parentId: null,
+  createdAt: 1,
+  sizeBytes: 10,
+  kind: 'vmstate',
+  tag: 'vs-1',
+  auto: false,
+  recorded: true,
+};
+
+function vm(over: Partial<Vm> = {}): Vm {
+  return {
+    id: 'vm',
+    name: 'lab',
+    guest: null,
+    machine: 'none',
+    cpus: 1,
+    memoryMiB: 64,
+    firmware: null,
+    kernel: null,
+    initrd: null,
+    append: null,
+    devices: ['vmstudio-test-bridge,id=br0', 'vmstudio-test-device,id=dev0,bus=br0.0'],
+    notes: 'my notes',
+    disks: [],
+    createdAt: 0,
+    updatedAt: 0,
+    ...over,
+  };
+}
+
+const br0: DeviceRecord = { id: 'br0', type: 'vmstudio-test-bridge', path: '/machine/peripheral/br0' };
+const dev0: DeviceRecord = { id: 'dev0', type: 'vmstudio-test-device', path: '/machine/peripheral/dev0' };
+
+function record(over: Partial<Vm> = {}, devices: DeviceRecord[] = [br0, dev0]): SnapshotRecord {
+  const { id: _i, createdAt: _c, updatedAt: _u, ...config } = vm(over);
+  return { config, devices };
+}
+
+describe('planRevert', () => {
+  it('reports nothing to change when configuration and devices are as recorded', () => {
+    const p = planRevert({
+      snapshot,
+      record: record(),
+      current: vm(),
+      running: vm(),
+      liveDevices: [br0, dev0],
+      existingNames: ['clean install'],
+    });
+    expect(p).toMatchObject({ config: [], devices: [], problems: [], notes: [], patch: null });
+    expect(p.autoSnapshotName).toBe('Before revert to clean install');
+  });
+
+  it('restores saved boot fields (not name or notes) and lists them as now → then', () => {
+    const p = planRevert({
+      snapshot,
+      record: record({ append: 'console=ttyS0', devices: ['vmstudio-test-bridge,id=br0'] }),
+      current: vm({ cpus: 2, append: null, notes: 'other', name: 'renamed' }),
+      running: vm({ append: 'console=ttyS0' }),
+      liveDevices: [br0],
+      existingNames: [],
+    });
+    expect(p.config).toEqual([
+      { field: 'cpus', now: '2', snapshot: '1' },
+      { field: 'append', now: '(none)', snapshot: 'console=ttyS0' },
+      {
+        field: 'devices',
+        now: 'vmstudio-test-bridge,id=br0; vmstudio-test-device,id=dev0,bus=br0.0',
+        snapshot: 'vmstudio-test-bridge,id=br0',
+      },
+    ]);
+    expect(p.patch).toEqual({ cpus: 1, append: 'console=ttyS0', devices: ['vmstudio-test-bridge,id=br0'] });
+  });
+
+  it('says a device plugged in since stays, and that a missing one makes the engine refuse', () => {
+    const dev1: DeviceRecord = { id: 'dev1', type: 'vmstudio-test-device', path: '/machine/peripheral/dev1' };
+    const p = planRevert({
+      snapshot,
+      record: record(),
+      current: vm(),
+      running: vm(),
+      liveDevices: [br0, dev1],
+      existingNames: [],
+    });
+    expect(p.devices.map((d) => [d.id, d.change])).toEqual([
+      ['dev0', 'removed'],
+      ['dev1', 'added'],
+    ]);
+    expect(p.devices[1]!.message).toBe(
+      "'dev1' (vmstudio-test-device) was plugged in after 'clean install': it stays, reset to its power-on state",
+    );
+    expect(p.problems).toEqual([
+      "'clean install' holds the state of 'dev0' (vmstudio-test-device), which is not in the machine now: the engine will refuse the revert. Add it back (same id and type) first.",
+    ]);
+  });
+
+  it('flags a machine started with other CPUs or memory than the snapshot', () => {
+    const p = planRevert({
+      snapshot,
+      record: record(),
+      current: vm({ cpus: 2 }),
+      running: vm({ cpus: 2, memoryMiB: 128 }),
+      liveDevices: [br0, dev0],
+      existingNames: [],
+    });
+    expect(p.problems).toHaveLength(2);
+    expect(p.problems[0]).toContain("The machine runs with 2 CPUs; 'clean install' was taken with 1 CPU");
+    expect(p.problems[1]).toContain('128 MiB');
+  });
+
+  it('restores only the machine state of a snapshot taken outside VM Studio, and mentions raw disks', () => {
+    const p = planRevert({
+      snapshot: { ...snapshot, recorded: false },
+      record: null,
+      current: vm({ disks: [{ file: '/d.img', format: 'raw', interface: 'virtio', readonly: false }] }),
+      running: vm(),
+      liveDevices: [br0],
+      existingNames: [],
+    });
+    expect(p.config).toEqual([]);
+    expect(p.devices).toEqual([]);
+    expect(p.notes).toHaveLength(2);
+    expect(p.notes[0]).toContain('was not taken by VM Studio');
+    expect(p.notes[1]).toContain('the disk keeps its current contents');
+  });
+
+  it('does not compare devices when the machine is not running', () => {
+    const p = planRevert({
+      snapshot,
+      record: record(),
+      current: vm(),
+      running: null,
+      liveDevices: null,
+      existingNames: [],
+    });
+    expect(p.devices).toEqual([]);
+    expect(p.problems).toEqual([]);
+  });
+});
+
+describe('autoSnapshotName', () => {
+  it('numbers repeats', () => {
+    expect(autoSnapshotName('A', [])).toBe('Before revert to A');
+    expect(autoSnapshotName('A', ['Before revert to A', 'Before revert to A (2)'])).toBe(
+      'Before revert to A (3)',
+    );
+  });
+});
