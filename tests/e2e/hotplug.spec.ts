@@ -93,7 +93,7 @@ describe.skipIf(!hasChromium)('hotplug through the web UI (real engine, machine 
     const dialog = page.getByTestId('add-device-dialog');
     await dialog.getByTestId('device-type-vmstudio-test-bridge').click();
     await expect(dialog.getByTestId('device-unavailable').textContent()).resolves.toContain(
-      "vmstudio-test-bridge is not hotpluggable here: bus 'main-system-bus' does not support hotplugging",
+      "vmstudio-test-bridge is not hotpluggable here: bus 'sysbus' does not support hotplugging",
     );
     await dialog.getByTestId('device-type-vmstudio-test-device').click();
     await dialog.getByTestId('prop-u8').waitFor();
