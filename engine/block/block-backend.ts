@@ -32,6 +32,9 @@ export class BlockBackend {
   legacy: { interface: string; media: 'disk' | 'cdrom' } | null = null;
   /** Created for a device pointing at a node: goes away when the device lets go. */
   anonymous = false;
+  /** -drive werror=/rerror=: what the device does on a failed write/read. */
+  werror: 'ignore' | 'report' | 'stop' | 'enospc' = 'enospc';
+  rerror: 'ignore' | 'report' | 'stop' = 'report';
 
   constructor(
     readonly name: string,

@@ -11,6 +11,7 @@ export interface QemuOptionDef {
   /** Section heading in `-h`. */
   readonly section:
     | 'Standard options'
+    | 'Block device options'
     | 'Display options'
     | 'Character device options'
     | 'Linux/Multiboot boot specific'
@@ -116,6 +117,37 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
       "                in the order they are specified.  Note that the 'id'\n" +
       '                property must be set.  These objects are placed in the\n' +
       "                '/objects' path.",
+  },
+  {
+    name: 'blockdev',
+    hasArg: true,
+    section: 'Block device options',
+    help:
+      '-blockdev [driver=]driver[,node-name=N][,discard=ignore|unmap]\n' +
+      '          [,cache.direct=on|off][,cache.no-flush=on|off]\n' +
+      '          [,read-only=on|off][,auto-read-only=on|off]\n' +
+      '          [,force-share=on|off][,detect-zeroes=on|off|unmap]\n' +
+      '          [,driver specific parameters...]\n' +
+      '                configure a block backend (drivers: file, raw, qcow2)',
+  },
+  {
+    name: 'drive',
+    hasArg: true,
+    section: 'Block device options',
+    help:
+      '-drive [file=file][,if=type][,bus=n][,unit=m][,media=d][,index=i]\n' +
+      '       [,cache=writethrough|writeback|none|directsync|unsafe][,format=f]\n' +
+      '       [,snapshot=on|off][,rerror=ignore|stop|report]\n' +
+      '       [,werror=ignore|stop|report|enospc][,id=name]\n' +
+      '       [,aio=threads|native|io_uring]\n' +
+      '       [,readonly=on|off][,discard=ignore|unmap][,detect-zeroes=on|off|unmap]\n' +
+      "                use 'file' as a drive image (if=none or if=virtio)",
+  },
+  {
+    name: 'snapshot',
+    hasArg: false,
+    section: 'Block device options',
+    help: '-snapshot       write to temporary files instead of disk image files',
   },
   {
     name: 'nographic',

@@ -25,6 +25,12 @@ import { qobjectClone } from '../qobject/qobject.js';
 import { qmpMigrate, qmpMigrateCancel, qmpMigrateIncoming, qmpQueryMigrate } from '../migration/migration.js';
 import { qmpSnapshotDelete, qmpSnapshotLoad, qmpSnapshotSave } from '../migration/snapshot.js';
 import { qmpJobDismiss, qmpQueryJobs } from '../migration/job.js';
+import {
+  qmpBlockdevAdd,
+  qmpBlockdevDel,
+  qmpQueryBlock,
+  qmpQueryNamedBlockNodes,
+} from '../block/blockdev.js';
 import { qmpQueryStats, qmpQueryStatsSchemas } from '../monitor/stats.js';
 
 export const engineCommandHandlers: QmpCommandHandlers = {
@@ -56,6 +62,10 @@ export const engineCommandHandlers: QmpCommandHandlers = {
   snapshotDelete: (a) => qmpSnapshotDelete(a),
   queryJobs: () => qmpQueryJobs(),
   jobDismiss: (a) => qmpJobDismiss(a),
+  queryBlock: () => qmpQueryBlock(),
+  queryNamedBlockNodes: (a) => qmpQueryNamedBlockNodes(a.flat),
+  blockdevAdd: (a) => qmpBlockdevAdd(a),
+  blockdevDel: (a) => qmpBlockdevDel(a['node-name']),
   queryStats: (a) => qmpQueryStats(a),
   queryStatsSchemas: (a) => qmpQueryStatsSchemas(a),
 };

@@ -42,6 +42,8 @@ import { versionText } from '../version.js';
 import { setGuestIdentity } from './guest-identity.js';
 import { migrationSetIncoming } from '../migration/migration.js';
 import { setSnapshotStoreDir } from '../migration/snapshot-store.js';
+import { blockdevParseCli, driveAddDefaults, driveNew, qmpBlockdevAdd } from '../block/blockdev.js';
+import type { BlockdevOptions } from '../qapi/generated/qapi-types.js';
 
 export const PROG = 'vmstudio-engine';
 
@@ -103,6 +105,10 @@ interface VlConfig {
   chardevs: Array<{ loc: string; opts: ChardevOpts }>;
   monitors: Array<{ loc: string; opts: MonitorOptions }>;
   devices: Array<{ loc: string; dict: QDict; json: boolean }>;
+  /** -blockdev (parsed) and -drive (raw) in command-line order, opened by configureBlockdev(). */
+  blockdevs: Array<{ loc: string; opts: BlockdevOptions }>;
+  drives: Array<{ loc: string; arg: string }>;
+  snapshot: boolean;
   deviceHelp: QDict | null;
   autostart: boolean;
   nographic: boolean;
@@ -173,6 +179,9 @@ function parseOptions(argv: readonly string[], io: VlIo): VlConfig | { exit: num
     chardevs: [],
     monitors: [],
     devices: [],
+    blockdevs: [],
+    drives: [],
+    snapshot: false,
     deviceHelp: null,
     autostart: true,
     nographic: false,
@@ -250,6 +259,15 @@ function parseOptions(argv: readonly string[], io: VlIo): VlConfig | { exit: num
         cfg.devices.push({ loc: l, dict, json: false });
         break;
       }
+      case 'blockdev':
+        cfg.blockdevs.push({ loc: l, opts: at(l, () => blockdevParseCli(arg)) });
+        break;
+      case 'drive':
+        cfg.drives.push({ loc: l, arg });
+        break;
+      case 'snapshot':
+        cfg.snapshot = true;
+        break;
       case 'global': {
         at(l, () => {
           const m = /^([^.=,]+)\.([^=]+)=(.*)$/s.exec(arg);
@@ -392,6 +410,21 @@ async function serialHdsCreate(cfg: VlConfig, machine: MachineState): Promise<vo
   }
 }
 
+/** configure_blockdev(): -blockdev nodes, then -drive backends, then the default empty drives. */
+async function configureBlockdev(
+  cfg: VlConfig,
+  machine: MachineState,
+): Promise<Array<{ loc: string; dict: QDict }>> {
+  for (const b of cfg.blockdevs) await atAsync(b.loc, () => qmpBlockdevAdd(b.opts));
+  const devices: Array<{ loc: string; dict: QDict }> = [];
+  for (const d of cfg.drives) {
+    const r = await atAsync(d.loc, () => driveNew(d.arg, cfg.snapshot));
+    if (r.device) devices.push({ loc: d.loc, dict: r.device });
+  }
+  if (!cfg.nodefaults) driveAddDefaults(MACHINE_GET_CLASS(machine));
+  return devices;
+}
+
 /** qemu_init(): returns when the machine is running (or prelaunch), or with an exit code. */
 export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlResult> {
   const cfg = parseOptions(argv, io);
@@ -456,6 +489,7 @@ export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlRes
     if (objectCreateEarly(String(o.dict['qom-type']))) at(o.loc, () => userCreatableAddDict(o.dict, !o.json));
   }
   for (const c of cfg.chardevs) await atAsync(c.loc, () => qemuChrNewFromOpts(c.opts));
+  const driveDevices = await configureBlockdev(cfg, machine);
 
   // qemu_create_late_backends(): late objects, monitors.
   for (const o of cfg.objects) {
@@ -474,6 +508,7 @@ export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlRes
     return { kind: 'exit', code: 0 };
   }
   for (const d of cfg.devices) at(d.loc, () => qdevDeviceAdd(d.dict, d.json));
+  for (const d of driveDevices) at(d.loc, () => qdevDeviceAdd(d.dict, false));
   qdevMachineCreationDone();
 
   if (cfg.pidfile) {
