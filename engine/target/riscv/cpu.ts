@@ -334,8 +334,32 @@ export class RiscvCpu {
 
   flushTlb(): void {
     for (const set of this.tlbs) for (const t of set) t.flush();
+    this.lpFirst = Infinity;
+    this.lpEnd = -Infinity;
     this.codeGen++;
     this.attn = 1; // the run loop re-translates its fetch page
+  }
+
+  /**
+   * Virtual page numbers (hi * 2^20 + lo >>> 12, signed) covered by superpage translations since the
+   * last full flush: a page flush inside that range must drop everything (QEMU's large-page range).
+   */
+  private lpFirst = Infinity;
+  private lpEnd = -Infinity;
+
+  /** sfence.vma with an address: drop the translations of one virtual page (lo, hi). */
+  flushPage(lo: number, hi: number): void {
+    const vpn = hi * 1048576 + (lo >>> 12);
+    if (vpn >= this.lpFirst && vpn < this.lpEnd) {
+      this.flushTlb();
+      return;
+    }
+    const i = (lo >>> 12) & TLB_MASK;
+    const tagLo = lo & -4096;
+    for (const set of this.tlbs)
+      for (const t of set) if (t.tag[i << 1] === tagLo && t.tag[(i << 1) | 1] === hi) t.tag[i << 1] = 1;
+    this.codeGen++;
+    this.attn = 1;
   }
   flushWriteTlbs(): void {
     for (const set of this.tlbs) set[ACC_W].flush();
@@ -655,6 +679,11 @@ export class RiscvCpu {
       // Physical page: superpages take the low VPN bits from the virtual address.
       let pagePpn = ppn;
       if (level > 0) {
+        const span = 2 ** (9 * level);
+        const vpn = hi * 1048576 + (lo >>> 12);
+        const first = vpn - (((vpn % span) + span) % span);
+        if (first < this.lpFirst) this.lpFirst = first;
+        if (first + span > this.lpEnd) this.lpEnd = first + span;
         const bits = 9 * level;
         pagePpn +=
           bits <= 20

@@ -106,10 +106,12 @@ export const SYS_INSNS: InsnDef[] = [
     'SF',
     'priv',
     '-xx-',
-    (c: RiscvCpu, _d, _a, _b, _imm, raw) => {
+    (c: RiscvCpu, _d, a, _b, _imm, raw) => {
       if (c.priv === PRV_U || (c.priv === PRV_S && c.csr[CSR_MSTATUS * 2] & MSTATUS_TVM))
         return c.illegal(raw);
-      c.flushTlb();
+      // ASIDs are not cached separately, so rs2 does not narrow the flush.
+      if (a === 0) c.flushTlb();
+      else c.flushPage(c.x[a], c.x[a + 1]);
     },
   ),
   def('fence', { op: 0x0f, f3: 0 }, 'FENCE', 'i', '----', () => {}),
