@@ -1,8 +1,9 @@
 /**
- * Snapshots as a tree (parent/child) with a "now" node under the snapshot the running state was last
- * taken from or reverted to, flattened into rows with depth for rendering.
+ * Snapshots as a tree (parent/child) with a "now" node under the snapshot the present state
+ * descends from (the library's current snapshot: taken last or reverted to), flattened into rows
+ * with depth and the vertical guide lines to draw for rendering.
  */
-import type { Snapshot } from '../../../main/api/contract.js';
+import type { Snapshot, VmConfig } from '../../../main/api/contract.js';
 
 export interface SnapshotRow {
   kind: 'snapshot' | 'now';
@@ -10,6 +11,8 @@ export interface SnapshotRow {
   depth: number;
   /** Draw a connector to a later sibling below this row. */
   hasNextSibling: boolean;
+  /** For each ancestor level 0..depth-1: whether a guide line passes through this row there. */
+  guides: boolean[];
 }
 
 /** `current` is the snapshot the present state descends from (null: none, "now" is a root). */
@@ -26,24 +29,40 @@ export function snapshotRows(snapshots: readonly Snapshot[], current: string | n
     list.sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
   const rows: SnapshotRow[] = [];
   const nowParent = current !== null && ids.has(current) ? current : null;
-  const walk = (parent: string | null, depth: number, seen: Set<string>): void => {
-    const kids = byParent.get(parent) ?? [];
+  const walk = (parent: string | null, depth: number, guides: boolean[], seen: Set<string>): void => {
+    const kids = (byParent.get(parent) ?? []).filter((s) => !seen.has(s.id)); // a cycle in damaged data
     const withNow = parent === nowParent;
+    const total = kids.length + (withNow ? 1 : 0);
     kids.forEach((s, i) => {
-      if (seen.has(s.id)) return; // defensive: a cycle in damaged data
       seen.add(s.id);
-      rows.push({ kind: 'snapshot', snapshot: s, depth, hasNextSibling: i < kids.length - 1 || withNow });
-      walk(s.id, depth + 1, seen);
+      const more = i < total - 1;
+      rows.push({ kind: 'snapshot', snapshot: s, depth, hasNextSibling: more, guides });
+      walk(s.id, depth + 1, [...guides, true], seen);
     });
-    if (withNow) rows.push({ kind: 'now', snapshot: null, depth, hasNextSibling: false });
+    if (withNow) rows.push({ kind: 'now', snapshot: null, depth, hasNextSibling: false, guides });
   };
-  walk(null, 0, new Set());
+  walk(null, 0, [], new Set());
   return rows;
 }
 
-/** The newest snapshot: where "now" sits until reverts are tracked by the engine. */
-export function latestSnapshotId(snapshots: readonly Snapshot[]): string | null {
-  let best: Snapshot | null = null;
-  for (const s of snapshots) if (!best || s.createdAt >= best.createdAt) best = s;
-  return best?.id ?? null;
+/** "Snapshot N", the first number not in use. */
+export function defaultSnapshotName(existing: readonly string[]): string {
+  const taken = new Set(existing);
+  for (let n = existing.length + 1; ; n++) if (!taken.has(`Snapshot ${n}`)) return `Snapshot ${n}`;
+}
+
+const LABELS: Partial<Record<keyof VmConfig, string>> = {
+  guest: 'Guest template',
+  machine: 'Machine',
+  cpus: 'CPUs',
+  memoryMiB: 'Memory',
+  firmware: 'Firmware',
+  kernel: 'Kernel',
+  initrd: 'Initrd',
+  append: 'Kernel command line',
+  devices: 'Devices',
+};
+
+export function configFieldLabel(field: keyof VmConfig): string {
+  return LABELS[field] ?? field;
 }

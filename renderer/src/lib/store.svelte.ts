@@ -2,7 +2,14 @@
  * App state shared by the components: the VM list with live states, the selection, guest templates
  * and notifications. Events from main keep it current; a reconnect reloads everything.
  */
-import type { AppInfo, GuestTemplate, VmStudioApi, VmSummary } from '../../../main/api/contract.js';
+import type {
+  AppInfo,
+  GuestProgress,
+  GuestTemplate,
+  VmStatsSample,
+  VmStudioApi,
+  VmSummary,
+} from '../../../main/api/contract.js';
 import { connectApi, errorMessage } from './api.js';
 import type { ConnectionState } from './transport-ws.js';
 import type { VmAction } from './vm-actions.js';
@@ -14,6 +21,8 @@ export interface Toast {
   message: string;
 }
 
+const STATS_KEEP = 120;
+
 export class AppStore {
   vms = $state<VmSummary[]>([]);
   selectedId = $state<string | null>(null);
@@ -24,6 +33,10 @@ export class AppStore {
   busy = $state<Record<string, VmAction | undefined>>({});
   toasts = $state<Toast[]>([]);
   wizardOpen = $state(false);
+  /** Live load samples per running VM (oldest first), for the graphs. */
+  stats = $state<Record<string, VmStatsSample[]>>({});
+  /** A guest being prepared for a VM's first start (building the default guest). */
+  guestProgress = $state<Record<string, GuestProgress | undefined>>({});
   readonly api: VmStudioApi;
   private toastId = 1;
 
@@ -44,6 +57,17 @@ export class AppStore {
         // Main counts changes against the running engine: a stopped or (re)starting VM has none pending.
         if (state !== 'running' && state !== 'paused') vm.pendingRestart = [];
       }
+      if (state === 'stopped' || state === 'crashed' || state === 'starting') {
+        const { [vmId]: _, ...rest } = this.stats;
+        this.stats = rest;
+      }
+    });
+    this.api.on('vm-stats', ({ vmId, sample }) => {
+      const list = [...(this.stats[vmId] ?? []), sample];
+      this.stats = { ...this.stats, [vmId]: list.length > STATS_KEEP ? list.slice(-STATS_KEEP) : list };
+    });
+    this.api.on('guest-progress', (p) => {
+      this.guestProgress = { ...this.guestProgress, [p.vmId]: p.status === 'done' ? undefined : p };
     });
   }
 
@@ -56,6 +80,15 @@ export class AppStore {
       ]);
       this.vms = vms;
       this.guests = guests;
+      for (const vm of vms) {
+        if (vm.state !== 'running' && vm.state !== 'paused') continue;
+        this.api.stats
+          .history(vm.id)
+          .then((h) => {
+            if (!this.stats[vm.id]?.length) this.stats = { ...this.stats, [vm.id]: h };
+          })
+          .catch(() => undefined);
+      }
       this.info = info;
       if (!this.selectedId || !vms.some((v) => v.id === this.selectedId))
         this.selectedId = vms[0]?.id ?? null;
