@@ -441,7 +441,7 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
   // ---- writes ------------------------------------------------------------------------------
 
   /** Metadata overlap check before writing guest data to the host (QEMU's overlap-check=cached). */
-  private checkOverlap(host: number, len: number): void {
+  private checkOverlap(host: number, len: number, activeL2 = false): void {
     const cs = this.clusterSize;
     const hit = (name: string): never => {
       throw this.corruption(`Preventing invalid write on metadata (overlaps with ${name})`);
@@ -452,7 +452,7 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
     if (overlaps(this.rc.tableOffset, this.rc.tableClusters * cs)) hit('refcount table');
     for (let c = Math.floor(host / cs) * cs; c < host + len; c += cs) {
       if (this.rc.isRefcountBlock(c)) hit('refcount block');
-      if (this.l2Cache.has(c)) hit('active L2 table');
+      if (!activeL2 && this.l2Cache.has(c)) hit('active L2 table');
     }
     if (this.header.nbSnapshots && overlaps(this.header.snapshotsOffset, this.snapshotTableSize())) {
       hit('snapshot table');
@@ -503,6 +503,8 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
   }
 
   private async writeL2Range(offset: number, table: Uint8Array, first: number, last: number): Promise<void> {
+    // An L2 table (from a corrupted L1 entry) sitting on other metadata must not be written.
+    this.checkOverlap(offset + first * 8, (last - first + 1) * 8, true);
     await this.file.pwrite(offset + first * 8, table.subarray(first * 8, (last + 1) * 8));
   }
 
@@ -556,6 +558,8 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
         end = Math.min(data.length, end + cs);
       }
       const k = olds.length;
+      // Refuse before allocating when the L2 table to update sits on other metadata.
+      if (table && entryHi(this.l1, l1i) & OFLAG_COPIED_HI) this.checkOverlap(l2Off, cs, true);
       const firstGuestCluster = guest - inCl;
       const buf = new Uint8Array(k * cs);
       // Copy-on-write: the parts of the first and last cluster the request does not cover.

@@ -112,7 +112,7 @@ function parseSize(s: string): number {
   }
   if (r.error) {
     throw new ImgError(
-      'Invalid image size specified. You may use k, M, G, T, P or E suffixes for ',
+      'Invalid image size specified. You may use k, M, G, T, P or E suffixes for',
       `${IMG_PROG}: kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.\n`,
     );
   }
