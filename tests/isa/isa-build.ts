@@ -24,15 +24,25 @@ export function buildIsaTests(): Map<string, string> {
   return out;
 }
 
-/** Run an ELF in QEMU's spike machine; output is the HTIF console, code the HTIF exit code. */
-export function runInQemu(elf: string, timeoutMs = 20000): { output: string; exitCode: number | null } {
+/**
+ * Run an ELF in QEMU's spike machine; output is the HTIF console, code the HTIF exit code, and
+ * cpuSeconds QEMU's user+system CPU time (all its threads; from the shell's `times`).
+ */
+export function runInQemu(
+  elf: string,
+  timeoutMs = 20000,
+): { output: string; exitCode: number | null; cpuSeconds: number } {
   // The console goes to a file: QEMU's HTIF exit() can drop output still queued for a pipe.
   const dir = mkdtempSync(join(tmpdir(), 'isa-qemu-'));
   const out = join(dir, 'console.txt');
   try {
     const r = spawnSync(
-      'qemu-system-riscv64',
+      'sh',
       [
+        '-c',
+        '"$@"; s=$?; times >&2; exit $s',
+        'sh',
+        'qemu-system-riscv64',
         '-M',
         'spike',
         '-bios',
@@ -48,7 +58,10 @@ export function runInQemu(elf: string, timeoutMs = 20000): { output: string; exi
       ],
       { timeout: timeoutMs, input: '' },
     );
-    return { output: existsSync(out) ? readFileSync(out, 'latin1') : '', exitCode: r.status };
+    // `times` prints the shell's and then its children's "user system" times, e.g. 0m0.220000s 0m0.010000s
+    const t = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stderr?.toString() ?? '');
+    const cpuSeconds = t ? Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]) : NaN;
+    return { output: existsSync(out) ? readFileSync(out, 'latin1') : '', exitCode: r.status, cpuSeconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
