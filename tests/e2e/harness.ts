@@ -53,13 +53,17 @@ export interface RunningApp {
   stop(): Promise<number | null>;
 }
 
+/**
+ * Start the app on `dataDir`. The embedded default VM is off unless `env` turns it back on
+ * (VMSTUDIO_NO_DEFAULT_VM: ''), so every test starts from the library it expects.
+ */
 export async function startApp(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<RunningApp> {
   const child = spawn(
     process.execPath,
     [path.join(ROOT, 'bin', 'vmstudio.js'), '--web', '--port', '0', '--data-dir', dataDir],
     {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      env: { ...process.env, VMSTUDIO_NO_DEFAULT_VM: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
