@@ -107,16 +107,16 @@ function autoNodeName(): string {
   return `#block${nodeCounter}${String(randomInt(100)).padStart(2, '0')}`;
 }
 
-/** bdrv_assign_node_name() */
-function assignNodeName(bs: BlockDriverState, name: string | undefined): void {
-  if (name === undefined) {
-    bs.nodeName = autoNodeName();
-    return;
-  }
+function checkNodeName(name: string): void {
   if (!idWellformed(name)) throw new QapiError(`Invalid node-name: '${name}'`);
   if (nameTaken(name)) throw new QapiError(`node-name=${name} is conflicting with a device id`);
   if (bdrvFindNode(name)) throw new QapiError(`Duplicate nodes with node-name='${name}'`);
-  bs.nodeName = name;
+}
+
+/** bdrv_assign_node_name() */
+function assignNodeName(bs: BlockDriverState, name: string | undefined): void {
+  if (name !== undefined) checkNodeName(name);
+  bs.nodeName = name ?? autoNodeName();
 }
 
 function lookupReference(ref: string): BlockDriverState {
@@ -146,6 +146,8 @@ export async function bdrvOpen(o: BlockOpenOptions, ctx: OpenContext = {}): Prom
   if (driver !== undefined && !(SUPPORTED_DRIVERS as readonly string[]).includes(driver)) {
     throw new QapiError(`Unknown driver '${driver}'`);
   }
+  // A bad or duplicate name is refused before any file is opened (and locked).
+  if (o['node-name'] !== undefined) checkNodeName(o['node-name']);
   if (driver === 'file') return openFile(o, readOnly);
 
   // Format node: open (or find) the protocol child first.
