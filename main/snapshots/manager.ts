@@ -71,7 +71,7 @@ export function checkSnapshotName(raw: unknown): string {
   if (!name) throw new ValidationError('The snapshot needs a name');
   if (name.length > MAX_NAME)
     throw new ValidationError(`The snapshot name is longer than ${MAX_NAME} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(name))
+  if ([...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
     throw new ValidationError('The snapshot name contains control characters');
   return name;
 }
