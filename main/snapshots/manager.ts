@@ -85,6 +85,8 @@ export class SnapshotManager {
   private readonly ops = new Map<string, Operation>();
   private readonly busyTags = new Map<string, Set<string>>();
   private readonly commandCache = new Map<string, Set<string>>();
+  /** Counts operations begun, so a reconciliation that raced one can tell and stand down. */
+  private opSeq = 0;
 
   constructor(private readonly deps: SnapshotDeps) {}
 
@@ -159,6 +161,7 @@ export class SnapshotManager {
       progress: { vmId, operation, name, step: 1, steps, status: 'created', fraction: 0, message: '' },
     };
     this.ops.set(vmId, op);
+    this.opSeq++;
     try {
       return await fn(op);
     } finally {
@@ -265,6 +268,7 @@ export class SnapshotManager {
    */
   async reconcile(vmId: string): Promise<void> {
     if (this.ops.has(vmId)) return;
+    const seq = this.opSeq;
     const state = this.deps.state(vmId);
     const dir = this.store(vmId);
     let facts: EngineSnapshotFact[];
@@ -288,7 +292,8 @@ export class SnapshotManager {
     } else {
       return;
     }
-    if (this.ops.has(vmId)) return;
+    // An operation that began meanwhile may have changed both sides: its own reconcile comes later.
+    if (this.ops.has(vmId) || this.opSeq !== seq) return;
     const plan = planReconcile(this.deps.library.listSnapshots(vmId), facts, this.tags(vmId));
     if (!plan.remove.length && !plan.adopt.length && !plan.sizes.length) return;
     this.deps.library.applySnapshotReconcile(vmId, plan);
