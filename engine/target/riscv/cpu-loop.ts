@@ -128,6 +128,10 @@ export class CpuRunLoop {
       this.onStopped?.();
       return;
     }
+    // A kick during the slice (an interrupt line, a stimecmp write) already queued the next tick:
+    // queueing another would leak one immediate per kick until whole seconds of slices run back to
+    // back in one check phase and I/O (QMP, chardevs) starves.
+    if (this.immediate !== null) return;
     if (runnable) {
       this.immediate = setImmediate(this.tick);
       return;
