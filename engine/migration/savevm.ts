@@ -372,15 +372,29 @@ function loadvmStateMain(f: QemuFileReader, session: Session, result: LoadResult
   }
 }
 
+/** A loaded stream not yet committed: the caller finishes its own work, then commits or rolls back. */
+export interface LoadTransaction {
+  result: LoadResult;
+  /** Keep the loaded state (load-done hooks and load notifiers run). */
+  commit(): void;
+  /** Put the machine back as it was before the load. */
+  rollback(): void;
+}
+
 /**
- * qemu_loadvm_state(): load a whole stream into the machine. On any error every change is undone
- * and the MigrationError is rethrown (the machine is as before the call).
+ * qemu_loadvm_state() in two steps: the stream is loaded (a refused one is undone at once and its
+ * MigrationError rethrown), and the machine keeps it only on commit(). loadvm uses the gap to
+ * revert the disks; if that fails, rollback() leaves the machine as before the call.
  */
-export function qemuLoadvmState(stream: Uint8Array, opts: LoadOptions = {}): LoadResult {
+export function qemuLoadvmStateBegin(stream: Uint8Array, opts: LoadOptions = {}): LoadTransaction {
   const f = new QemuFileReader(stream);
   const session = new Session();
   const result: LoadResult = { sections: [], vmdesc: null };
   const liveOps = savevmHandlers().filter((se) => se.ops);
+  const undo = (): void => {
+    session.rollback();
+    for (const se of liveOps) se.ops!.loadDone?.(false);
+  };
   try {
     if (opts.resetFirst) {
       // The reset may change any device and RAM (ROM reloads): back up everything before it.
@@ -394,13 +408,34 @@ export function qemuLoadvmState(stream: Uint8Array, opts: LoadOptions = {}): Loa
     }
     loadvmStateMain(f, session, result);
   } catch (e) {
-    session.rollback();
-    for (const se of liveOps) se.ops!.loadDone?.(false);
+    undo();
     throw e;
   }
-  for (const se of liveOps) se.ops!.loadDone?.(true);
-  for (const fn of [...loadNotifiers]) fn();
-  return result;
+  let done = false;
+  return {
+    result,
+    commit() {
+      if (done) return;
+      done = true;
+      for (const se of liveOps) se.ops!.loadDone?.(true);
+      for (const fn of [...loadNotifiers]) fn();
+    },
+    rollback() {
+      if (done) return;
+      done = true;
+      undo();
+    },
+  };
+}
+
+/**
+ * qemu_loadvm_state(): load a whole stream into the machine. On any error every change is undone
+ * and the MigrationError is rethrown (the machine is as before the call).
+ */
+export function qemuLoadvmState(stream: Uint8Array, opts: LoadOptions = {}): LoadResult {
+  const tx = qemuLoadvmStateBegin(stream, opts);
+  tx.commit();
+  return tx.result;
 }
 
 const loadNotifiers = new Set<() => void>();

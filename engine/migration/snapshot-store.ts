@@ -1,7 +1,8 @@
 /**
- * Where whole-machine snapshots live until the block layer can keep them inside qcow2 images: one file
- * per snapshot in a directory next to the VM (`-snapshot-store DIR`; default "vmstudio-snapshots"
- * under the engine's working directory).
+ * Where whole-machine snapshots of a VM without disks live (our extension: QEMU keeps snapshots
+ * only inside qcow2 images, and refuses savevm when there is none): one file per snapshot in the
+ * directory given with `-snapshot-store DIR`. Without that option there is no store and the engine
+ * answers as QEMU does.
  *
  * File layout: "VMSSNAP1" (8 bytes), u32 BE length of a JSON header, the header (QEMUSnapshotInfo:
  * id, name, date, vm clock, vm state size), then the migration stream exactly as `migrate` sends it.
@@ -28,14 +29,22 @@ export interface SnapshotInfo {
   icount: number;
 }
 
-let storeDir = resolve('vmstudio-snapshots');
+let configuredDir: string | null = null;
 
-export function setSnapshotStoreDir(dir: string): void {
-  storeDir = resolve(dir);
+/** `-snapshot-store DIR`; null turns the store off again (tests). */
+export function setSnapshotStoreDir(dir: string | null): void {
+  configuredDir = dir === null ? null : resolve(dir);
 }
 
-export function snapshotStoreDir(): string {
-  return storeDir;
+/** The store's directory, or null when the engine runs without one. */
+export function snapshotStoreDir(): string | null {
+  return configuredDir;
+}
+
+/** The directory, for the operations below (callers check snapshotStoreDir() first). */
+function dirOrThrow(): string {
+  if (configuredDir === null) throw new Error('no snapshot store configured');
+  return configuredDir;
 }
 
 /** A tag as a file name: anything outside [A-Za-z0-9._-] is %-escaped, so every tag is safe. */
@@ -57,6 +66,8 @@ function parse(buf: Buffer): { info: SnapshotInfo; stream: Uint8Array } {
 
 /** Every snapshot, oldest first (files that are not snapshots are skipped). */
 export async function listSnapshots(): Promise<SnapshotInfo[]> {
+  const storeDir = configuredDir;
+  if (storeDir === null) return [];
   let names: string[];
   try {
     names = await readdir(storeDir);
@@ -91,6 +102,8 @@ export async function findSnapshot(tag: string): Promise<SnapshotInfo | null> {
 }
 
 export async function readSnapshot(tag: string): Promise<{ info: SnapshotInfo; stream: Uint8Array } | null> {
+  const storeDir = configuredDir;
+  if (storeDir === null) return null;
   let buf: Buffer;
   try {
     buf = await readFile(join(storeDir, fileName(tag)));
@@ -103,6 +116,7 @@ export async function readSnapshot(tag: string): Promise<{ info: SnapshotInfo; s
 
 /** Store (or replace) a snapshot atomically. */
 export async function writeSnapshot(info: Omit<SnapshotInfo, 'id'>, stream: Uint8Array): Promise<SnapshotInfo> {
+  const storeDir = dirOrThrow();
   await mkdir(storeDir, { recursive: true });
   const ids = (await listSnapshots()).map((s) => Number(s.id)).filter(Number.isFinite);
   const full: SnapshotInfo = { id: String(ids.length ? Math.max(...ids) + 1 : 1), ...info };
@@ -132,6 +146,8 @@ export async function writeSnapshot(info: Omit<SnapshotInfo, 'id'>, stream: Uint
 
 /** Delete a snapshot; false when there was none of that name. */
 export async function deleteSnapshot(tag: string): Promise<boolean> {
+  const storeDir = configuredDir;
+  if (storeDir === null) return false;
   try {
     await rm(join(storeDir, fileName(tag)));
     return true;

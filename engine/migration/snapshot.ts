@@ -1,25 +1,50 @@
 /**
- * Whole-machine snapshots (QEMU's save_snapshot / load_snapshot / delete_snapshot in savevm.c and
- * their HMP and QMP front ends): `savevm [tag]`, `loadvm tag`, `delvm tag`, `info snapshots`, and the
- * snapshot-save / snapshot-load / snapshot-delete jobs. The machine state goes into the snapshot
- * store (snapshot-store.ts) as one migration stream.
+ * Whole-machine snapshots (QEMU's save_snapshot / load_snapshot / delete_snapshot in savevm.c,
+ * hmp_info_snapshots, and their HMP and QMP front ends): `savevm [tag]`, `loadvm tag`, `delvm tag`,
+ * `info snapshots`, and the snapshot-save / snapshot-load / snapshot-delete jobs.
  *
- * savevm stops a running VM for the time it takes to serialize it (STOP/RESUME as QEMU), then writes
- * the file. loadvm resets the machine and loads the stream; a refused stream is reported with QEMU's
- * texts and, unlike QEMU (which leaves the VM paused in restore-vm), the machine is left exactly as it
- * was and resumes if it was running.
+ * As QEMU: every writable qcow2 disk gets an internal snapshot, and the machine state (one
+ * migration stream) is stored in the VM state area of one of them, so `qemu-img snapshot -l` lists
+ * the snapshot with its VM SIZE, DATE and VM CLOCK, and QEMU can load what we save and back.
+ * Disk-less VMs run with `-snapshot-store DIR` keep their snapshots in that directory instead
+ * (snapshot-store.ts).
+ *
+ * Safer than QEMU: a savevm that fails on one image deletes what it made on the others; loadvm
+ * checks that every disk has the snapshot, loads the machine state read from the snapshot, and
+ * reverts the disks only after that succeeded, so a refused snapshot leaves machine and disks as
+ * they were, and the VM resumes if it was running (QEMU leaves it paused in restore-vm).
  */
 import { QapiError } from '../qapi/error.js';
 import { registerHmpCommand, registerHmpInfo } from '../monitor/hmp.js';
 import { qemuSystemReset, runstateIsRunning, vmStart, vmStop } from '../system/runstate.js';
-import { isMigrationError } from './migration-error.js';
-import { qemuLoadvmState, qemuSavevmState } from './savevm.js';
+import { blockStrerror } from '../block/block-error.js';
+import {
+  bdrvAllCanSnapshot,
+  bdrvAllCreateSnapshot,
+  bdrvAllDeleteSnapshot,
+  bdrvAllFindVmstateBs,
+  bdrvAllGetSnapshotDevices,
+  bdrvAllGotoSnapshot,
+  bdrvAllHasSnapshot,
+  bdrvAllParticipants,
+  bdrvCanSnapshot,
+  bdrvDrainAll,
+  bdrvGetDeviceName,
+  bdrvReadSnapshotVmstate,
+  bdrvSaveVmstate,
+  bdrvSnapshotFind,
+  bdrvSnapshotList,
+} from '../block/snapshot.js';
+import '../block/qemu-io.js';
+import { EIO, isMigrationError } from './migration-error.js';
+import { qemuLoadvmStateBegin, qemuSavevmState, savevmStateBlocked, type LoadTransaction } from './savevm.js';
 import { globalStateStore } from './global-state.js';
 import { vmClockNs } from './vm-clock.js';
 import {
   deleteSnapshot,
   listSnapshots,
   readSnapshot,
+  snapshotStoreDir,
   writeSnapshot,
   type SnapshotInfo,
 } from './snapshot-store.js';
@@ -90,43 +115,188 @@ export function snapshotDumpLine(sn: SnapshotInfo | null, allDisks = true): stri
   );
 }
 
-/** `info snapshots` text. */
-export async function infoSnapshots(): Promise<string> {
-  const list = await listSnapshots();
-  if (list.length === 0) return 'There is no snapshot available.\n';
-  let out = 'List of snapshots present on all disks:\n';
-  out += `${snapshotDumpLine(null)}\n`;
-  for (const sn of list) out += `${snapshotDumpLine(sn)}\n`;
+// -------------------------------------------------------------------------------------------------
+// Which storage an operation uses
+
+/**
+ * The snapshot store (our extension for VMs without disks) serves an operation when the engine runs
+ * with `-snapshot-store` and: for the QMP jobs, `devices` is empty (QEMU refuses that with "At least
+ * one device is required for snapshot"); for HMP, no disk can keep the VM state and no writable disk
+ * refuses snapshots (QEMU's "no block device can store vmstate for snapshot"). Everything else is
+ * QEMU's behaviour over the qcow2 images.
+ */
+function usesStore(devices: readonly string[] | null): boolean {
+  if (snapshotStoreDir() === null) return false;
+  if (devices !== null) return devices.length === 0;
+  const devs = bdrvAllGetSnapshotDevices(null);
+  try {
+    bdrvAllCanSnapshot(devs);
+  } catch {
+    return false;
+  }
+  return !bdrvAllParticipants(devs).some(bdrvCanSnapshot);
+}
+
+/** Snapshot operations run one at a time (QEMU runs them in the main loop, never interleaved). */
+let queue: Promise<unknown> = Promise.resolve();
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+// -------------------------------------------------------------------------------------------------
+// info snapshots
+
+function listing(title: string, rows: readonly SnapshotInfo[], allDisks: boolean): string {
+  let out = `${title}\n${snapshotDumpLine(null)}\n`;
+  for (const sn of rows) out += `${snapshotDumpLine(sn, allDisks)}\n`;
   return out;
 }
 
-/** save_snapshot(): stop, serialize, resume, then store the file. */
-export async function saveSnapshot(name: string | null): Promise<SnapshotInfo> {
-  const tag = name ?? defaultSnapshotName();
+/** `info snapshots` text (hmp_info_snapshots). */
+export async function infoSnapshots(): Promise<string> {
+  if (usesStore(null)) {
+    const list = await listSnapshots();
+    if (list.length === 0) return 'There is no snapshot available.\n';
+    return listing('List of snapshots present on all disks:', list, true);
+  }
+  const devs = bdrvAllGetSnapshotDevices(null);
+  let vmBs;
+  try {
+    vmBs = bdrvAllFindVmstateBs(null, devs);
+  } catch (e) {
+    if (e instanceof QapiError) return `${e.message}\n`;
+    throw e;
+  }
+  const table = bdrvSnapshotList(vmBs);
+  const images: Array<{ name: string; snaps: SnapshotInfo[] }> = [];
+  for (const bs of devs.nodes) {
+    if (!bdrvCanSnapshot(bs)) continue;
+    const snaps = bdrvSnapshotList(bs);
+    if (snaps.length) images.push({ name: bdrvGetDeviceName(bs), snaps: [...snaps] });
+  }
+  if (images.length === 0) return 'There is no snapshot available.\n';
+  const global = table.filter((sn) => bdrvAllHasSnapshot(sn.name, devs));
+  for (const img of images) img.snaps = img.snaps.filter((s) => !global.some((g) => g.name === s.name));
+  let out = 'List of snapshots present on all disks:\n';
+  if (global.length) {
+    out += `${snapshotDumpLine(null)}\n`;
+    for (const sn of global) out += `${snapshotDumpLine(sn, true)}\n`;
+  } else {
+    out += 'None\n';
+  }
+  for (const img of images) {
+    if (img.snaps.length === 0) continue;
+    out += '\n' + listing(`List of partial (non-loadable) snapshots on '${img.name}':`, img.snaps, false);
+  }
+  return out;
+}
+
+// -------------------------------------------------------------------------------------------------
+// save_snapshot
+
+export interface SnapshotTarget {
+  /** QMP `vmstate`: the node that keeps the machine state (null: the first that can). */
+  vmstate?: string | null;
+  /** QMP `devices`: node names (null: every disk, as HMP does). */
+  devices?: readonly string[] | null;
+}
+
+/** What save_snapshot() records for the snapshot: taken while the VM is stopped. */
+function captureMachine(): { stream: Uint8Array; clock: number; now: number } {
+  const now = Date.now();
+  const clock = vmClockNs();
+  return { stream: qemuSavevmState(), clock, now };
+}
+
+/**
+ * save_snapshot(): the machine state into the VM state image and a snapshot of every disk, with the
+ * VM stopped from before the state is captured until the last disk is done (STOP/RESUME as QEMU).
+ * `overwrite` (HMP savevm) replaces snapshots of the same name; the QMP job refuses them. If one
+ * image fails, the snapshots made on the others are deleted again: no half snapshot remains.
+ */
+export function saveSnapshot(name: string | null, overwrite = true, target: SnapshotTarget = {}): Promise<void> {
+  return serialized(async () => {
+    const devices = target.devices ?? null;
+    savevmStateBlocked();
+    if (usesStore(devices)) {
+      await saveToStore(name, overwrite);
+      return;
+    }
+    const devs = bdrvAllGetSnapshotDevices(devices);
+    bdrvAllCanSnapshot(devs);
+    if (name !== null) {
+      if (overwrite) await bdrvAllDeleteSnapshot(name, devs);
+      else if (bdrvAllHasSnapshot(name, devs)) {
+        throw new QapiError(`Snapshot '${name}' already exists in one or more devices`);
+      }
+    }
+    const vmBs = bdrvAllFindVmstateBs(target.vmstate ?? null, devs);
+    const wasRunning = runstateIsRunning();
+    globalStateStore();
+    vmStop('save-vm');
+    try {
+      await bdrvDrainAll();
+      const { stream, clock, now } = captureMachine();
+      const tag = name ?? defaultSnapshotName(new Date(now));
+      try {
+        await bdrvSaveVmstate(vmBs, stream);
+      } catch (e) {
+        throw new QapiError(`Error while writing VM state: ${errorText(e)}`);
+      }
+      await bdrvAllCreateSnapshot(
+        {
+          name: tag,
+          dateSec: Math.floor(now / 1000),
+          dateNsec: (now % 1000) * 1e6,
+          vmClockNsec: clock,
+          icount: -1,
+        },
+        vmBs,
+        stream.length,
+        devs,
+      );
+    } finally {
+      if (wasRunning) vmStart();
+    }
+  });
+}
+
+async function saveToStore(name: string | null, overwrite: boolean): Promise<void> {
+  if (name !== null && !overwrite && (await readSnapshot(name))) {
+    throw new QapiError(`Snapshot '${name}' already exists in one or more devices`);
+  }
   const wasRunning = runstateIsRunning();
   globalStateStore();
   vmStop('save-vm');
-  let stream: Uint8Array;
-  let clock: number;
-  const now = Date.now();
+  let m: ReturnType<typeof captureMachine>;
   try {
-    clock = vmClockNs();
-    stream = qemuSavevmState();
+    m = captureMachine();
   } finally {
     if (wasRunning) vmStart();
   }
-  return writeSnapshot(
+  await writeSnapshot(
     {
-      name: tag,
-      dateSec: Math.floor(now / 1000),
-      dateNsec: (now % 1000) * 1e6,
-      vmClockNsec: clock,
-      vmStateSize: stream.length,
+      name: name ?? defaultSnapshotName(new Date(m.now)),
+      dateSec: Math.floor(m.now / 1000),
+      dateNsec: (m.now % 1000) * 1e6,
+      vmClockNsec: m.clock,
+      vmStateSize: m.stream.length,
       icount: -1,
     },
-    stream,
+    m.stream,
   );
 }
+
+function errorText(e: unknown): string {
+  if (e instanceof Error && (e.name === 'BlockIoError' || e instanceof QapiError)) return e.message;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code ? blockStrerror(code) : e instanceof Error ? e.message : String(e);
+}
+
+// -------------------------------------------------------------------------------------------------
+// load_snapshot
 
 /** A refused snapshot: QEMU's error_report lines and its final error. */
 export class SnapshotLoadError extends QapiError {
@@ -138,26 +308,92 @@ export class SnapshotLoadError extends QapiError {
   }
 }
 
-/** load_snapshot(): reset and load; the machine is unchanged (and resumed) if the stream is refused. */
-export async function loadSnapshot(tag: string): Promise<void> {
+const resetForLoad = (): void => qemuSystemReset('snapshot-load');
+
+function loadStream(stream: Uint8Array): LoadTransaction {
+  try {
+    return qemuLoadvmStateBegin(stream, { resetFirst: resetForLoad });
+  } catch (e) {
+    if (isMigrationError(e)) throw new SnapshotLoadError(`Error -${e.errno} while loading VM state`, e.reports);
+    throw e;
+  }
+}
+
+/**
+ * load_snapshot(): every check QEMU makes comes first (the snapshot exists on every disk, the VM
+ * state image has a state for it), then the machine state is read from the snapshot and loaded,
+ * and only then are the disks reverted. A refused state or a disk that cannot be reverted leaves the
+ * machine as it was; the VM resumes if it was running (QEMU leaves it paused).
+ */
+export function loadSnapshot(tag: string, target: SnapshotTarget = {}): Promise<void> {
+  return serialized(async () => {
+    const devices = target.devices ?? null;
+    if (usesStore(devices)) {
+      await loadFromStore(tag);
+      return;
+    }
+    const devs = bdrvAllGetSnapshotDevices(devices);
+    bdrvAllCanSnapshot(devs);
+    if (!bdrvAllHasSnapshot(tag, devs)) {
+      throw new QapiError(`Snapshot '${tag}' does not exist in one or more devices`);
+    }
+    const vmBs = bdrvAllFindVmstateBs(target.vmstate ?? null, devs);
+    const sn = bdrvSnapshotFind(vmBs, tag);
+    if (!sn) throw new QapiError('Snapshot can not be found');
+    if (sn.vmStateSize === 0) {
+      throw new QapiError('This is a disk-only snapshot. Revert to it  offline using qemu-img');
+    }
+    const wasRunning = runstateIsRunning();
+    vmStop('restore-vm');
+    try {
+      await bdrvDrainAll();
+      let stream: Uint8Array;
+      try {
+        stream = await bdrvReadSnapshotVmstate(vmBs, sn);
+      } catch (e) {
+        throw new SnapshotLoadError(`Error -${EIO} while loading VM state`, [`Could not read VM state: ${errorText(e)}`]);
+      }
+      const tx = loadStream(stream);
+      try {
+        await bdrvAllGotoSnapshot(tag, devs);
+      } catch (e) {
+        tx.rollback();
+        throw e;
+      }
+      tx.commit();
+    } finally {
+      if (wasRunning) vmStart();
+    }
+  });
+}
+
+async function loadFromStore(tag: string): Promise<void> {
   const snap = await readSnapshot(tag);
   if (!snap) throw new QapiError(`Snapshot '${tag}' does not exist in one or more devices`);
   const wasRunning = runstateIsRunning();
   vmStop('restore-vm');
   try {
-    qemuLoadvmState(snap.stream, { resetFirst: () => qemuSystemReset('snapshot-load') });
-  } catch (e) {
-    if (isMigrationError(e)) {
-      throw new SnapshotLoadError(`Error -${e.errno} while loading VM state`, e.reports);
-    }
-    throw e;
+    loadStream(snap.stream).commit();
   } finally {
     if (wasRunning) vmStart();
   }
 }
 
-export async function deleteSnapshotByTag(tag: string): Promise<void> {
-  await deleteSnapshot(tag);
+// -------------------------------------------------------------------------------------------------
+// delete_snapshot
+
+/** delete_snapshot(): from every disk that has it; a name nobody has is not an error. */
+export function deleteSnapshotByTag(tag: string, target: SnapshotTarget = {}): Promise<void> {
+  return serialized(async () => {
+    const devices = target.devices ?? null;
+    if (usesStore(devices)) {
+      await deleteSnapshot(tag);
+      return;
+    }
+    const devs = bdrvAllGetSnapshotDevices(devices);
+    bdrvAllCanSnapshot(devs);
+    await bdrvAllDeleteSnapshot(tag, devs);
+  });
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -207,7 +443,7 @@ registerHmpCommand({
   takesArgs: true,
   handler: (args) =>
     hmp(async () => {
-      await saveSnapshot(oneString('savevm', args, false));
+      await saveSnapshot(oneString('savevm', args, false), true);
       return '';
     }),
 });
@@ -239,19 +475,20 @@ registerHmpCommand({
 registerHmpInfo('snapshots', 'show the currently saved VM snapshots', () => infoSnapshots());
 
 // -------------------------------------------------------------------------------------------------
-// QMP jobs (the vmstate/devices node names name block nodes; until the block layer exists every
-// snapshot goes to the snapshot store, so they are accepted as given).
+// QMP jobs (snapshot_*_job_bh): QEMU 7.2 semantics, `devices` and `vmstate` name block nodes.
 
 export function qmpSnapshotSave(args: { 'job-id': string; tag: string; vmstate: string; devices: string[] }): void {
-  void jobStart(args['job-id'], 'snapshot-save', async () => {
-    await saveSnapshot(args.tag);
-  });
+  void jobStart(args['job-id'], 'snapshot-save', () =>
+    saveSnapshot(args.tag, false, { vmstate: args.vmstate, devices: args.devices }),
+  );
 }
 
 export function qmpSnapshotLoad(args: { 'job-id': string; tag: string; vmstate: string; devices: string[] }): void {
-  void jobStart(args['job-id'], 'snapshot-load', () => loadSnapshot(args.tag));
+  void jobStart(args['job-id'], 'snapshot-load', () =>
+    loadSnapshot(args.tag, { vmstate: args.vmstate, devices: args.devices }),
+  );
 }
 
 export function qmpSnapshotDelete(args: { 'job-id': string; tag: string; devices: string[] }): void {
-  void jobStart(args['job-id'], 'snapshot-delete', () => deleteSnapshotByTag(args.tag));
+  void jobStart(args['job-id'], 'snapshot-delete', () => deleteSnapshotByTag(args.tag, { devices: args.devices }));
 }
