@@ -38,7 +38,7 @@ afterEach(reset);
 /** Split qtree text into the blocks of the devices directly on main-system-bus. */
 function qtreeDevices(text: string): string[] {
   return text
-    .split(/\n(?=  dev: )/)
+    .split(/\n(?= {2}dev: )/)
     .slice(1)
     .map((b) => b.replace(/\n+$/, ''));
 }
