@@ -1071,7 +1071,13 @@ export class RiscvCpu {
   /** Translate the region entered at halfword slot `s` of the current fetch page into `jp`. */
   private compileBlock(jp: JitPage, page: Int32Array, s: number, lo: number, hi: number): void {
     const base = lo & -4096;
-    const r = translate(page, s << 1, (q) => this.decodeAt(page, q * 3, base | (q << 1), hi));
+    const r = translate(
+      page,
+      s << 1,
+      (q) => this.decodeAt(page, q * 3, base | (q << 1), hi),
+      // Only blocks that have run (as block starts in the interpreter) and have no code yet.
+      (off) => jp.fns[off >> 1] === null && jp.counts[off >> 1] > 0 && jp.counts[off >> 1] !== NEVER,
+    );
     if (r === null) {
       jp.counts[s] = NEVER; // nothing compilable starts here
       return;

@@ -369,12 +369,13 @@ const EMIT: Record<string, Emitter> = {
     return g.set(i.d, nl, nh) + g.goto(i.off + i.imm, true);
   },
   jalr: (g, i) => {
-    // Indirect jump: stays in the region when it lands on one of its blocks (e.g. a return).
+    // Indirect jump: stays in the region when it lands on one of its blocks (e.g. a return); the
+    // switch's default case exits for other targets. Budget: any block fits in MAX_BLOCK_INSNS.
     const [nl, nh] = g.next(i);
     return (
       `{${eaCode(g, i.a, i.imm)}${g.set(i.d, nl, nh)}const t=al&-2;` +
-      `if(ah===hi&&(t&-4096)===base){const L=LENS[(t&4095)>>1];m+=${num(g.curLen)};` +
-      `if(L!==0&&m+L<=lim){pc=t&4095;continue R;}c.npcLo=t;c.npcHi=ah;ret=m;break R;}` +
+      `if(ah===hi&&(t&-4096)===base){m+=${num(g.curLen)};` +
+      `if(m+${num(MAX_BLOCK_INSNS)}<=lim){pc=t&4095;continue R;}c.npcLo=t;c.npcHi=ah;ret=m;break R;}` +
       `${g.exitTo(i.k, ['t', 'ah'])}}`
     );
   },
@@ -575,12 +576,19 @@ export interface Region {
 /**
  * Translate the region entered at page offset `entry` of a decoded page: every block reachable from
  * it through direct branches, jumps and fall-throughs inside the page (plus the return points of
- * calls), up to MAX_REGION_INSNS, compiled into one function that switches on the block offset in a
+ * calls) that `include` accepts (the dispatcher passes "has run and has no code yet", so cold paths
+ * and other regions' blocks are not translated again), up to MAX_REGION_INSNS, compiled into one
+ * function that switches on the block offset in a
  * loop. Branches between the region's blocks stay inside the function (registers stay in locals);
  * anything else exits to the dispatcher. `decode` fills an undecoded slot (the caller owns fetch).
  * Returns null when nothing can be compiled at `entry` (it straddles the page end).
  */
-export function translate(page: Int32Array, entry: number, decode: (slot: number) => number): Region | null {
+export function translate(
+  page: Int32Array,
+  entry: number,
+  decode: (slot: number) => number,
+  include: (off: number) => boolean = () => true,
+): Region | null {
   // Pass 1: discover block starts breadth-first.
   const starts = new Set<number>([entry]);
   const queue = [entry];
@@ -590,7 +598,7 @@ export function translate(page: Int32Array, entry: number, decode: (slot: number
     if (b.length === 0) continue;
     total += b.length;
     for (const t of successors(b)) {
-      if (t < 0 || t >= 4096 || t & 1 || starts.has(t)) continue;
+      if (t < 0 || t >= 4096 || t & 1 || starts.has(t) || !include(t)) continue;
       starts.add(t);
       queue.push(t);
     }
@@ -631,20 +639,14 @@ export function translate(page: Int32Array, entry: number, decode: (slot: number
   if (g.usesStoreTlb) pro += 'const WT=c.tlbW,wt=WT.tag,wo=WT.off,wb=WT.blk;';
   pro += 'const base=lo&-4096;let pc=lo&4095,m=0,ret=0;';
   body = body.split(WB).join(wb);
-  const loop = `R:for(;;){switch(pc){${body}default:throw new Error('jit: no block at this entry');}}`;
+  const loop = `R:for(;;){switch(pc){${body}default:c.npcLo=base|pc;c.npcHi=hi;ret=m;break R;}}`;
   const hs = g.handlers.map((_, k) => `const H${k}=HS[${num(k)}];`).join('');
   const helpers =
     'const R=I.r,mul64=I.mul64,mulh64=I.mulh64,mulhsu64=I.mulhsu64,mulhu64=I.mulhu64,' +
     'div64=I.div64,divu64=I.divu64,rem64=I.rem64,remu64=I.remu64;';
   const src = `"use strict";${helpers}${hs}return function region(c,x,lo,hi,n,lim){${pro}${loop}${wb}return ret;};`;
-  const lens = new Uint8Array(SLOTS_PER_PAGE);
-  for (const [off, len] of g.starts) lens[off >> 1] = len;
-  const factory = new Function('HS', 'I', 'LENS', src) as (
-    hs: Handler[],
-    i: typeof I64,
-    l: Uint8Array,
-  ) => BlockFn;
-  return { fn: factory(g.handlers, I64, lens), starts: g.starts, insns };
+  const factory = new Function('HS', 'I', src) as (hs: Handler[], i: typeof I64) => BlockFn;
+  return { fn: factory(g.handlers, I64), starts: g.starts, insns };
 }
 
 /** Source of the block at `slot` (for debugging and tests): same as `translate` compiles. */
