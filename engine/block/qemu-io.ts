@@ -24,7 +24,7 @@ function cvtnum(s: string): number | null {
   return Number.isSafeInteger(v) ? v : null;
 }
 
-/** cvtstr(): "4 KiB", "32 bytes", "1.500000 KiB". */
+/** cvtstr(): "4 KiB", "32 bytes", "2.267 MiB". */
 function cvtstr(value: number): string {
   const units: Array<[number, string]> = [
     [2 ** 60, ' EiB'],
@@ -42,8 +42,8 @@ function cvtstr(value: number): string {
       break;
     }
   }
-  const f = value.toFixed(6);
-  return f.endsWith('.000000') ? f.slice(0, -7) + suffix : f + suffix;
+  const f = value.toFixed(3);
+  return f.endsWith('.000') ? f.slice(0, -4) + suffix : f + suffix;
 }
 
 /** print_report(): "4 KiB, 1 ops; 00.00 sec (2.267 MiB/sec and 580.4356 ops/sec)". */
@@ -111,12 +111,12 @@ export async function qemuioCommand(blk: BlockBackend, line: string): Promise<st
   const [cmd, ...argv] = words(line);
   if (cmd === undefined) return '';
   const range = (p: Parsed): [number, number] | string => {
-    if (p.args.length !== 2) return `bad argument count ${p.args.length} to ${cmd}, expected 2 arguments\n`;
-    const off = cvtnum(p.args[0]!);
-    if (off === null || off < 0) return `non-numeric length argument -- ${p.args[0]}\n`;
-    const len = cvtnum(p.args[1]!);
-    if (len === null || len < 0) return `non-numeric length argument -- ${p.args[1]}\n`;
-    return [off, len];
+    if (p.args.length < 2) return `bad argument count ${p.args.length} to ${cmd}, expected at least 2 arguments\n`;
+    if (p.args.length > 2) return `bad argument count ${p.args.length} to ${cmd}, expected between 2 and 2 arguments\n`;
+    const nums = p.args.map(cvtnum);
+    const bad = nums.findIndex((n) => n === null || n < 0);
+    if (bad >= 0) return `Parsing error: non-numeric argument, or extraneous/unrecognized suffix -- ${p.args[bad]}\n`;
+    return [nums[0]!, nums[1]!];
   };
   switch (cmd) {
     case 'read': {
@@ -138,9 +138,9 @@ export async function qemuioCommand(blk: BlockBackend, line: string): Promise<st
         const bad = buf.findIndex((b) => b !== p.pattern);
         if (bad >= 0) out += `Pattern verification failed at offset ${off}, ${len} bytes\n`;
       }
+      if (p.flags.has('q')) return out;
       if (p.flags.has('v')) out += dumpBuffer(buf, off);
-      if (!p.flags.has('q')) out += report('read', len, len, off, ms);
-      return out;
+      return out + report('read', len, len, off, ms);
     }
     case 'write': {
       const p = getopt(argv, 'zqu', true);

@@ -477,18 +477,35 @@ registerHmpInfo('snapshots', 'show the currently saved VM snapshots', () => info
 // -------------------------------------------------------------------------------------------------
 // QMP jobs (snapshot_*_job_bh): QEMU 7.2 semantics, `devices` and `vmstate` name block nodes.
 
+/**
+ * The job body runs from a bottom half after the command has answered (QEMU schedules it with
+ * aio_bh_schedule_oneshot): one timer tick later than the monitor's reply, so even a job that
+ * fails at once announces "aborting" after the {"return": {}}.
+ */
+function afterReply<T>(fn: () => Promise<T>): () => Promise<T> {
+  return () => new Promise<void>((r) => setTimeout(r, 0)).then(fn);
+}
+
 export function qmpSnapshotSave(args: { 'job-id': string; tag: string; vmstate: string; devices: string[] }): void {
-  void jobStart(args['job-id'], 'snapshot-save', () =>
-    saveSnapshot(args.tag, false, { vmstate: args.vmstate, devices: args.devices }),
+  void jobStart(
+    args['job-id'],
+    'snapshot-save',
+    afterReply(() => saveSnapshot(args.tag, false, { vmstate: args.vmstate, devices: args.devices })),
   );
 }
 
 export function qmpSnapshotLoad(args: { 'job-id': string; tag: string; vmstate: string; devices: string[] }): void {
-  void jobStart(args['job-id'], 'snapshot-load', () =>
-    loadSnapshot(args.tag, { vmstate: args.vmstate, devices: args.devices }),
+  void jobStart(
+    args['job-id'],
+    'snapshot-load',
+    afterReply(() => loadSnapshot(args.tag, { vmstate: args.vmstate, devices: args.devices })),
   );
 }
 
 export function qmpSnapshotDelete(args: { 'job-id': string; tag: string; devices: string[] }): void {
-  void jobStart(args['job-id'], 'snapshot-delete', () => deleteSnapshotByTag(args.tag, { devices: args.devices }));
+  void jobStart(
+    args['job-id'],
+    'snapshot-delete',
+    afterReply(() => deleteSnapshotByTag(args.tag, { devices: args.devices })),
+  );
 }
