@@ -72,6 +72,20 @@ export class Fdt {
   /** Strings block, grown when a property name is first used (libfdt adds names at setprop time). */
   private readonly strtab = new StringTable();
 
+  /** load_device_tree(): a tree read from a blob (`-dtb`); later setprops follow libfdt's rules. */
+  static fromDtb(buf: Uint8Array): Fdt {
+    const f = new Fdt();
+    const root = parseDtb(buf);
+    f.root.props.push(...root.props);
+    f.root.children.push(...root.children);
+    const walk = (n: FdtNode): void => {
+      for (const p of n.props) f.strtab.offset(p.name);
+      n.children.forEach(walk);
+    };
+    walk(root);
+    return f;
+  }
+
   /** The node at `path` ("/", "/soc/plic@c000000"), or undefined. */
   node(path: string): FdtNode | undefined {
     if (path === '/') return this.root;

@@ -172,6 +172,19 @@ describe('virt device tree vs QEMU 7.2', () => {
     expect(ref).toContain('bootargs = "console=ttyS0 panic=-1";');
   });
 
+  it('-dtb replaces the generated tree and gets bootargs', async () => {
+    const first = await dumpVirt(['-m', '256M', '-bios', 'none']);
+    const dir = mkdtempSync(join(tmpdir(), 'fdt-dtb-'));
+    const given = join(dir, 'given.dtb');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(given, first.dtb);
+    const { dtb } = await dumpVirt(['-m', '512M', '-bios', 'none', '-dtb', given, '-append', 'quiet']);
+    const root = parseDtb(dtb);
+    expect(formatDts(root)).toContain('reg = <0x00 0x80000000 0x00 0x10000000>;'); // the given 256M, not -m
+    expect(new TextDecoder().decode(root.child('chosen')!.prop('bootargs'))).toBe('quiet\0');
+    expect(root.child('chosen')!.props[0]!.name).toBe('bootargs');
+  });
+
   it('keeps the generated tree on the machine and an unchanged DTB is deterministic apart from the seed', async () => {
     resetWorld();
     const r = await qemuInit(['-M', 'virt', '-S', '-bios', 'none', '-display', 'none'], {

@@ -15,6 +15,7 @@
  * describes what our harts implement (no H extension).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { objectNewChild } from '../../qom/object.js';
 import { errorSetg } from '../../qapi/error.js';
 import { defineMachine, MachineState, type MachineClass } from '../core/machine.js';
@@ -322,7 +323,20 @@ function virtMachineInit(machine: MachineState): void {
   serialMmInit(system, m.uart0.base, 0, qdevGetGpioIn(plic, UART0_IRQ), 399193, serialHd(0));
   goldfishRtcCreate(m.rtc.base, qdevGetGpioIn(plic, RTC_IRQ));
 
-  const fdt = virtCreateFdt(s, s.kernelCmdline);
+  let fdt: Fdt;
+  if (s.dtb) {
+    // -dtb replaces the generated tree; only bootargs (and the initrd range) are filled in.
+    let blob: Uint8Array;
+    try {
+      blob = readFileSync(s.dtb);
+      fdt = Fdt.fromDtb(blob);
+    } catch {
+      throw errorSetg('load_device_tree() failed');
+    }
+    if (s.kernelCmdline) fdt.setpropString('/chosen', 'bootargs', s.kernelCmdline);
+  } else {
+    fdt = virtCreateFdt(s, s.kernelCmdline);
+  }
   s.fdt = fdt;
 
   // virt_machine_done(): firmware, kernel, initrd, fdt, reset vector.
