@@ -111,11 +111,14 @@ export async function qemuioCommand(blk: BlockBackend, line: string): Promise<st
   const [cmd, ...argv] = words(line);
   if (cmd === undefined) return '';
   const range = (p: Parsed): [number, number] | string => {
-    if (p.args.length < 2) return `bad argument count ${p.args.length} to ${cmd}, expected at least 2 arguments\n`;
-    if (p.args.length > 2) return `bad argument count ${p.args.length} to ${cmd}, expected between 2 and 2 arguments\n`;
+    if (p.args.length < 2)
+      return `bad argument count ${p.args.length} to ${cmd}, expected at least 2 arguments\n`;
+    if (p.args.length > 2)
+      return `bad argument count ${p.args.length} to ${cmd}, expected between 2 and 2 arguments\n`;
     const nums = p.args.map(cvtnum);
     const bad = nums.findIndex((n) => n === null || n < 0);
-    if (bad >= 0) return `Parsing error: non-numeric argument, or extraneous/unrecognized suffix -- ${p.args[bad]}\n`;
+    if (bad >= 0)
+      return `Parsing error: non-numeric argument, or extraneous/unrecognized suffix -- ${p.args[bad]}\n`;
     return [nums[0]!, nums[1]!];
   };
   switch (cmd) {
@@ -207,7 +210,8 @@ export async function hmpQemuIo(args: string): Promise<string> {
     rest = rest.slice(3).trim();
   }
   const dm = /^(\S+)\s*(.*)$/s.exec(rest);
-  if (!dm || dm[1] === '') return 'qemu-io: block device name expected\nTry "help qemu-io" for more information\n';
+  if (!dm || dm[1] === '')
+    return 'qemu-io: block device name expected\nTry "help qemu-io" for more information\n';
   const device = dm[1]!;
   let command = dm[2]!.trim();
   if (command === '') return 'qemu-io: string expected\nTry "help qemu-io" for more information\n';

@@ -121,7 +121,9 @@ export function bdrvAllParticipants(devs: SnapshotDevices): BlockDriverState[] {
 export function bdrvAllCanSnapshot(devs: SnapshotDevices): void {
   for (const bs of bdrvAllParticipants(devs)) {
     if (!bdrvCanSnapshot(bs)) {
-      throw new QapiError(`Device '${bdrvGetDeviceOrNodeName(bs)}' is writable but does not support snapshots`);
+      throw new QapiError(
+        `Device '${bdrvGetDeviceOrNodeName(bs)}' is writable but does not support snapshots`,
+      );
     }
   }
 }
@@ -144,7 +146,9 @@ export async function bdrvAllDeleteSnapshot(name: string, devs: SnapshotDevices)
     try {
       await qcow2SnapshotDelete(driverOf(bs), sn.id, sn.name);
     } catch (e) {
-      throw new QapiError(`Could not delete snapshot '${name}' on '${bdrvGetDeviceOrNodeName(bs)}': ${errText(e)}`);
+      throw new QapiError(
+        `Could not delete snapshot '${name}' on '${bdrvGetDeviceOrNodeName(bs)}': ${errText(e)}`,
+      );
     }
   }
 }
@@ -184,7 +188,10 @@ export async function bdrvAllCreateSnapshot(
     if (bs !== vmStateBs && !devs.explicit && !includesBs(bs)) continue;
     if (made.some((m) => m.bs === bs)) continue;
     try {
-      const snap = await qcow2SnapshotCreate(driverOf(bs), { ...sn, vmStateSize: bs === vmStateBs ? vmStateSize : 0 });
+      const snap = await qcow2SnapshotCreate(driverOf(bs), {
+        ...sn,
+        vmStateSize: bs === vmStateBs ? vmStateSize : 0,
+      });
       made.push({ bs, snap });
     } catch {
       for (const m of made.reverse()) {
@@ -209,7 +216,9 @@ export function bdrvAllFindVmstateBs(vmstate: string | null, devs: SnapshotDevic
     }
   }
   throw new QapiError(
-    vmstate !== null ? `vmstate block device '${vmstate}' does not exist` : 'no block device can store vmstate for snapshot',
+    vmstate !== null
+      ? `vmstate block device '${vmstate}' does not exist`
+      : 'no block device can store vmstate for snapshot',
   );
 }
 
@@ -236,7 +245,7 @@ export async function bdrvReadSnapshotVmstate(bs: BlockDriverState, sn: Qcow2Sna
     await d.file.pread(sn.l1TableOffset, l1);
     let l2: Uint8Array | null = null;
     let l2At = 0;
-    for (let done = 0; done < out.length; ) {
+    for (let done = 0; done < out.length;) {
       const g = base + done;
       const n = Math.min(cs - (g % cs), out.length - done);
       const part = out.subarray(done, done + n);
@@ -245,7 +254,8 @@ export async function bdrvReadSnapshotVmstate(bs: BlockDriverState, sn: Qcow2Sna
       if (l2Off === 0) {
         part.fill(0);
       } else {
-        if (l2Off % cs !== 0 || l2Off < cs) throw new BlockIoError('EIO', `Snapshot '${sn.name}' has an invalid L2 table offset`);
+        if (l2Off % cs !== 0 || l2Off < cs)
+          throw new BlockIoError('EIO', `Snapshot '${sn.name}' has an invalid L2 table offset`);
         if (l2 === null || l2At !== l2Off) {
           l2 = new Uint8Array(cs);
           await d.file.pread(l2Off, l2);

@@ -270,7 +270,8 @@ function checkFooter(f: QemuFileReader, se: SaveStateEntry, loadSectionId: numbe
     throw new MigrationError(EINVAL, `check_section_footer: Read section footer failed: -${EIO}`);
   }
   const mark = f.u8();
-  if (mark !== QEMU_VM_SECTION_FOOTER) throw new MigrationError(EINVAL, `Missing section footer for ${se.idstr}`);
+  if (mark !== QEMU_VM_SECTION_FOOTER)
+    throw new MigrationError(EINVAL, `Missing section footer for ${se.idstr}`);
   if (f.remaining < 4) {
     throw new MigrationError(EINVAL, `check_section_footer: Read section footer failed: -${EIO}`);
   }
@@ -317,7 +318,8 @@ function loadvmStateMain(f: QemuFileReader, session: Session, result: LoadResult
         try {
           idstr = f.str8();
         } catch (e) {
-          if (isMigrationError(e)) throw new MigrationError(EINVAL, `Unable to read ID string for section ${sectionId}`);
+          if (isMigrationError(e))
+            throw new MigrationError(EINVAL, `Unable to read ID string for section ${sectionId}`);
           throw e;
         }
         const instanceId = f.u32();
@@ -330,14 +332,19 @@ function loadvmStateMain(f: QemuFileReader, session: Session, result: LoadResult
           );
         }
         if (versionId > se.versionId) {
-          throw new MigrationError(EINVAL, `savevm: unsupported version ${versionId} for '${idstr}' v${se.versionId}`);
+          throw new MigrationError(
+            EINVAL,
+            `savevm: unsupported version ${versionId} for '${idstr}' v${se.versionId}`,
+          );
         }
         started.set(sectionId, se);
         try {
           loadSection(f, se, versionId, session);
         } catch (e) {
           if (isMigrationError(e)) {
-            throw e.report(`error while loading state for instance 0x${instanceId.toString(16)} of device '${idstr}'`);
+            throw e.report(
+              `error while loading state for instance 0x${instanceId.toString(16)} of device '${idstr}'`,
+            );
           }
           throw e;
         }
@@ -351,9 +358,11 @@ function loadvmStateMain(f: QemuFileReader, session: Session, result: LoadResult
         const se = started.get(sectionId);
         if (!se) throw new MigrationError(EINVAL, `Unknown savevm section ${sectionId}`);
         try {
-          se.ops ? se.ops.load(f, se.versionId, session) : loadSection(f, se, se.versionId, session);
+          if (se.ops) se.ops.load(f, se.versionId, session);
+          else loadSection(f, se, se.versionId, session);
         } catch (e) {
-          if (isMigrationError(e)) throw e.report(`error while loading state section id ${sectionId}(${se.idstr})`);
+          if (isMigrationError(e))
+            throw e.report(`error while loading state section id ${sectionId}(${se.idstr})`);
           throw e;
         }
         checkFooter(f, se, sectionId);

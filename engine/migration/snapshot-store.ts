@@ -115,7 +115,10 @@ export async function readSnapshot(tag: string): Promise<{ info: SnapshotInfo; s
 }
 
 /** Store (or replace) a snapshot atomically. */
-export async function writeSnapshot(info: Omit<SnapshotInfo, 'id'>, stream: Uint8Array): Promise<SnapshotInfo> {
+export async function writeSnapshot(
+  info: Omit<SnapshotInfo, 'id'>,
+  stream: Uint8Array,
+): Promise<SnapshotInfo> {
   const storeDir = dirOrThrow();
   await mkdir(storeDir, { recursive: true });
   const ids = (await listSnapshots()).map((s) => Number(s.id)).filter(Number.isFinite);

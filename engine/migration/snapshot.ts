@@ -216,7 +216,11 @@ function captureMachine(): { stream: Uint8Array; clock: number; now: number } {
  * `overwrite` (HMP savevm) replaces snapshots of the same name; the QMP job refuses them. If one
  * image fails, the snapshots made on the others are deleted again: no half snapshot remains.
  */
-export function saveSnapshot(name: string | null, overwrite = true, target: SnapshotTarget = {}): Promise<void> {
+export function saveSnapshot(
+  name: string | null,
+  overwrite = true,
+  target: SnapshotTarget = {},
+): Promise<void> {
   return serialized(async () => {
     const devices = target.devices ?? null;
     savevmStateBlocked();
@@ -314,7 +318,8 @@ function loadStream(stream: Uint8Array): LoadTransaction {
   try {
     return qemuLoadvmStateBegin(stream, { resetFirst: resetForLoad });
   } catch (e) {
-    if (isMigrationError(e)) throw new SnapshotLoadError(`Error -${e.errno} while loading VM state`, e.reports);
+    if (isMigrationError(e))
+      throw new SnapshotLoadError(`Error -${e.errno} while loading VM state`, e.reports);
     throw e;
   }
 }
@@ -351,7 +356,9 @@ export function loadSnapshot(tag: string, target: SnapshotTarget = {}): Promise<
       try {
         stream = await bdrvReadSnapshotVmstate(vmBs, sn);
       } catch (e) {
-        throw new SnapshotLoadError(`Error -${EIO} while loading VM state`, [`Could not read VM state: ${errorText(e)}`]);
+        throw new SnapshotLoadError(`Error -${EIO} while loading VM state`, [
+          `Could not read VM state: ${errorText(e)}`,
+        ]);
       }
       const tx = loadStream(stream);
       try {
@@ -418,7 +425,9 @@ function oneString(cmd: string, args: string, required: boolean): string | null 
     rest = i < 0 ? '' : a.slice(i);
   }
   if (rest.trim() !== '') {
-    throw new HmpUsage(`${cmd}: extraneous characters at the end of line\nTry "help ${cmd}" for more information\n`);
+    throw new HmpUsage(
+      `${cmd}: extraneous characters at the end of line\nTry "help ${cmd}" for more information\n`,
+    );
   }
   return tok;
 }
@@ -486,7 +495,12 @@ function afterReply<T>(fn: () => Promise<T>): () => Promise<T> {
   return () => new Promise<void>((r) => setTimeout(r, 0)).then(fn);
 }
 
-export function qmpSnapshotSave(args: { 'job-id': string; tag: string; vmstate: string; devices: string[] }): void {
+export function qmpSnapshotSave(args: {
+  'job-id': string;
+  tag: string;
+  vmstate: string;
+  devices: string[];
+}): void {
   void jobStart(
     args['job-id'],
     'snapshot-save',
@@ -494,7 +508,12 @@ export function qmpSnapshotSave(args: { 'job-id': string; tag: string; vmstate: 
   );
 }
 
-export function qmpSnapshotLoad(args: { 'job-id': string; tag: string; vmstate: string; devices: string[] }): void {
+export function qmpSnapshotLoad(args: {
+  'job-id': string;
+  tag: string;
+  vmstate: string;
+  devices: string[];
+}): void {
   void jobStart(
     args['job-id'],
     'snapshot-load',

@@ -48,14 +48,19 @@ function run(cmd: string[], lines: string[]): Run {
 
 const machine = (img: string) => ['-M', 'none', '-nodefaults', '-drive', `file=${img},if=none,id=hd0`];
 const qemu = (img: string, lines: string[]) => run([QEMU, ...machine(img)], lines);
-const ours = (img: string, lines: string[]) => run([process.execPath, '--import', 'tsx', MAIN, ...machine(img)], lines);
+const ours = (img: string, lines: string[]) =>
+  run([process.execPath, '--import', 'tsx', MAIN, ...machine(img)], lines);
 
 describe.skipIf(!haveQemu)('snapshots shared with QEMU 7.2', () => {
   it('QEMU -> ours -> QEMU', () => {
     const img = join(dir, 'shared.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', img, '16M']);
 
-    const q1 = qemu(img, ['qemu-io hd0 "write -P 0x11 0 64k"', 'savevm q1', 'qemu-io hd0 "write -P 0x22 0 64k"']);
+    const q1 = qemu(img, [
+      'qemu-io hd0 "write -P 0x11 0 64k"',
+      'savevm q1',
+      'qemu-io hd0 "write -P 0x22 0 64k"',
+    ]);
     expect(q1.replies[1]).toBe('');
 
     const o = ours(img, [
@@ -76,10 +81,17 @@ describe.skipIf(!haveQemu)('snapshots shared with QEMU 7.2', () => {
     expect(list[3]).toMatch(/^2 +o1 +[1-9]\d* B \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d\d:\d\d:\d\d\.\d{3} +$/);
     expect(spawnSync('qemu-img', ['check', img]).status).toBe(0);
 
-    const q2 = qemu(img, ['loadvm o1', 'qemu-io hd0 "read -P 0x33 0 64k"', 'loadvm q1', 'qemu-io hd0 "read -P 0x11 0 64k"']);
+    const q2 = qemu(img, [
+      'loadvm o1',
+      'qemu-io hd0 "read -P 0x33 0 64k"',
+      'loadvm q1',
+      'qemu-io hd0 "read -P 0x11 0 64k"',
+    ]);
     expect(q2.replies[0]).toBe('');
     expect(q2.replies[2]).toBe('');
-    expect(q2.stdout).toMatch(/read 65536\/65536 bytes at offset 0[\s\S]*read 65536\/65536 bytes at offset 0/);
+    expect(q2.stdout).toMatch(
+      /read 65536\/65536 bytes at offset 0[\s\S]*read 65536\/65536 bytes at offset 0/,
+    );
     expect(q2.stdout).not.toMatch(/Pattern verification failed/);
     // The revert stays on disk (the last write, 0x44, is gone), and the pattern check can fail.
     const q3 = qemu(img, ['qemu-io hd0 "read -P 0x44 0 64k"']);

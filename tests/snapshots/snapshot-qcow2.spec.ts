@@ -18,17 +18,31 @@ import { testBridgeCreate } from '../../engine/hw/testdev/test-bridge.js';
 import '../../engine/hw/testdev/index.js';
 import type { TestDevice } from '../../engine/hw/testdev/test-device.js';
 import { qdict } from '../../engine/qobject/qobject.js';
-import { runstateGet, runstateResetForTests, setRunStateEventHook, vmStart } from '../../engine/system/runstate.js';
+import {
+  runstateGet,
+  runstateResetForTests,
+  setRunStateEventHook,
+  vmStart,
+} from '../../engine/system/runstate.js';
 import { qmpHumanMonitorCommand } from '../../engine/monitor/hmp.js';
 import { setSnapshotStoreDir } from '../../engine/migration/snapshot-store.js';
 import { qmpSnapshotDelete, qmpSnapshotLoad, qmpSnapshotSave } from '../../engine/migration/snapshot.js';
-import { jobsResetForTests, qmpJobDismiss, qmpQueryJobs, setJobEventSink } from '../../engine/migration/job.js';
+import {
+  jobsResetForTests,
+  qmpJobDismiss,
+  qmpQueryJobs,
+  setJobEventSink,
+} from '../../engine/migration/job.js';
 import { vmClockInstall, vmClockNs, vmClockResetForTests } from '../../engine/migration/vm-clock.js';
 import { blockdevCloseAll, blockdevParseCli, driveNew, qmpBlockdevAdd } from '../../engine/block/blockdev.js';
 import { bdrvFindNode } from '../../engine/block/block.js';
 import { blkByName } from '../../engine/block/block-backend.js';
 import { BlockIoError } from '../../engine/block/block-error.js';
-import { bdrvReadSnapshotVmstate, bdrvSnapshotDriver, bdrvSnapshotFind } from '../../engine/block/snapshot.js';
+import {
+  bdrvReadSnapshotVmstate,
+  bdrvSnapshotDriver,
+  bdrvSnapshotFind,
+} from '../../engine/block/snapshot.js';
 import { qcow2SnapshotCreate, qcow2SnapshotDelete } from '../../engine/block/qcow2-snapshot.js';
 import { readReference } from '../helpers/reference.js';
 
@@ -47,7 +61,9 @@ function qemuImg(...args: string[]): string {
 
 /** `qemu-img info` of an image the engine holds open (shared lock). */
 function imgInfo(file: string): { snapshots?: Array<Record<string, number | string>> } {
-  return JSON.parse(qemuImg('info', '-U', '--output=json', file)) as { snapshots?: Array<Record<string, number | string>> };
+  return JSON.parse(qemuImg('info', '-U', '--output=json', file)) as {
+    snapshots?: Array<Record<string, number | string>>;
+  };
 }
 
 /** What qemu-io reads at `off`: "ok" when every byte is `pattern`. */
@@ -94,7 +110,11 @@ beforeEach(async () => {
   machineRunBoardInit(m);
   dev = qdevDeviceAdd(qdict({ driver: 'vmstudio-test-device', id: 't0' })) as TestDevice;
   await driveNew(`file=${fileA},format=qcow2,if=none,id=hd0,node-name=hd0-fmt`);
-  await qmpBlockdevAdd(blockdevParseCli(`driver=qcow2,node-name=disk1,file.driver=file,file.filename=${fileB},file.node-name=disk1-file`));
+  await qmpBlockdevAdd(
+    blockdevParseCli(
+      `driver=qcow2,node-name=disk1,file.driver=file,file.filename=${fileB},file.node-name=disk1-file`,
+    ),
+  );
 });
 
 afterEach(async () => {
@@ -158,7 +178,9 @@ describe('HMP savevm / loadvm over two qcow2 disks', () => {
     expect(list[2]!.slice(0, 2)).toBe('1 ');
     expect(list[2]!.slice(10)).toBe(ours[2]!.slice(10));
     expect(ours[2]!.slice(0, 10)).toBe('--        ');
-    expect(list[2]).toMatch(/^1 +s1 +\d+(\.\d+)? (B|KiB) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d 00:00:00\.\d{3} {11}$/);
+    expect(list[2]).toMatch(
+      /^1 +s1 +\d+(\.\d+)? (B|KiB) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d 00:00:00\.\d{3} {11}$/,
+    );
   });
 
   it('savevm of an existing name replaces it on every disk; delvm removes it everywhere', async () => {
@@ -224,9 +246,12 @@ describe('refusals change nothing', () => {
   });
 
   it('a disk-only snapshot is not loaded', async () => {
-    for (const n of ['hd0-fmt', 'disk1']) await qcow2SnapshotCreate(bdrvSnapshotDriver(bdrvFindNode(n)!)!, { name: 'd' });
+    for (const n of ['hd0-fmt', 'disk1'])
+      await qcow2SnapshotCreate(bdrvSnapshotDriver(bdrvFindNode(n)!)!, { name: 'd' });
     await write('hd0', 0x43);
-    expect(await hmp('loadvm d')).toBe('Error: This is a disk-only snapshot. Revert to it  offline using qemu-img\r\n');
+    expect(await hmp('loadvm d')).toBe(
+      'Error: This is a disk-only snapshot. Revert to it  offline using qemu-img\r\n',
+    );
     expect(await pattern('hd0', 0x43)).toBe('ok');
   });
 
@@ -289,7 +314,11 @@ describe('QMP snapshot jobs', () => {
     dev.doorbell = 3;
     await write('disk1', 0x71);
     events.length = 0;
-    expect(await job(() => qmpSnapshotSave({ 'job-id': 'save0', tag: 't', vmstate: 'disk1', devices: ['hd0-fmt', 'disk1'] }))).toEqual({
+    expect(
+      await job(() =>
+        qmpSnapshotSave({ 'job-id': 'save0', tag: 't', vmstate: 'disk1', devices: ['hd0-fmt', 'disk1'] }),
+      ),
+    ).toEqual({
       status: 'concluded',
     });
     const jobEvents = events.filter((e) => e.startsWith('JOB'));
@@ -299,19 +328,31 @@ describe('QMP snapshot jobs', () => {
     dev.doorbell = 4;
     await write('disk1', 0x72);
     events.length = 0;
-    expect(await job(() => qmpSnapshotLoad({ 'job-id': 'load0', tag: 't', vmstate: 'disk1', devices: ['disk1'] }))).toEqual({
+    expect(
+      await job(() => qmpSnapshotLoad({ 'job-id': 'load0', tag: 't', vmstate: 'disk1', devices: ['disk1'] })),
+    ).toEqual({
       status: 'concluded',
     });
-    expect(events.filter((e) => e.startsWith('JOB')).map((e) => e.split(' ').at(-1))).toEqual(referenceStatuses('load0'));
+    expect(events.filter((e) => e.startsWith('JOB')).map((e) => e.split(' ').at(-1))).toEqual(
+      referenceStatuses('load0'),
+    );
     expect(dev.doorbell).toBe(3);
     expect(await pattern('disk1', 0x71)).toBe('ok');
     events.length = 0;
-    expect(await job(() => qmpSnapshotLoad({ 'job-id': 'load-bad', tag: 'nope', vmstate: 'disk1', devices: ['disk1'] }))).toEqual({
+    expect(
+      await job(() =>
+        qmpSnapshotLoad({ 'job-id': 'load-bad', tag: 'nope', vmstate: 'disk1', devices: ['disk1'] }),
+      ),
+    ).toEqual({
       status: 'concluded',
       error: "Snapshot 'nope' does not exist in one or more devices",
     });
-    expect(events.filter((e) => e.startsWith('JOB')).map((e) => e.split(' ').at(-1))).toEqual(referenceStatuses('load-bad'));
-    expect(await job(() => qmpSnapshotDelete({ 'job-id': 'del0', tag: 't', devices: ['disk1'] }))).toEqual({ status: 'concluded' });
+    expect(events.filter((e) => e.startsWith('JOB')).map((e) => e.split(' ').at(-1))).toEqual(
+      referenceStatuses('load-bad'),
+    );
+    expect(await job(() => qmpSnapshotDelete({ 'job-id': 'del0', tag: 't', devices: ['disk1'] }))).toEqual({
+      status: 'concluded',
+    });
     expect(imgInfo(fileB).snapshots).toBeUndefined();
     expect(imgInfo(fileA).snapshots!.map((s) => s['name'])).toEqual(['t']);
   });
@@ -327,11 +368,17 @@ describe('QMP snapshot jobs', () => {
     );
     expect(await err(save('t', 'hd0-fmt', ['disk1']))).toBe("vmstate block device 'hd0-fmt' does not exist");
     expect(await err(save('t', 'disk1', ['disk1']))).toBeUndefined();
-    expect(await err(save('t', 'disk1', ['disk1']))).toBe("Snapshot 't' already exists in one or more devices");
-    expect(await err(() => qmpSnapshotLoad({ 'job-id': 'j', tag: 't', vmstate: 'disk1', devices: ['disk1', 'hd0-fmt'] }))).toBe(
-      "Snapshot 't' does not exist in one or more devices",
+    expect(await err(save('t', 'disk1', ['disk1']))).toBe(
+      "Snapshot 't' already exists in one or more devices",
     );
-    expect(await err(() => qmpSnapshotDelete({ 'job-id': 'j', tag: 'nosuch', devices: ['disk1'] }))).toBeUndefined();
+    expect(
+      await err(() =>
+        qmpSnapshotLoad({ 'job-id': 'j', tag: 't', vmstate: 'disk1', devices: ['disk1', 'hd0-fmt'] }),
+      ),
+    ).toBe("Snapshot 't' does not exist in one or more devices");
+    expect(
+      await err(() => qmpSnapshotDelete({ 'job-id': 'j', tag: 'nosuch', devices: ['disk1'] })),
+    ).toBeUndefined();
   });
 });
 
@@ -354,7 +401,10 @@ function transcript(name: string): Array<{ cmd: Record<string, any>; reply: Reco
     .map((m) => ({ dir: m[1]!, msg: JSON.parse(m[2]!) as Record<string, any> }));
   return lines
     .filter((l) => l.dir === '->')
-    .map((l) => ({ cmd: l.msg, reply: lines.find((r) => r.dir === '<-' && r.msg['id'] === l.msg['id'])!.msg }));
+    .map((l) => ({
+      cmd: l.msg,
+      reply: lines.find((r) => r.dir === '<-' && r.msg['id'] === l.msg['id'])!.msg,
+    }));
 }
 
 describe('reference transcripts', () => {
@@ -373,9 +423,15 @@ describe('reference transcripts', () => {
         const a = cmd['arguments'];
         const refNode = a['vmstate'] as string;
         const swap = (n: string) => (n === refNode ? node : n);
-        const want = transcript('neg-raw.transcript.txt').find((t) => t.cmd['execute'] === 'query-jobs')!.reply['return'][0];
+        const want = transcript('neg-raw.transcript.txt').find((t) => t.cmd['execute'] === 'query-jobs')!
+          .reply['return'][0];
         const r = await job(() =>
-          qmpSnapshotSave({ 'job-id': a['job-id'], tag: a['tag'], vmstate: swap(a['vmstate']), devices: a['devices'].map(swap) }),
+          qmpSnapshotSave({
+            'job-id': a['job-id'],
+            tag: a['tag'],
+            vmstate: swap(a['vmstate']),
+            devices: a['devices'].map(swap),
+          }),
         );
         expect(r.error).toBe(want['error']);
         checked++;
@@ -392,7 +448,8 @@ describe('reference transcripts', () => {
         expect(await hmp(cmd['arguments']['command-line'])).toBe(reply['return']);
         checked++;
       } else if (cmd['execute'] === 'snapshot-save') {
-        const want = transcript('neg-nodisk.transcript.txt').find((t) => t.cmd['execute'] === 'query-jobs')!.reply['return'][0];
+        const want = transcript('neg-nodisk.transcript.txt').find((t) => t.cmd['execute'] === 'query-jobs')!
+          .reply['return'][0];
         expect((await job(() => qmpSnapshotSave(cmd['arguments']))).error).toBe(want['error']);
         checked++;
       }
@@ -408,25 +465,35 @@ describe('reference transcripts', () => {
     dev.doorbell = 9;
     expect(await hmp('loadvm s1')).toBe('');
     expect(dev.doorbell).toBe(8);
-    expect(await hmp('info snapshots')).toMatch(/^List of snapshots present on all disks:\r\n.*\r\n-- {8}s1 /);
+    expect(await hmp('info snapshots')).toMatch(
+      /^List of snapshots present on all disks:\r\n.*\r\n-- {8}s1 /,
+    );
   });
 });
 
 describe('HMP qemu-io', () => {
   it("qemu-io's texts", async () => {
-    expect(await hmp('qemu-io nosuch "read 0 4k"')).toBe("Error: Cannot find device='' nor node-name='nosuch'\r\n");
+    expect(await hmp('qemu-io nosuch "read 0 4k"')).toBe(
+      "Error: Cannot find device='' nor node-name='nosuch'\r\n",
+    );
     expect(await hmp('qemu-io hd0 "bogus"')).toBe('command "bogus" not found\r\n');
     expect(await hmp('qemu-io hd0 "write 0 100M"')).toBe('write failed: Input/output error\r\n');
     const w = await hmp('qemu-io hd0 "write -P 0x61 512 4k"');
-    expect(w).toMatch(/^wrote 4096\/4096 bytes at offset 512\r\n4 KiB, 1 ops; \d\d\.\d\d sec \([\d.]+ [KMG]?i?B(ytes)?\/sec and [\d.]+ ops\/sec\)\r\n$/);
+    expect(w).toMatch(
+      /^wrote 4096\/4096 bytes at offset 512\r\n4 KiB, 1 ops; \d\d\.\d\d sec \([\d.]+ [KMG]?i?B(ytes)?\/sec and [\d.]+ ops\/sec\)\r\n$/,
+    );
     expect(await hmp('qemu-io hd0 "read -v 510 18"')).toMatch(
       /^000001fe: {2}00 00 61 61 61 61 61 61 61 61 61 61 61 61 61 61 {2}\.\.aaaaaaaaaaaaaa\r\n0000020e: {2}61 61 {2}aa\r\nread 18\/18 bytes at offset 510\r\n18 bytes, 1 ops; /,
     );
     expect(await hmp('qemu-io hd0 "read -P 0x61 -q 512 4k"')).toBe('');
-    expect(await hmp('qemu-io hd0 "read 0"')).toBe('bad argument count 1 to read, expected at least 2 arguments\r\n');
+    expect(await hmp('qemu-io hd0 "read 0"')).toBe(
+      'bad argument count 1 to read, expected at least 2 arguments\r\n',
+    );
     expect(await hmp('qemu-io hd0 "read x 4k"')).toBe(
       'Parsing error: non-numeric argument, or extraneous/unrecognized suffix -- x\r\n',
     );
-    expect(await hmp('qemu-io hd0 "read -P 0x61 0 4k"')).toMatch(/^Pattern verification failed at offset 0, 4096 bytes\r\nread 4096/);
+    expect(await hmp('qemu-io hd0 "read -P 0x61 0 4k"')).toMatch(
+      /^Pattern verification failed at offset 0, 4096 bytes\r\nread 4096/,
+    );
   });
 });
