@@ -83,10 +83,18 @@ export async function main(argv: string[]): Promise<number> {
       qemuSystemShutdownRequest('host-signal');
     });
   }
+  // The main loop runs until a shutdown request, even when nothing else (no monitor, no guest
+  // timer) holds Node's event loop open, as QEMU's does.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  void exited.finally(() => clearInterval(keepAlive));
   try {
     const r = await qemuInit(argv, stdio);
-    if (r.kind === 'exit') return r.code;
+    if (r.kind === 'exit') {
+      clearInterval(keepAlive);
+      return r.code;
+    }
   } catch (e) {
+    clearInterval(keepAlive);
     if (e instanceof VlError || e instanceof QapiError) {
       process.stderr.write(formatError(e));
       return 1;

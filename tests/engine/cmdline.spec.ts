@@ -3,7 +3,8 @@
  * (collected with qemu-system-riscv64; the program name differs, the rest must not).
  */
 import { describe, expect, it } from 'vitest';
-import { runEngine } from '../helpers/engine-process.js';
+import { spawn } from 'node:child_process';
+import { runEngine, ENGINE_BIN } from '../helpers/engine-process.js';
 
 const SIZE_HINT =
   'Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.\n';
@@ -118,5 +119,17 @@ describe('vmstudio-engine command line', () => {
     expect(byId.get(3).return).toEqual({ name: 'demo,1' });
     expect(byId.get(4).return).toEqual({});
     expect(lines.some((l) => l.event === 'SHUTDOWN' && l.data.reason === 'host-qmp-quit')).toBe(true);
+  });
+
+  it('keeps running with nothing attached until a signal, then says why it stops', async () => {
+    const child = spawn(process.execPath, [ENGINE_BIN, '-M', 'none', '-display', 'none'], { stdio: 'pipe' });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const early = await Promise.race([exited, new Promise((r) => setTimeout(() => r('alive'), 1500))]);
+    expect(early).toBe('alive');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('vmstudio-engine: terminating on signal 15\n');
   });
 });
