@@ -29,5 +29,7 @@ import '../hw/virtio/virtio-blk.js';
 import '../hw/virtio/virtio-rng.js';
 import '../hw/scsi/scsi-disk.js';
 import '../hw/virtio/virtio-scsi.js';
+import '../hw/virtio/virtio-serial.js';
+import '../hw/virtio/virtio-serial-console.js';
 import '../hw/riscv/virt.js';
 import '../hw/riscv/spike.js';
