@@ -193,7 +193,9 @@ export const vmstateRiscvMtimer: VMStateDescription = {
   postLoad(s: RiscvAclintMtimerState) {
     if (s.timecmpWords !== s.numHarts * 2) throw errorSetg('riscv_mtimer: hart count mismatch');
     s.timeDelta = Number(s.savedMtime) - (s.ticks() - s.timeDelta);
-    s.poll();
+    // Re-drive every MTIP line from the restored compare values.
+    s.levels.fill(2);
+    for (let i = 0; i < s.numHarts; i++) s.update(i);
   },
 };
 

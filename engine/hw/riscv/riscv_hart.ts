@@ -28,8 +28,8 @@ import {
 import { SysBusDevice, TYPE_SYS_BUS_DEVICE } from '../core/sysbus.js';
 import { errorSetg } from '../../qapi/error.js';
 import { RiscvCpu } from '../../target/riscv/cpu.js';
-import { CSR_SLOTS } from '../../target/riscv/cpu-state.js';
 import type { VMStateDescription } from '../../migration/vmstate-types.js';
+import { vmstateRiscvCpu } from '../../target/riscv/machine.js';
 import type { CpuInfoFast } from '../../qapi/generated/qapi-types.js';
 import { cpuAddressSpace } from './machine-memory.js';
 import { runResetHandlers } from './riscv-machine.js';
@@ -43,52 +43,6 @@ export const TYPE_RISCV_HART_ARRAY = 'riscv.hart_array';
 export const RISCV_CPU_GPIO_IN = 79;
 const IRQ_LOCAL_MAX = 16;
 
-/** The architectural state of a hart for snapshots (QEMU's target/riscv/machine.c "cpu"). */
-export const vmstateRiscvCore: VMStateDescription = {
-  name: 'riscv-core',
-  versionId: 1,
-  minimumVersionId: 1,
-  fields: [
-    { name: 'x', kind: 'array', elem: 'int32', length: 66 },
-    { name: 'f', kind: 'array', elem: 'int32', length: 64 },
-    { name: 'csr', kind: 'array', elem: 'int32', length: CSR_SLOTS * 2 },
-    { name: 'npcLo', kind: 'int32' },
-    { name: 'npcHi', kind: 'int32' },
-    { name: 'priv', kind: 'uint8' },
-    { name: 'wfi', kind: 'bool' },
-    { name: 'resAddr', kind: 'float64' },
-    { name: 'resValLo', kind: 'int32' },
-    { name: 'resValHi', kind: 'int32' },
-    { name: 'instret', kind: 'float64' },
-  ],
-  postLoad(core: RiscvCpu) {
-    core.setPc(core.npcLo, core.npcHi);
-    core.pmp.recompute();
-    core.stateChanged();
-    core.flushTlb();
-  },
-};
-
-const vmstatePmp: VMStateDescription = {
-  name: 'riscv-pmp',
-  versionId: 1,
-  minimumVersionId: 1,
-  fields: [{ name: 'cfg', kind: 'array', elem: 'uint8', length: 16 }],
-  postLoad(pmp: { recompute(): void }) {
-    pmp.recompute();
-  },
-};
-
-export const vmstateRiscvCpu: VMStateDescription = {
-  name: 'cpu',
-  versionId: 1,
-  minimumVersionId: 1,
-  fields: [
-    { name: 'core', kind: 'struct', vmsd: vmstateRiscvCore },
-    { name: 'pmp', kind: 'struct', vmsd: vmstatePmp },
-  ],
-};
-
 export class CpuClass extends DeviceClass {}
 
 /** One hart (RISCVCPU). `core` exists from realize on. */
@@ -97,11 +51,6 @@ export class RiscvCpuState extends DeviceState {
   resetvec: number | bigint = 0x1000;
   cpuIndex = -1;
   core: RiscvCpu | null = null;
-
-  /** For the VMState field "pmp" (the core owns it). */
-  get pmp(): RiscvCpu['pmp'] {
-    return this.core!.pmp;
-  }
 }
 
 export const RISCV_CPU = (o: QomObject) => objectCheck<RiscvCpuState>(o, TYPE_RISCV_CPU);
@@ -141,6 +90,7 @@ typeRegister<RiscvCpuState, CpuClass>({
   instance: RiscvCpuState,
   classInit(dc) {
     deviceClassSetProps(dc, [definePropUint64('resetvec', 'resetvec', 0x1000)]);
+    // The hart's state: QEMU's "cpu" section (target/riscv/machine.ts).
     dc.vmsd = vmstateRiscvCpu;
     dc.realize = (dev) => {
       const cpu = dev as RiscvCpuState;
