@@ -66,6 +66,7 @@ describe('virtio-blk and virtio-rng in the Debian guest on our engine', () => {
       const hostQcow = join(dir, 'host.qcow2');
       run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, hostQcow]);
 
+      let guestMd5 = '';
       const vm = startSerialProcess(
         process.execPath,
         [
@@ -132,7 +133,7 @@ describe('virtio-blk and virtio-rng in the Debian guest on our engine', () => {
         await sh('echo "written by the guest" > /mnt/b/hello.txt');
         await sh('dd if=/dev/urandom of=/mnt/b/blob bs=1024 count=512 2>/dev/null');
         await sh('mkdir /mnt/b/dir && cp /mnt/b/hello.txt /mnt/b/dir/copy.txt');
-        const guestMd5 = /^([0-9a-f]{32})/.exec((await sh('md5sum /mnt/b/blob')).trim())![1]!;
+        guestMd5 = /^([0-9a-f]{32})/.exec((await sh('md5sum /mnt/b/blob')).trim())![1]!;
         await sh('sync', 600_000);
         await sh('umount /mnt/b', 600_000);
         vm.session.sendLine('poweroff -f');

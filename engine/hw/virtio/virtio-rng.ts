@@ -23,6 +23,8 @@ import {
   definePropUint32,
   definePropUint64,
   deviceClassSetProps,
+  qdevPropLink,
+  type PropertyInfo,
 } from '../core/qdev-properties.js';
 import { TYPE_RNG_BACKEND, rngBackendRequestEntropy, type RngBackend } from '../../backends/rng.js';
 import { TYPE_RNG_BUILTIN } from '../../backends/rng-builtin.js';
@@ -45,6 +47,14 @@ import {
 export const TYPE_VIRTIO_RNG = 'virtio-rng-device';
 
 const INT64_MAX = (1n << 63n) - 1n;
+
+/** QEMU 7.2's `info qtree` does not list link properties; a throwing print makes ours skip it. */
+const linkNotInQtree: PropertyInfo = {
+  ...qdevPropLink,
+  print() {
+    throw new Error('link properties are not printed');
+  },
+};
 
 export class VirtIORNG extends VirtIODevice {
   /** conf.rng (the `rng` link). */
@@ -157,7 +167,7 @@ typeRegister<VirtIORNG, VirtioDeviceClass>({
       // max-bytes is unsigned in QEMU but limited to INT64_MAX at realize.
       definePropUint64('max-bytes', 'maxBytes', INT64_MAX),
       definePropUint32('period', 'periodMs', 1 << 16),
-      definePropLink('rng', 'rngLink', TYPE_RNG_BACKEND),
+      { ...definePropLink('rng', 'rngLink', TYPE_RNG_BACKEND), info: linkNotInQtree },
     ]);
     vdc.vmsd = virtioDeviceVmsd('virtio-rng', 1);
     vdc.deviceRealize = (vdev) => (vdev as VirtIORNG).realizeRng();
