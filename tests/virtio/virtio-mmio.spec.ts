@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import '../../engine/system/modules.js';
 import { qemuInit } from '../../engine/system/vl.js';
 import { objectResolvePath, qomResetRoot } from '../../engine/qom/object.js';
-import { runstateResetForTests, vmStart } from '../../engine/system/runstate.js';
+import { runstateGet, runstateResetForTests, vmStart } from '../../engine/system/runstate.js';
+import { BlockIoError } from '../../engine/block/block-error.js';
 import { romsClear } from '../../engine/hw/core/loader.js';
 import { addressSpaceMemory } from '../../engine/hw/riscv/machine-memory.js';
 import { blkDeleteAll } from '../../engine/block/block-backend.js';
@@ -384,6 +385,44 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
     expect((lo >>> 5) & 1).toBe(1);
     expect((await blkRequest(SLOT7, ring, 1, 0, { addr: DATA, len: 512, write: false })).status).toBe(1);
     expect((await blkRequest(SLOT7, ring, 0, 0, { addr: DATA, len: 512, write: true })).status).toBe(0);
+  });
+
+  it('werror=enospc: ENOSPC stops the VM, the write is retried on cont; werror=ignore completes', async () => {
+    const disk = image();
+    await start(['-drive', `file=${disk},if=none,id=d0,format=raw`, '-device', 'virtio-blk-device,drive=d0,id=vblk0']);
+    vmStart();
+    const dev = objectResolvePath('/machine/peripheral/vblk0') as VirtIOBlock;
+    const blk = dev.blk!;
+    const real = blk.pwrite.bind(blk);
+    let failures = 1;
+    blk.pwrite = (off, data) => (failures-- > 0 ? Promise.reject(new BlockIoError('ENOSPC')) : real(off, data));
+    const ring = driverInit(SLOT7, false, (lo) => [lo, 0]);
+    const data = pattern(512, 77);
+    as().writeBytes(DATA, data);
+    wr(HDR, 1);
+    wr(HDR + 8, 3);
+    wr(STATUS, 0xff, 1);
+    ring.add([
+      [HDR, 16, false],
+      [DATA, 512, false],
+      [STATUS, 1, true],
+    ]);
+    wr(SLOT7 + 0x50, 0);
+    await until(() => runstateGet() === 'io-error');
+    expect(ring.usedIdx()).toBe(0);
+    expect(dev.rq.length).toBe(1);
+    vmStart();
+    await until(() => ring.usedIdx() === 1);
+    expect(rd(STATUS, 1)).toBe(0);
+    expect(fileBytes(disk, 3 * 512, 512)).toEqual(data);
+    // EIO under the default policy is reported to the guest; with werror=ignore it is not.
+    failures = 1;
+    blk.pwrite = (off, d) => (failures-- > 0 ? Promise.reject(new BlockIoError('EIO')) : real(off, d));
+    expect((await blkRequest(SLOT7, ring, 1, 0, { addr: DATA, len: 512, write: false })).status).toBe(1);
+    dev.werror = 'ignore';
+    failures = 1;
+    expect((await blkRequest(SLOT7, ring, 1, 0, { addr: DATA, len: 512, write: false })).status).toBe(0);
+    expect(runstateGet()).toBe('running');
   });
 
   it('a bad descriptor breaks the device (NEEDS_RESET for modern drivers) until it is reset', async () => {

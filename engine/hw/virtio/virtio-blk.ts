@@ -649,6 +649,18 @@ export class VirtIOBlock extends VirtIODevice {
   }
 }
 
+/** Realized virtio-blk devices, for virtioBlkDrainAll(). */
+const liveDevices = new Set<VirtIOBlock>();
+
+/**
+ * Wait until no virtio-blk request is in flight (QEMU's bdrv_drain_all from the devices' side).
+ * Snapshot code should await this before reverting disk contents, so no write issued before a
+ * loadvm lands on the reverted image.
+ */
+export async function virtioBlkDrainAll(): Promise<void> {
+  await Promise.all([...liveDevices].map((d) => d.drain()));
+}
+
 function blkGetFeatures(s: VirtIOBlock, features: bigint): bigint {
   features |= s.blkHostFeatures;
   features = virtioAddFeature(features, VIRTIO_BLK_F_SEG_MAX);
@@ -740,8 +752,14 @@ typeRegister<VirtIOBlock, VirtioDeviceClass>({
       },
     );
     vdc.vmsd = virtioDeviceVmsd('virtio-blk', 2);
-    vdc.deviceRealize = (vdev) => (vdev as VirtIOBlock).realizeBlk();
-    vdc.deviceUnrealize = (vdev) => (vdev as VirtIOBlock).unrealizeBlk();
+    vdc.deviceRealize = (vdev) => {
+      (vdev as VirtIOBlock).realizeBlk();
+      liveDevices.add(vdev as VirtIOBlock);
+    };
+    vdc.deviceUnrealize = (vdev) => {
+      liveDevices.delete(vdev as VirtIOBlock);
+      (vdev as VirtIOBlock).unrealizeBlk();
+    };
     vdc.getFeatures = (vdev, f) => blkGetFeatures(vdev as VirtIOBlock, f);
     vdc.getConfig = (vdev, c) => (vdev as VirtIOBlock).getConfig(c);
     vdc.setConfig = (vdev, c) => (vdev as VirtIOBlock).setConfig(c);
