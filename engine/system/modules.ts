@@ -31,5 +31,7 @@ import '../hw/scsi/scsi-disk.js';
 import '../hw/virtio/virtio-scsi.js';
 import '../hw/virtio/virtio-serial.js';
 import '../hw/virtio/virtio-serial-console.js';
+import '../hw/virtio/virtio-input.js';
+import '../hw/virtio/virtio-input-hid.js';
 import '../hw/riscv/virt.js';
 import '../hw/riscv/spike.js';

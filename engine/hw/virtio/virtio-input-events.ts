@@ -1,0 +1,182 @@
+/**
+ * Host input routing for the virtio input devices: the part of QEMU's ui/input.c they need, so that a
+ * display (or a QMP `input-send-event`) can send key, button and pointer events without knowing
+ * which device takes them.
+ *
+ * Events have the shapes of QEMU's QAPI InputEvent union (`{ type: 'key', data: { key, down } }`,
+ * `btn`, `rel`, `abs`), so a future QMP command passes its arguments straight through. Devices
+ * register a handler with a mask of event kinds; an event goes to the first handler whose mask
+ * matches, and a device that the guest driver brings up (DRIVER_OK) moves to the front, as in QEMU:
+ * the most recently activated keyboard gets the keys. `inputEventSync()` ends a report (each handler
+ * that got events since the last sync sends its SYN_REPORT).
+ *
+ * Consoles: the engine has no display yet, so there are no consoles to bind to. A device's
+ * `display`/`head` properties are kept but do not restrict routing (QEMU 7.2 ignores a failed bind
+ * the same way), and `inputSendEvents` with a `device` fails as QEMU does for a device that is not a
+ * display.
+ */
+import { QapiError, errorSetg } from '../../qapi/error.js';
+import { qdevFindRecursive } from '../core/qdev-core.js';
+import { sysbusGetDefault } from '../core/sysbus.js';
+import { runstateCheck, runstateIsRunning } from '../../system/runstate.js';
+import { QKEYCODE_TO_LINUX, QNUM_TO_QKEYCODE } from './virtio-input-keymap.js';
+
+export type InputEventKind = 'key' | 'btn' | 'rel' | 'abs';
+/** QAPI InputButton. */
+export type InputButton = 'left' | 'middle' | 'right' | 'wheel-up' | 'wheel-down' | 'side' | 'extra';
+/** QAPI InputAxis. */
+export type InputAxis = 'x' | 'y';
+/** QAPI KeyValue: a QKeyCode name or a key number (XT scancode, 0x80 for an 0xe0 prefix). */
+export type KeyValue = { type: 'qcode'; data: string } | { type: 'number'; data: number };
+
+export type InputEvent =
+  | { type: 'key'; data: { key: KeyValue; down: boolean } }
+  | { type: 'btn'; data: { button: InputButton; down: boolean } }
+  | { type: 'rel'; data: { axis: InputAxis; value: number } }
+  | { type: 'abs'; data: { axis: InputAxis; value: number } };
+
+export const INPUT_EVENT_MASK: Readonly<Record<InputEventKind, number>> = { key: 1, btn: 2, rel: 4, abs: 8 };
+
+/** Absolute coordinates span this range (INPUT_EVENT_ABS_MIN/MAX). */
+export const INPUT_EVENT_ABS_MIN = 0;
+export const INPUT_EVENT_ABS_MAX = 0x7fff;
+
+/** Keyboard LED bits a handler reports back (QEMU_*_LOCK_LED). */
+export const QEMU_SCROLL_LOCK_LED = 1 << 0;
+export const QEMU_NUM_LOCK_LED = 1 << 1;
+export const QEMU_CAPS_LOCK_LED = 1 << 2;
+
+export interface InputHandler {
+  /** Shown to users (QEMU's handler names: "QEMU Virtio Keyboard"...). */
+  name: string;
+  /** INPUT_EVENT_MASK bits this handler takes. */
+  mask: number;
+  event(evt: InputEvent): void;
+  sync?(): void;
+}
+
+export interface InputHandlerState {
+  readonly handler: InputHandler;
+  readonly id: number;
+  /** Events since the last sync. */
+  events: number;
+}
+
+let handlers: InputHandlerState[] = [];
+let nextId = 1;
+const ledListeners = new Set<(ledstate: number) => void>();
+
+/** qemu_input_handler_register(): a new handler, last in line until activated. */
+export function inputHandlerRegister(handler: InputHandler): InputHandlerState {
+  const s: InputHandlerState = { handler, id: nextId++, events: 0 };
+  handlers.push(s);
+  return s;
+}
+
+/** qemu_input_handler_activate(): this handler takes events before the others. */
+export function inputHandlerActivate(s: InputHandlerState): void {
+  handlers = [s, ...handlers.filter((h) => h !== s)];
+}
+
+/** qemu_input_handler_deactivate(): to the back of the line. */
+export function inputHandlerDeactivate(s: InputHandlerState): void {
+  handlers = [...handlers.filter((h) => h !== s), s];
+}
+
+export function inputHandlerUnregister(s: InputHandlerState): void {
+  handlers = handlers.filter((h) => h !== s);
+}
+
+/** Handlers in routing order (for `query-mice`-like listings and tests). */
+export function inputHandlers(): readonly InputHandlerState[] {
+  return handlers;
+}
+
+function findHandler(mask: number): InputHandlerState | null {
+  return handlers.find((s) => (s.handler.mask & mask) !== 0) ?? null;
+}
+
+const vmTakesInput = () => runstateIsRunning() || runstateCheck('suspended');
+
+/** Linux code for a QKeyCode name, or undefined. */
+export function qcodeToLinux(qcode: string): number | undefined {
+  return Object.hasOwn(QKEYCODE_TO_LINUX, qcode) ? QKEYCODE_TO_LINUX[qcode] : undefined;
+}
+
+/** qemu_input_key_number_to_qcode(): unknown numbers are 'unmapped'. */
+export function keyNumberToQcode(n: number): string {
+  return QNUM_TO_QKEYCODE.get(n) ?? 'unmapped';
+}
+
+/**
+ * qemu_input_event_send(): route one event (keys must be qcodes; 'sysrq' becomes 'print'). Dropped
+ * while the VM is not running.
+ */
+export function inputEventSend(evt: InputEvent): void {
+  if (evt.type === 'key' && evt.data.key.type === 'number') {
+    throw new Error('input: key numbers must be converted to qcodes before sending');
+  }
+  if (evt.type === 'key' && evt.data.key.data === 'sysrq') {
+    evt = { type: 'key', data: { key: { type: 'qcode', data: 'print' }, down: evt.data.down } };
+  }
+  if (!vmTakesInput()) return;
+  const s = findHandler(INPUT_EVENT_MASK[evt.type]);
+  if (!s) return;
+  s.handler.event(evt);
+  s.events++;
+}
+
+/** qemu_input_event_sync(): every handler that got events ends its report. */
+export function inputEventSync(): void {
+  if (!vmTakesInput()) return;
+  for (const s of handlers) {
+    if (!s.events) continue;
+    s.handler.sync?.();
+    s.events = 0;
+  }
+}
+
+/** A key press or release by name, then a sync (qemu_input_event_send_key_qcode). */
+export function inputSendKey(qcode: string, down: boolean): void {
+  inputEventSend({ type: 'key', data: { key: { type: 'qcode', data: qcode }, down } });
+  inputEventSync();
+}
+
+/**
+ * qmp_input_send_event(): check that every event has a handler, send them all, then sync. `device`
+ * names the display console the events come from; there are no consoles yet.
+ */
+export function inputSendEvents(events: InputEvent[], opts: { device?: string; head?: number } = {}): void {
+  if (opts.device !== undefined) {
+    if (!qdevFindRecursive(sysbusGetDefault(), opts.device)) {
+      throw new QapiError(`Device '${opts.device}' not found`, 'DeviceNotFound');
+    }
+    throw errorSetg(`Device ${opts.device} (head ${opts.head ?? 0}) is not bound to a QemuConsole`);
+  }
+  if (!vmTakesInput()) throw errorSetg('VM not running');
+  for (const e of events) {
+    if (!findHandler(INPUT_EVENT_MASK[e.type])) {
+      throw errorSetg(`Input handler not found for event type ${e.type}`);
+    }
+  }
+  for (const e of events) {
+    if (e.type === 'key' && e.data.key.type === 'number') {
+      const qcode = keyNumberToQcode(e.data.key.data);
+      inputEventSend({ type: 'key', data: { key: { type: 'qcode', data: qcode }, down: e.data.down } });
+    } else {
+      inputEventSend(e);
+    }
+  }
+  inputEventSync();
+}
+
+/** kbd_put_ledstate(): a guest keyboard driver changed its LEDs (QEMU_*_LOCK_LED bits). */
+export function inputPutLedState(ledstate: number): void {
+  for (const l of [...ledListeners]) l(ledstate);
+}
+
+/** Listen to keyboard LED changes (a display shows them); returns the remover. */
+export function onInputLedState(fn: (ledstate: number) => void): () => void {
+  ledListeners.add(fn);
+  return () => ledListeners.delete(fn);
+}
