@@ -16,6 +16,7 @@
  * display.
  */
 import { QapiError, errorSetg } from '../../qapi/error.js';
+import { onQomRootReset } from '../../qom/object.js';
 import { qdevFindRecursive } from '../core/qdev-core.js';
 import { sysbusGetDefault } from '../core/sysbus.js';
 import { runstateCheck, runstateIsRunning } from '../../system/runstate.js';
@@ -65,6 +66,11 @@ export interface InputHandlerState {
 let handlers: InputHandlerState[] = [];
 let nextId = 1;
 const ledListeners = new Set<(ledstate: number) => void>();
+
+// A new QOM root means a new machine: the old devices' handlers are gone with it.
+onQomRootReset(() => {
+  handlers = [];
+});
 
 /** qemu_input_handler_register(): a new handler, last in line until activated. */
 export function inputHandlerRegister(handler: InputHandler): InputHandlerState {
