@@ -20,6 +20,9 @@
  * - Dispatch: one function per instruction from the instruction table (insns.ts), called with the
  *   unpacked operands. Jumps write `npcLo/npcHi`; traps redirect them. Faulting memory helpers set
  *   `fault` and the handler returns before writing its destination.
+ * - JIT (jit.ts, opt-in: `jit` / jitConfig.enabled): hot block starts are translated into JS
+ *   functions per physical page (regions of blocks, registers in locals); `run()` dispatches to them
+ *   at block starts and interprets everything else. Same exits, budgets and exceptions as here.
  * - Interrupts are checked only when `attn` is set (any change to mip/mie/mstatus/priv/delegation);
  *   the hot loop tests one field per instruction.
  *
@@ -1086,11 +1089,7 @@ export class RiscvCpu {
     // The region can be entered at any of its block starts (e.g. the return point of a call).
     for (const [off, len] of r.starts) {
       const q = off >>> 1;
-      if (jp.fns[q] !== null) continue;
-      jp.fns[q] = r.fn;
-      jp.lens[q] = len;
-      jp.live++;
-      jitStats.live++;
+      if (jp.fns[q] === null) jp.add(q, r.fn, len);
     }
     jitStats.compiled++;
     jitStats.compiledInsns += r.insns;

@@ -42,14 +42,18 @@ export const SLOTS_PER_PAGE = 2048;
 export const MAX_BLOCK_INSNS = 96;
 export const MAX_REGION_INSNS = 256;
 /** `JitPage.counts` value meaning "do not try to compile here again". */
-export const NEVER = 255;
+export const NEVER = 65535;
 
 /** Tunables and counters (process-wide; blocks are shared by all harts). */
 export const jitConfig = {
-  /** Default for new harts (`RiscvCpu.jit`). */
-  enabled: true,
-  /** Executions of a block start in the interpreter before it is compiled. */
-  threshold: 4,
+  /**
+   * Default for new harts (`RiscvCpu.jit`). Off: measured on Debian's kernel boot, warm code that
+   * V8 never fully optimizes made the JIT slower than the interpreter (about 5-12 vs 15-20 guest
+   * MIPS per CPU second), while hot loops run 3-5x faster. Turn it on per hart or here.
+   */
+  enabled: false,
+  /** Executions of a block start in the interpreter before it is compiled (max 60000). */
+  threshold: 2000,
   /** Live compiled blocks before the whole cache is dropped (QEMU's tb_flush when full). */
   maxBlocks: 32768,
 };
@@ -66,34 +70,49 @@ export const jitStats = {
   live: 0,
 };
 
+const NO_FNS: Array<BlockFn | null> = new Array<BlockFn | null>(SLOTS_PER_PAGE).fill(null);
+const NO_LENS = new Uint8Array(SLOTS_PER_PAGE);
+
 /** Compiled blocks of one physical code page, indexed by halfword slot (shared by all harts). */
 export class JitPage {
-  readonly fns: Array<BlockFn | null> = new Array<BlockFn | null>(SLOTS_PER_PAGE).fill(null);
-  /** Instructions in the block at each slot (for the dispatcher's budget check). */
-  readonly lens = new Uint8Array(SLOTS_PER_PAGE);
+  /** Block function per slot; a shared all-null array until the page gets its first block. */
+  fns: Array<BlockFn | null> = NO_FNS;
+  /** Instructions in the block at each slot (for the dispatcher's budget check); lazy like `fns`. */
+  lens: Uint8Array = NO_LENS;
   /** Interpreted executions of each block start (NEVER: not compilable). */
-  readonly counts = new Uint8Array(SLOTS_PER_PAGE);
+  readonly counts = new Uint16Array(SLOTS_PER_PAGE);
   /** How often this page's code was overwritten (raises its compile threshold). */
   writes = 0;
   live = 0;
 
   /** Compile threshold for this page: pages whose code keeps changing wait longer. */
   threshold(): number {
-    return Math.min(250, jitConfig.threshold * (1 + this.writes * 4));
+    return Math.min(60000, jitConfig.threshold * (1 + this.writes * 2));
+  }
+
+  /** Enter a compiled block at `slot` (the dispatcher checks `fns[slot]` is null first). */
+  add(slot: number, fn: BlockFn, len: number): void {
+    if (this.fns === NO_FNS) {
+      this.fns = new Array<BlockFn | null>(SLOTS_PER_PAGE).fill(null);
+      this.lens = new Uint8Array(SLOTS_PER_PAGE);
+    }
+    this.fns[slot] = fn;
+    this.lens[slot] = len;
+    this.live++;
+    jitStats.live++;
   }
 
   /** Drop every block (code written, or cache flush). */
   clear(): void {
     if (this.live !== 0) {
-      this.fns.fill(null);
-      this.lens.fill(0);
+      this.fns = NO_FNS;
+      this.lens = NO_LENS;
       jitStats.live -= this.live;
       this.live = 0;
     }
     this.counts.fill(0);
   }
 }
-
 /** An empty page for TLB entries that have none (never holds blocks). */
 export const EMPTY_JIT = new JitPage();
 
@@ -237,9 +256,6 @@ class RegionGen {
     return `H${idx}`;
   }
 }
-
-/** Placeholder for the register write-back, replaced once the written set is known. */
-const WB = '\u0001';
 
 // ---- templates ---------------------------------------------------------------------------
 
@@ -494,11 +510,19 @@ function minmax(cond: (al: string, ah: string, bl: string, bh: string) => string
   );
 }
 
-/** Any other instruction: its interpreter handler, with state synced around the call. */
+/**
+ * Any other instruction: its interpreter handler, with state synced around the call. Afterwards
+ * rd is reloaded from `x` before anything can exit (the exit stores every written local).
+ */
 function generic(g: RegionGen, i: Insn, ends: boolean): string {
   const h = g.callHandler(HANDLERS[i.op]);
   const [nl, nh] = g.next(i);
-  let s = `${WB}${g.sync(i)}c.npcLo=${nl};c.npcHi=${nh};`;
+  // Handlers read only their x sources (table register kinds) from `x`: store just those locals.
+  let s = '';
+  if (i.regs[1] === 'x' && i.a !== 0) s += `x[${num(i.a)}]=${g.lo(i.a)};x[${num(i.a + 1)}]=${g.hi(i.a)};`;
+  if (i.regs[2] === 'x' && i.b !== 0 && i.b !== i.a)
+    s += `x[${num(i.b)}]=${g.lo(i.b)};x[${num(i.b + 1)}]=${g.hi(i.b)};`;
+  s += `${g.sync(i)}c.npcLo=${nl};c.npcHi=${nh};`;
   s += `${h}(c,${num(i.d)},${num(i.a)},${num(i.b)},${num(i.imm)},${num(i.raw)});`;
   // The handler may have written rd (an x register) in `x`.
   if (i.regs[0] === 'x' && i.d !== 64 && i.d !== 0)
@@ -638,7 +662,6 @@ export function translate(
   if (g.usesLoadTlb) pro += 'const RT=c.tlbR,rt=RT.tag,ro=RT.off,rb=RT.blk;';
   if (g.usesStoreTlb) pro += 'const WT=c.tlbW,wt=WT.tag,wo=WT.off,wb=WT.blk;';
   pro += 'const base=lo&-4096;let pc=lo&4095,m=0,ret=0;';
-  body = body.split(WB).join(wb);
   const loop = `R:for(;;){switch(pc){${body}default:c.npcLo=base|pc;c.npcHi=hi;ret=m;break R;}}`;
   const hs = g.handlers.map((_, k) => `const H${k}=HS[${num(k)}];`).join('');
   const helpers =
