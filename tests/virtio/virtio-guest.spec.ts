@@ -23,7 +23,8 @@ const REPO = join(import.meta.dirname, '../..');
 const ENGINE = join(REPO, 'tests/machine/engine-main.ts');
 
 function which(cmd: string): string | null {
-  for (const dir of ['/usr/bin', '/usr/sbin', '/bin', '/sbin']) if (existsSync(join(dir, cmd))) return join(dir, cmd);
+  for (const dir of ['/usr/bin', '/usr/sbin', '/bin', '/sbin'])
+    if (existsSync(join(dir, cmd))) return join(dir, cmd);
   return null;
 }
 
@@ -38,131 +39,138 @@ const ready = ensureDefaultGuest({ offline: true }).then(
   },
 );
 
-const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('virtio-blk and virtio-rng in the Debian guest on our engine', () => {
-  it('formats, mounts and writes a qcow2 disk; reads a host-made image; reads /dev/hwrng', { timeout: 1_800_000 }, async (ctx) => {
-    await ready;
-    const tools = ['qemu-img', 'mkfs.ext4', 'debugfs'].filter((t) => !which(t));
-    if (!guest || tools.length) {
-      const why = guest ? `missing host tools: ${tools.join(', ')}` : skipReason;
-      console.warn(why);
-      ctx.skip(why);
-    }
-    const g = guest!;
-    const dir = mkdtempSync(join(tmpdir(), 'vmstudio-virtio-'));
-    try {
-      // Disk 1: blank qcow2 from qemu-img.
-      const blank = join(dir, 'blank.qcow2');
-      run('qemu-img', ['create', '-q', '-f', 'qcow2', blank, '64M']);
-      // Disk 2: an ext4 filesystem made on the host, converted to qcow2.
-      const src = join(dir, 'src');
-      mkdirSync(src);
-      const payload = randomBytes(300 * 1024);
-      writeFileSync(join(src, 'payload.bin'), payload);
-      writeFileSync(join(src, 'note.txt'), 'made on the host\n');
-      const raw = join(dir, 'host.raw');
-      run('mkfs.ext4', ['-q', '-F', '-d', src, raw, '32M']);
-      const hostQcow = join(dir, 'host.qcow2');
-      run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, hostQcow]);
-
-      let guestMd5 = '';
-      const vm = startSerialProcess(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          ENGINE,
-          '-M',
-          'virt',
-          '-m',
-          '512M',
-          '-nographic',
-          '-bios',
-          g.firmware.fwDynamicBin,
-          '-kernel',
-          g.kernel,
-          '-initrd',
-          g.initrd,
-          '-append',
-          g.append,
-          '-drive',
-          `file=${blank},if=none,id=d0`,
-          '-device',
-          'virtio-blk-device,drive=d0,serial=VMS-BLANK',
-          '-drive',
-          `file=${hostQcow},if=none,id=d1,format=qcow2`,
-          '-device',
-          'virtio-blk-device,drive=d1,serial=VMS-HOST',
-          '-device',
-          'virtio-rng-device',
-        ],
-        { timeoutMs: 120_000 },
-      );
-      try {
-        await vm.session.waitFor(/VM Studio guest ready/, 1_200_000);
-        await vm.session.waitFor(GUEST_PROMPT, 120_000);
-        const sh = (c: string, timeoutMs = 300_000) => vm.session.run(c, { timeoutMs });
-        // Which /dev/vdX is which, by serial (GET_ID).
-        const serials = await sh('for d in /sys/block/vd*; do echo "${d##*/} $(cat $d/serial)"; done');
-        const devOf = (serial: string) => {
-          const m = new RegExp(`^(vd[a-z]) ${serial}\\s*$`, 'm').exec(serials);
-          if (!m) throw new Error(`no disk with serial ${serial} in:\n${serials}`);
-          return `/dev/${m[1]}`;
-        };
-        const blankDev = devOf('VMS-BLANK');
-        const hostDev = devOf('VMS-HOST');
-        expect((await sh(`cat /sys/block/${blankDev.slice(5)}/size`)).trim()).toBe(String((64 * 1024 * 1024) / 512));
-
-        // virtio-rng
-        expect(await sh('cat /sys/class/misc/hw_random/rng_current')).toMatch(/virtio_rng/);
-        const words = (await sh('head -c 64 /dev/hwrng | od -An -tx1 | wc -w')).trim();
-        expect(words).toBe('64');
-
-        // The host-made image.
-        await sh('mkdir -p /mnt/h /mnt/b');
-        await sh(`mount -o ro -t ext4 ${hostDev} /mnt/h`);
-        expect(await sh('cat /mnt/h/note.txt')).toContain('made on the host');
-        const md5Payload = createHash('md5').update(payload).digest('hex');
-        expect(await sh('md5sum /mnt/h/payload.bin')).toContain(md5Payload);
-        await sh('umount /mnt/h');
-
-        // Format and fill the blank disk.
-        await sh(`mke2fs -q ${blankDev}`, 600_000);
-        await sh(`mount -t ext2 ${blankDev} /mnt/b`);
-        await sh('echo "written by the guest" > /mnt/b/hello.txt');
-        await sh('dd if=/dev/urandom of=/mnt/b/blob bs=1024 count=512 2>/dev/null');
-        await sh('mkdir /mnt/b/dir && cp /mnt/b/hello.txt /mnt/b/dir/copy.txt');
-        guestMd5 = /^([0-9a-f]{32})/.exec((await sh('md5sum /mnt/b/blob')).trim())![1]!;
-        await sh('sync', 600_000);
-        await sh('umount /mnt/b', 600_000);
-        vm.session.sendLine('poweroff -f');
-        expect(await vm.waitExit(300_000)).toEqual({ code: 0, signal: null });
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\nengine stderr: ${vm.stderr()}`);
-      } finally {
-        vm.kill();
+  it(
+    'formats, mounts and writes a qcow2 disk; reads a host-made image; reads /dev/hwrng',
+    { timeout: 1_800_000 },
+    async (ctx) => {
+      await ready;
+      const tools = ['qemu-img', 'mkfs.ext4', 'debugfs'].filter((t) => !which(t));
+      if (!guest || tools.length) {
+        const why = guest ? `missing host tools: ${tools.join(', ')}` : skipReason;
+        console.warn(why);
+        ctx.skip(why);
       }
+      const g = guest!;
+      const dir = mkdtempSync(join(tmpdir(), 'vmstudio-virtio-'));
+      try {
+        // Disk 1: blank qcow2 from qemu-img.
+        const blank = join(dir, 'blank.qcow2');
+        run('qemu-img', ['create', '-q', '-f', 'qcow2', blank, '64M']);
+        // Disk 2: an ext4 filesystem made on the host, converted to qcow2.
+        const src = join(dir, 'src');
+        mkdirSync(src);
+        const payload = randomBytes(300 * 1024);
+        writeFileSync(join(src, 'payload.bin'), payload);
+        writeFileSync(join(src, 'note.txt'), 'made on the host\n');
+        const raw = join(dir, 'host.raw');
+        run('mkfs.ext4', ['-q', '-F', '-d', src, raw, '32M']);
+        const hostQcow = join(dir, 'host.qcow2');
+        run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, hostQcow]);
 
-      // The host checks what the guest wrote.
-      const check = run('qemu-img', ['check', blank]);
-      expect(check).toMatch(/No errors were found on the image\./);
-      const out = join(dir, 'blank.raw');
-      run('qemu-img', ['convert', '-O', 'raw', blank, out]);
-      const ls = run('debugfs', ['-R', 'ls -l /', out]);
-      expect(ls).toMatch(/hello\.txt/);
-      expect(ls).toMatch(/blob/);
-      expect(ls).toMatch(/dir/);
-      expect(run('debugfs', ['-R', 'cat /hello.txt', out])).toBe('written by the guest\n');
-      expect(run('debugfs', ['-R', 'cat /dir/copy.txt', out])).toBe('written by the guest\n');
-      const dumped = join(dir, 'blob.out');
-      run('debugfs', ['-R', `dump /blob ${dumped}`, out]);
-      expect(createHash('md5').update(readFileSync(dumped)).digest('hex')).toBe(guestMd5);
-      // e2fsck agrees the filesystem is clean.
-      const fsck = which('e2fsck');
-      if (fsck) run(fsck, ['-n', '-f', out]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        let guestMd5 = '';
+        const vm = startSerialProcess(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            ENGINE,
+            '-M',
+            'virt',
+            '-m',
+            '512M',
+            '-nographic',
+            '-bios',
+            g.firmware.fwDynamicBin,
+            '-kernel',
+            g.kernel,
+            '-initrd',
+            g.initrd,
+            '-append',
+            g.append,
+            '-drive',
+            `file=${blank},if=none,id=d0`,
+            '-device',
+            'virtio-blk-device,drive=d0,serial=VMS-BLANK',
+            '-drive',
+            `file=${hostQcow},if=none,id=d1,format=qcow2`,
+            '-device',
+            'virtio-blk-device,drive=d1,serial=VMS-HOST',
+            '-device',
+            'virtio-rng-device',
+          ],
+          { timeoutMs: 120_000 },
+        );
+        try {
+          await vm.session.waitFor(/VM Studio guest ready/, 1_200_000);
+          await vm.session.waitFor(GUEST_PROMPT, 120_000);
+          const sh = (c: string, timeoutMs = 300_000) => vm.session.run(c, { timeoutMs });
+          // Which /dev/vdX is which, by serial (GET_ID).
+          const serials = await sh('for d in /sys/block/vd*; do echo "${d##*/} $(cat $d/serial)"; done');
+          const devOf = (serial: string) => {
+            const m = new RegExp(`^(vd[a-z]) ${serial}\\s*$`, 'm').exec(serials);
+            if (!m) throw new Error(`no disk with serial ${serial} in:\n${serials}`);
+            return `/dev/${m[1]}`;
+          };
+          const blankDev = devOf('VMS-BLANK');
+          const hostDev = devOf('VMS-HOST');
+          expect((await sh(`cat /sys/block/${blankDev.slice(5)}/size`)).trim()).toBe(
+            String((64 * 1024 * 1024) / 512),
+          );
+
+          // virtio-rng
+          expect(await sh('cat /sys/class/misc/hw_random/rng_current')).toMatch(/virtio_rng/);
+          const words = (await sh('head -c 64 /dev/hwrng | od -An -tx1 | wc -w')).trim();
+          expect(words).toBe('64');
+
+          // The host-made image.
+          await sh('mkdir -p /mnt/h /mnt/b');
+          await sh(`mount -o ro -t ext4 ${hostDev} /mnt/h`);
+          expect(await sh('cat /mnt/h/note.txt')).toContain('made on the host');
+          const md5Payload = createHash('md5').update(payload).digest('hex');
+          expect(await sh('md5sum /mnt/h/payload.bin')).toContain(md5Payload);
+          await sh('umount /mnt/h');
+
+          // Format and fill the blank disk.
+          await sh(`mke2fs -q ${blankDev}`, 600_000);
+          await sh(`mount -t ext2 ${blankDev} /mnt/b`);
+          await sh('echo "written by the guest" > /mnt/b/hello.txt');
+          await sh('dd if=/dev/urandom of=/mnt/b/blob bs=1024 count=512 2>/dev/null');
+          await sh('mkdir /mnt/b/dir && cp /mnt/b/hello.txt /mnt/b/dir/copy.txt');
+          guestMd5 = /^([0-9a-f]{32})/.exec((await sh('md5sum /mnt/b/blob')).trim())![1]!;
+          await sh('sync', 600_000);
+          await sh('umount /mnt/b', 600_000);
+          vm.session.sendLine('poweroff -f');
+          expect(await vm.waitExit(300_000)).toEqual({ code: 0, signal: null });
+        } catch (e) {
+          throw new Error(`${(e as Error).message}\nengine stderr: ${vm.stderr()}`);
+        } finally {
+          vm.kill();
+        }
+
+        // The host checks what the guest wrote.
+        const check = run('qemu-img', ['check', blank]);
+        expect(check).toMatch(/No errors were found on the image\./);
+        const out = join(dir, 'blank.raw');
+        run('qemu-img', ['convert', '-O', 'raw', blank, out]);
+        const ls = run('debugfs', ['-R', 'ls -l /', out]);
+        expect(ls).toMatch(/hello\.txt/);
+        expect(ls).toMatch(/blob/);
+        expect(ls).toMatch(/dir/);
+        expect(run('debugfs', ['-R', 'cat /hello.txt', out])).toBe('written by the guest\n');
+        expect(run('debugfs', ['-R', 'cat /dir/copy.txt', out])).toBe('written by the guest\n');
+        const dumped = join(dir, 'blob.out');
+        run('debugfs', ['-R', `dump /blob ${dumped}`, out]);
+        expect(createHash('md5').update(readFileSync(dumped)).digest('hex')).toBe(guestMd5);
+        // e2fsck agrees the filesystem is clean.
+        const fsck = which('e2fsck');
+        if (fsck) run(fsck, ['-n', '-f', out]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -6,7 +6,16 @@
  * device state through VMState with a request in flight, and `info qtree` against QEMU 7.2.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../engine/system/modules.js';
@@ -138,7 +147,11 @@ class Ring {
 }
 
 /** The Linux driver's probe sequence, legacy or modern; returns the queue 0 ring. */
-function driverInit(base: number, modern: boolean, features: (lo: number, hi: number) => [number, number]): Ring {
+function driverInit(
+  base: number,
+  modern: boolean,
+  features: (lo: number, hi: number) => [number, number],
+): Ring {
   expect(rd(base)).toBe(0x74726976);
   expect(rd(base + 4)).toBe(modern ? 2 : 1);
   expect(rd(base + 0xc)).toBe(0x554d4551);
@@ -252,7 +265,8 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
       });
       // Offered: SEG_MAX, GEOMETRY, BLK_SIZE, FLUSH, TOPOLOGY, CONFIG_WCE, DISCARD, WRITE_ZEROES,
       // indirect, event idx; legacy adds SCSI and notify_on_empty, modern VERSION_1 and RING_RESET.
-      for (const b of [2, 4, 6, 9, 10, 11, 13, 14, 28, 29]) expect((offered[0] >>> b) & 1, `bit ${b}`).toBe(1);
+      for (const b of [2, 4, 6, 9, 10, 11, 13, 14, 28, 29])
+        expect((offered[0] >>> b) & 1, `bit ${b}`).toBe(1);
       expect((offered[0] >>> 5) & 1).toBe(0); // not read-only
       if (modern) {
         expect(offered[1]).toBe((1 << 0) | (1 << 8));
@@ -336,8 +350,12 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
       expect((await blkRequest(SLOT7, ring, 13, 0, { addr: seg, len: 16, write: false })).status).toBe(1);
 
       // Out of range, misaligned size, unknown type, SCSI passthrough.
-      expect((await blkRequest(SLOT7, ring, 0, 131072, { addr: DATA, len: 512, write: true })).status).toBe(1);
-      expect((await blkRequest(SLOT7, ring, 0, 131071, { addr: DATA, len: 1024, write: true })).status).toBe(1);
+      expect((await blkRequest(SLOT7, ring, 0, 131072, { addr: DATA, len: 512, write: true })).status).toBe(
+        1,
+      );
+      expect((await blkRequest(SLOT7, ring, 0, 131071, { addr: DATA, len: 1024, write: true })).status).toBe(
+        1,
+      );
       expect((await blkRequest(SLOT7, ring, 0, 0, { addr: DATA, len: 100, write: true })).status).toBe(1);
       expect((await blkRequest(SLOT7, ring, 99, 0, null)).status).toBe(2);
       expect((await blkRequest(SLOT7, ring, 2, 0, null)).status).toBe(2);
@@ -389,13 +407,19 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
 
   it('werror=enospc: ENOSPC stops the VM, the write is retried on cont; werror=ignore completes', async () => {
     const disk = image();
-    await start(['-drive', `file=${disk},if=none,id=d0,format=raw`, '-device', 'virtio-blk-device,drive=d0,id=vblk0']);
+    await start([
+      '-drive',
+      `file=${disk},if=none,id=d0,format=raw`,
+      '-device',
+      'virtio-blk-device,drive=d0,id=vblk0',
+    ]);
     vmStart();
     const dev = objectResolvePath('/machine/peripheral/vblk0') as VirtIOBlock;
     const blk = dev.blk!;
     const real = blk.pwrite.bind(blk);
     let failures = 1;
-    blk.pwrite = (off, data) => (failures-- > 0 ? Promise.reject(new BlockIoError('ENOSPC')) : real(off, data));
+    blk.pwrite = (off, data) =>
+      failures-- > 0 ? Promise.reject(new BlockIoError('ENOSPC')) : real(off, data);
     const ring = driverInit(SLOT7, false, (lo) => [lo, 0]);
     const data = pattern(512, 77);
     as().writeBytes(DATA, data);
@@ -482,7 +506,12 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
   });
 
   it('virtio-rng fills the guest buffers', async () => {
-    await start(['-device', 'virtio-rng-device,id=r0', '-device', 'virtio-rng-device,id=r1,max-bytes=16,period=100000']);
+    await start([
+      '-device',
+      'virtio-rng-device,id=r0',
+      '-device',
+      'virtio-rng-device,id=r1,max-bytes=16,period=100000',
+    ]);
     vmStart();
     expect(rd(SLOT7 + 8)).toBe(4);
     const ring = driverInit(SLOT7, false, (lo) => [lo, 0]);
@@ -571,10 +600,13 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
     const blocks = (t: string) =>
       t
         .replace(/\r/g, '')
-        .split(/\n(?=  dev: )/)
+        .split(/\n(?= {2}dev: )/)
         .filter((b) => b.startsWith('  dev: virtio-mmio') && /dev: virtio-(blk|rng)-device/.test(b))
         .map((b) => b.replace(/\n+$/, ''));
-    const ref = readFileSync(join(import.meta.dirname, '../reference/qemu-7.2-riscv-virt/info-qtree.txt'), 'utf8');
+    const ref = readFileSync(
+      join(import.meta.dirname, '../reference/qemu-7.2-riscv-virt/info-qtree.txt'),
+      'utf8',
+    );
     const expected = blocks(ref);
     expect(expected.length).toBe(2);
     expect(blocks(formatQtree())).toEqual(expected);
@@ -599,10 +631,17 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
       return out;
     };
     expect(await err(['-device', 'virtio-blk-device'])).toMatch(/drive property not set/);
-    expect(await err(['-drive', `file=${disk},if=none,id=d0,format=raw`, '-device', 'virtio-blk-device,drive=d0,queue-size=100'])).toMatch(
-      /invalid queue-size property \(100\), must be a power of 2 \(max 1024\)/,
+    expect(
+      await err([
+        '-drive',
+        `file=${disk},if=none,id=d0,format=raw`,
+        '-device',
+        'virtio-blk-device,drive=d0,queue-size=100',
+      ]),
+    ).toMatch(/invalid queue-size property \(100\), must be a power of 2 \(max 1024\)/);
+    expect(await err(['-device', 'virtio-rng-device,period=0'])).toMatch(
+      /Parameter 'period' expects a positive number/,
     );
-    expect(await err(['-device', 'virtio-rng-device,period=0'])).toMatch(/Parameter 'period' expects a positive number/);
     expect(await err(['-device', 'virtio-rng-device,rng=nope'])).toMatch(/nope/);
     const nine = Array.from({ length: 9 }, () => ['-device', 'virtio-rng-device']).flat();
     expect(await err(nine)).toMatch(/No 'virtio-bus' bus found for device 'virtio-rng-device'/);

@@ -109,7 +109,10 @@ class Driver {
     return r16(this.used + 4 + 8 * this.num);
   }
   usedEntry(slot: number) {
-    return { id: r32(this.used + 4 + 8 * (slot % this.num)), len: r32(this.used + 8 + 8 * (slot % this.num)) };
+    return {
+      id: r32(this.used + 4 + 8 * (slot % this.num)),
+      len: r32(this.used + 8 + 8 * (slot % this.num)),
+    };
   }
   queue(size = this.num): VirtQueue {
     const vq = new VirtQueue(owner, 0, size, null);
@@ -285,15 +288,31 @@ describe('guest mistakes break the device, never the host', () => {
       },
       'Looped descriptor',
     ],
-    ['buffer outside RAM', (d) => d.setDesc(0, 0x50000000, 8, 0), 'virtio: bogus descriptor or out of resources'],
-    ['buffer on MMIO', (d) => d.setDesc(0, MMIO, 8, VRING_DESC_F_WRITE), 'virtio: bogus descriptor or out of resources'],
-    ['writable buffer in ROM', (d) => d.setDesc(0, ROM, 8, VRING_DESC_F_WRITE), 'virtio: bogus descriptor or out of resources'],
+    [
+      'buffer outside RAM',
+      (d) => d.setDesc(0, 0x50000000, 8, 0),
+      'virtio: bogus descriptor or out of resources',
+    ],
+    [
+      'buffer on MMIO',
+      (d) => d.setDesc(0, MMIO, 8, VRING_DESC_F_WRITE),
+      'virtio: bogus descriptor or out of resources',
+    ],
+    [
+      'writable buffer in ROM',
+      (d) => d.setDesc(0, ROM, 8, VRING_DESC_F_WRITE),
+      'virtio: bogus descriptor or out of resources',
+    ],
     [
       'buffer running past the end of RAM',
       (d) => d.setDesc(0, RAM + RAM_SIZE - 16, 0xffffffff, VRING_DESC_F_WRITE),
       'virtio: bogus descriptor or out of resources',
     ],
-    ['address beyond 2^53', (d) => d.setDesc(0, 2 ** 63, 8, 0), 'virtio: bogus descriptor or out of resources'],
+    [
+      'address beyond 2^53',
+      (d) => d.setDesc(0, 2 ** 63, 8, 0),
+      'virtio: bogus descriptor or out of resources',
+    ],
     ['zero length', (d) => d.setDesc(0, BUF, 0, 0), 'virtio: zero sized buffers are not allowed'],
     [
       'readable after writable',
@@ -303,9 +322,21 @@ describe('guest mistakes break the device, never the host', () => {
       },
       'Incorrect order for descriptors',
     ],
-    ['indirect table of odd size', (d) => d.setDesc(0, RAM + 0x8000, 20, VRING_DESC_F_INDIRECT), 'Invalid size for indirect buffer table'],
-    ['empty indirect table', (d) => d.setDesc(0, RAM + 0x8000, 0, VRING_DESC_F_INDIRECT), 'Invalid size for indirect buffer table'],
-    ['indirect table outside RAM', (d) => d.setDesc(0, MMIO, 32, VRING_DESC_F_INDIRECT), 'Cannot map indirect buffer'],
+    [
+      'indirect table of odd size',
+      (d) => d.setDesc(0, RAM + 0x8000, 20, VRING_DESC_F_INDIRECT),
+      'Invalid size for indirect buffer table',
+    ],
+    [
+      'empty indirect table',
+      (d) => d.setDesc(0, RAM + 0x8000, 0, VRING_DESC_F_INDIRECT),
+      'Invalid size for indirect buffer table',
+    ],
+    [
+      'indirect table outside RAM',
+      (d) => d.setDesc(0, MMIO, 32, VRING_DESC_F_INDIRECT),
+      'Cannot map indirect buffer',
+    ],
     [
       'nested indirect',
       (d) => {

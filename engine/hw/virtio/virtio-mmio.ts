@@ -260,7 +260,9 @@ export class VirtIOMMIOProxy extends SysBusDevice {
       case VIRTIO_MMIO_DRIVER_FEATURES:
         if (this.legacy) {
           if (this.guestFeaturesSel) {
-            guestError('virtio_mmio_write: attempt to write guest features with guest_features_sel > 0 in legacy mode');
+            guestError(
+              'virtio_mmio_write: attempt to write guest features with guest_features_sel > 0 in legacy mode',
+            );
           } else {
             virtioSetFeatures(vdev, BigInt(value));
           }
@@ -339,7 +341,12 @@ export class VirtIOMMIOProxy extends SysBusDevice {
         if (this.legacy) return void this.badMode('write to non-legacy register', offset);
         const r = this.q(sel);
         const half = (offset & 4) >> 2;
-        const which = offset < VIRTIO_MMIO_QUEUE_AVAIL_LOW ? r.desc : offset < VIRTIO_MMIO_QUEUE_USED_LOW ? r.avail : r.used;
+        const which =
+          offset < VIRTIO_MMIO_QUEUE_AVAIL_LOW
+            ? r.desc
+            : offset < VIRTIO_MMIO_QUEUE_USED_LOW
+              ? r.avail
+              : r.used;
         which[half] = value;
         return;
       }
@@ -385,7 +392,8 @@ export class VirtIOMMIOProxy extends SysBusDevice {
   }
 }
 
-export const VIRTIO_MMIO = (o: unknown) => objectCheck<VirtIOMMIOProxy>(o as VirtIOMMIOProxy, TYPE_VIRTIO_MMIO);
+export const VIRTIO_MMIO = (o: unknown) =>
+  objectCheck<VirtIOMMIOProxy>(o as VirtIOMMIOProxy, TYPE_VIRTIO_MMIO);
 
 const proxyOf = (d: DeviceState) => d as VirtIOMMIOProxy;
 

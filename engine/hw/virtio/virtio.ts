@@ -53,11 +53,7 @@
 import { errorSetg } from '../../qapi/error.js';
 import { objectCheck, objectGetClassAs, typeRegister, type QomObject } from '../../qom/object.js';
 import { DeviceClass, DeviceState, TYPE_DEVICE } from '../core/qdev-core.js';
-import {
-  definePropBit64,
-  definePropBool,
-  deviceClassSetProps,
-} from '../core/qdev-properties.js';
+import { definePropBit64, definePropBool, deviceClassSetProps } from '../core/qdev-properties.js';
 import type { AddressSpace } from '../../system/memory.js';
 import { addressSpaceMemory } from '../riscv/machine-memory.js';
 import type {
@@ -444,7 +440,13 @@ export function virtioQueueSetAddr(vdev: VirtIODevice, n: number, addr: number):
 }
 
 /** virtio_queue_set_rings() (modern QueueReady). */
-export function virtioQueueSetRings(vdev: VirtIODevice, n: number, desc: number, avail: number, used: number): void {
+export function virtioQueueSetRings(
+  vdev: VirtIODevice,
+  n: number,
+  desc: number,
+  avail: number,
+  used: number,
+): void {
   const q = vdev.vq[n];
   if (!q || !q.num) return;
   q.setRings(desc, avail, used);
@@ -713,7 +715,11 @@ const virtioFieldInfo: VMStateInfo = {
  * A virtio device's section: `name` (QEMU's: "virtio-blk", "virtio-rng", ...) at `versionId`,
  * holding the whole virtio stream.
  */
-export function virtioDeviceVmsd(name: string, versionId: number, minimumVersionId = versionId): VMStateDescription {
+export function virtioDeviceVmsd(
+  name: string,
+  versionId: number,
+  minimumVersionId = versionId,
+): VMStateDescription {
   return {
     name,
     versionId,

@@ -16,12 +16,7 @@
  * is an error too ("Cannot map desc"), not an exception.
  */
 import type { AddressSpace } from '../../system/memory.js';
-import {
-  type DmaSegment,
-  dmaMap,
-  dmaMapContiguous,
-  dmaWritten,
-} from './virtio-dma.js';
+import { type DmaSegment, dmaMap, dmaMapContiguous, dmaWritten } from './virtio-dma.js';
 
 export const VIRTQUEUE_MAX_SIZE = 1024;
 /** Queues a device may have (QEMU's VIRTIO_QUEUE_MAX). */
@@ -513,7 +508,11 @@ export class VirtQueue {
   }
 
   /** Map an element saved in a migration stream again (qemu_get_virtqueue_element + virtqueue_map). */
-  remapElement(index: number, outDesc: { addr: number; len: number }[], inDesc: { addr: number; len: number }[]): VirtQueueElement | null {
+  remapElement(
+    index: number,
+    outDesc: { addr: number; len: number }[],
+    inDesc: { addr: number; len: number }[],
+  ): VirtQueueElement | null {
     const elem = new VirtQueueElement();
     elem.index = index;
     for (const d of outDesc) {
