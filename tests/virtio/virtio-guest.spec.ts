@@ -146,7 +146,11 @@ describe('virtio-blk and virtio-rng in the Debian guest on our engine', () => {
           vm.session.sendLine('poweroff -f');
           expect(await vm.waitExit(300_000)).toEqual({ code: 0, signal: null });
         } catch (e) {
-          throw new Error(`${(e as Error).message}\nengine stderr: ${vm.stderr()}`);
+          // What the guest's kernel said about virtio, for the failure report.
+          const dmesg = await vm.session
+            .run('dmesg | grep -i -E "virtio|vd[a-z]|blk" | tail -40', { timeoutMs: 120_000 })
+            .catch(() => '(no dmesg)');
+          throw new Error(`${(e as Error).message}\nguest dmesg:\n${dmesg}\nengine stderr: ${vm.stderr()}`);
         } finally {
           vm.kill();
         }
