@@ -38,6 +38,11 @@ export interface ModuleRequest {
   name: string;
   /** Absent optional modules are reported, not fatal. */
   optional?: boolean;
+  /**
+   * Shipped in the initramfs but not loaded at boot: the kernel asks for it when first needed
+   * (e.g. `mount -t ext4` requests "fs-ext4" through /sbin/modprobe and modules.alias).
+   */
+  onDemand?: boolean;
 }
 
 export interface ModuleResolution {
