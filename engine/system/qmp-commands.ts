@@ -21,6 +21,7 @@ import { qmpDeviceAdd, qmpDeviceDel } from '../hw/core/qdev-monitor.js';
 import { qmpQueryMachines } from '../hw/core/machine.js';
 import { qmpQueryName, qmpQueryUuid } from './guest-identity.js';
 import { qemuSystemPowerdownRequest } from './runstate.js';
+import { qmpQueryCpusFast } from '../hw/riscv/riscv_hart.js';
 import { qobjectClone } from '../qobject/qobject.js';
 import { qmpMigrate, qmpMigrateCancel, qmpMigrateIncoming, qmpQueryMigrate } from '../migration/migration.js';
 import { qmpSnapshotDelete, qmpSnapshotLoad, qmpSnapshotSave } from '../migration/snapshot.js';
@@ -47,7 +48,7 @@ export const engineCommandHandlers: QmpCommandHandlers = {
   deviceAdd: (a) => qmpDeviceAdd(a),
   deviceDel: (a) => qmpDeviceDel(a),
   queryMachines: () => qmpQueryMachines(),
-  queryCpusFast: () => [],
+  queryCpusFast: () => qmpQueryCpusFast(),
   queryTarget: () => ({ arch: 'riscv64' }),
   queryKvm: () => ({ enabled: false, present: false }),
   systemPowerdown: () => qemuSystemPowerdownRequest(),
