@@ -97,6 +97,15 @@ class Qmp {
   }
 }
 
+const hostSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The number a command printed on a line of its own. */
+function counter(out: string): number {
+  const m = out.match(/^\d+$/gm);
+  if (!m) throw new Error(`no counter in ${JSON.stringify(out)}`);
+  return Number(m.at(-1));
+}
+
 /** The engine on `virt` with a virtio-blk qcow2 disk and QMP on a socket in `dir`. */
 function virtArgs(disk: string, sock: string, extra: string[]): string[] {
   return [
@@ -178,23 +187,24 @@ describe.skipIf(!haveVirtioBlk)('snapshots of the virt machine with a virtio-blk
         qmp = await Qmp.open(sock);
         const run = (c: string) => vm.session.run(c, { timeoutMs: 300_000 });
         expect(await run('ls /dev/vda')).toBe('/dev/vda\n');
-        // The counter goes to memory first, then (synced) to the disk's first sector.
+        // The counter goes to memory first, then (synced) to the disk's first sector. The loop is
+        // detached (no job notices on the console) and stops when /tmp/stop appears.
         await run(
-          "(i=0; while :; do i=$((i+1)); echo $i > /tmp/c; printf '%08d' $i | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null; done) & echo $! > /tmp/pid",
+          "( (i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo $i > /tmp/c; printf '%08d' $i | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null; done) & )",
         );
-        await run('sleep 3');
+        // Snapshots are taken with the shell idle at its prompt (the loop runs on), so the restored
+        // shell waits for input as the console session expects.
+        await hostSleep(5000);
         expect(await qmp.hmp('savevm s1')).toBe('');
-        await run('sleep 3');
-        const late = Number((await run('cat /tmp/c')).trim());
+        await hostSleep(5000);
+        const late = counter(await run('cat /tmp/c'));
         expect(late).toBeGreaterThan(0);
         expect(await qmp.hmp('loadvm s1')).toBe('');
         // The restored guest runs on: stop the loop, then read memory and (uncached) disk.
-        await run('kill $(cat /tmp/pid)');
-        const mem = Number((await run('cat /tmp/c')).trim());
+        await run('touch /tmp/stop; sleep 2');
+        const mem = counter(await run('cat /tmp/c'));
         await run('sync; echo 3 > /proc/sys/vm/drop_caches');
-        const onDisk = Number(
-          (await run('dd if=/dev/vda bs=512 count=1 2>/dev/null | head -c 8; echo')).trim(),
-        );
+        const onDisk = counter(await run('dd if=/dev/vda bs=512 count=1 2>/dev/null | head -c 8; echo'));
         console.log(`[guest snapshot] counter before loadvm ${late}, after: memory ${mem}, disk ${onDisk}`);
         expect(mem).toBeLessThan(late);
         expect([mem - 1, mem]).toContain(onDisk);
