@@ -260,7 +260,7 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
     name: 'snapshot-store',
     hasArg: true,
     section: 'Debug/Expert options',
-    help: '-snapshot-store dir\n                keep savevm snapshots in dir (default: ./vmstudio-snapshots)',
+    help: '-snapshot-store dir\n                keep savevm snapshots of disk-less VMs in dir (without it, savevm needs a qcow2 disk, as in QEMU)',
   },
   {
     name: 'pidfile',

@@ -8,6 +8,7 @@
  * to) and does not revert at all if that fails. The engine's tag is fixed at creation; the display
  * name lives in the library, so renaming never involves the engine.
  */
+import { diskNodeName } from '../supervisor/cmdline.js';
 import { randomBytes } from 'node:crypto';
 import type {
   Availability,
@@ -346,10 +347,10 @@ export class SnapshotManager {
           this.deps.qmp(vmId, 'snapshot-save').snapshotSave({
             'job-id': jobId,
             tag,
-            // Node names of the disks; until the block layer exists every snapshot goes to the
-            // engine's snapshot store and these are only recorded.
-            vmstate: vm.disks.length ? 'disk0' : 'snapshot-store',
-            devices: vm.disks.map((_, i) => `disk${i}`),
+            // Node names of the disks (qcow2 internal snapshots); a VM without disks uses the
+            // engine's snapshot store.
+            vmstate: vm.disks.length ? diskNodeName(0) : 'snapshot-store',
+            devices: vm.disks.map((_, i) => diskNodeName(i)),
           }),
         (status) =>
           this.report(op, {
@@ -437,8 +438,8 @@ export class SnapshotManager {
             this.deps.qmp(vmId, 'snapshot-load').snapshotLoad({
               'job-id': jobId,
               tag: snapshot.tag,
-              vmstate: vm.disks.length ? 'disk0' : 'snapshot-store',
-              devices: vm.disks.map((_, i) => `disk${i}`),
+              vmstate: vm.disks.length ? diskNodeName(0) : 'snapshot-store',
+              devices: vm.disks.map((_, i) => diskNodeName(i)),
             }),
           (status) => this.report(op, { status, fraction: base + jobFraction(status) / steps, message }),
         );
@@ -480,7 +481,7 @@ export class SnapshotManager {
               this.deps.qmp(vmId, 'snapshot-delete').snapshotDelete({
                 'job-id': jobId,
                 tag: snapshot.tag,
-                devices: this.deps.library.getVm(vmId).disks.map((_, i) => `disk${i}`),
+                devices: this.deps.library.getVm(vmId).disks.map((_, i) => diskNodeName(i)),
               }),
             (status) => this.report(op, { status, fraction: jobFraction(status), message }),
           );

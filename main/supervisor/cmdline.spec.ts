@@ -45,8 +45,8 @@ describe('buildEngineArgs', () => {
     expect(pairs.get('-initrd')).toEqual(['/g/initrd.img']);
     expect(pairs.get('-append')).toEqual(['console=ttyS0 root=/dev/vda1']);
     expect(pairs.get('-drive')).toEqual([
-      'file=/d/a,,b.img,format=raw,if=virtio,id=disk0',
-      'file=/d/ro.img,format=raw,if=virtio,id=disk1,readonly=on',
+      'file=/d/a,,b.img,format=raw,if=virtio,id=disk0,node-name=disk0-node',
+      'file=/d/ro.img,format=raw,if=virtio,id=disk1,node-name=disk1-node,readonly=on',
     ]);
     expect(pairs.get('-device')).toEqual(['virtio-rng-device,id=rng0']);
     expect(pairs.get('-serial')).toEqual(['stdio']);

@@ -43,6 +43,7 @@ export function buildEngineArgs(vm: Vm, paths: EnginePaths): string[] {
       `format=${d.format}`,
       `if=${d.interface}`,
       `id=disk${i}`,
+      `node-name=${diskNodeName(i)}`,
     ];
     if (d.readonly) opts.push('readonly=on');
     args.push('-drive', opts.join(','));
@@ -52,4 +53,12 @@ export function buildEngineArgs(vm: Vm, paths: EnginePaths): string[] {
   if (paths.snapshotStore) args.push('-snapshot-store', paths.snapshotStore);
   args.push('-qmp', `unix:${escapeOptionValue(paths.qmpSocket)},server=on,wait=off`);
   return args;
+}
+
+/**
+ * The block node name of a VM's i-th disk. Snapshot jobs name disks by node (as QEMU's
+ * snapshot-save does), and a -drive id is not a node name, so the command line sets one.
+ */
+export function diskNodeName(i: number): string {
+  return `disk${i}-node`;
 }
