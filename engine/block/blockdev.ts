@@ -104,7 +104,7 @@ export async function driveNew(arg: string, globalSnapshot = false): Promise<Dri
   const index = take('index');
   const unitOpt = take('unit');
   take('bus');
-  let unit = index !== undefined ? Number(index) : unitOpt !== undefined ? Number(unitOpt) : (unitsUsed.get(iface) ?? 0);
+  const unit = index !== undefined ? Number(index) : unitOpt !== undefined ? Number(unitOpt) : (unitsUsed.get(iface) ?? 0);
   if (!Number.isInteger(unit) || unit < 0) throw new QapiError(`invalid unit`);
   unitsUsed.set(iface, Math.max(unitsUsed.get(iface) ?? 0, unit + 1));
   const id = take('id') ?? `${iface}${unit}`;

@@ -177,6 +177,7 @@ export class MemoryRegion {
 
   private changed(): void {
     // Walk up: every address space whose root contains this region must re-render.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a walk that starts at this region
     for (let r: MemoryRegion | null = this; r; r = r.container) for (const as of r.listeners) as.invalidate();
     // Aliases pointing into us are found through the global list of address spaces.
     for (const as of allAddressSpaces) as.invalidate();

@@ -920,7 +920,7 @@ export class RiscvCpu {
   }
 
   /** Decode the instruction at pc into `page` (or execute uncached when it cannot be cached). */
-  decodeAt(page: Int32Array, slot: number, lo: number, hi: number): number {
+  decodeAt(page: Int32Array, slot: number, lo: number, _hi: number): number {
     const t = this.tlbX;
     const i = (lo >>> 12) & TLB_MASK;
     const blk = t.blk[i];
