@@ -16,6 +16,7 @@
  * Migration ("virtio-blk" v2): requests still in flight (or waiting for a retry) are saved as
  * their descriptor chains and re-issued when the loaded VM runs, as QEMU does for its retry list.
  */
+import { addBlockDrainHandler } from '../../block/snapshot.js';
 import { errorSetg } from '../../qapi/error.js';
 import {
   objectClassPropertyAdd,
@@ -660,6 +661,10 @@ const liveDevices = new Set<VirtIOBlock>();
 export async function virtioBlkDrainAll(): Promise<void> {
   await Promise.all([...liveDevices].map((d) => d.drain()));
 }
+
+// savevm/loadvm drain the block layer first (bdrv_drain_all): finish our in-flight requests too, so
+// no write issued before a revert lands on the reverted image.
+addBlockDrainHandler(virtioBlkDrainAll);
 
 function blkGetFeatures(s: VirtIOBlock, features: bigint): bigint {
   features |= s.blkHostFeatures;
