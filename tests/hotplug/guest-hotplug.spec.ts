@@ -20,7 +20,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDefaultGuest, type DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
+import type { DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
+import { defaultGuestForBootTests } from '../helpers/guest-boot.js';
 import { GUEST_PROMPT, startSerialProcess } from '../guest/serial-session.js';
 import { QmpTestClient, type Json, type QmpMessage } from '../qmp/qmp-test-client.js';
 
@@ -34,7 +35,7 @@ const QEMU_TABLET_KEYS = '30000 1f0000 0 0 0 0';
 
 let guest: DefaultGuest | undefined;
 let skipReason = '';
-const ready = ensureDefaultGuest({ offline: true }).then(
+const ready = defaultGuestForBootTests().then(
   (g) => {
     guest = g;
   },

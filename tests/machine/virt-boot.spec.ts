@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ensureDefaultGuest, type DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
+import type { DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
+import { defaultGuestForBootTests } from '../helpers/guest-boot.js';
 import { GUEST_PROMPT, startSerialProcess, type SerialProcess } from '../guest/serial-session.js';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -16,7 +17,7 @@ const ENGINE = join(REPO, 'tests/machine/engine-main.ts');
 
 let guest: DefaultGuest | undefined;
 let skipReason = '';
-const ready = ensureDefaultGuest({ offline: true }).then(
+const ready = defaultGuestForBootTests().then(
   (g) => {
     guest = g;
   },

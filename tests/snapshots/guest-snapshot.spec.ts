@@ -18,7 +18,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureDefaultGuest, type DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
+import type { DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
+import { defaultGuestForBootTests } from '../helpers/guest-boot.js';
 import { GUEST_PROMPT, startSerialProcess, type SerialProcess } from '../guest/serial-session.js';
 
 const ENGINE = join(import.meta.dirname, 'engine-main.ts');
@@ -33,7 +34,7 @@ const haveVirtioBlk = /name "virtio-blk-device"/.test(
 
 let guest: DefaultGuest | undefined;
 let skipReason = '';
-const ready = ensureDefaultGuest({ offline: true }).then(
+const ready = defaultGuestForBootTests().then(
   (g) => void (guest = g),
   (e: unknown) => void (skipReason = `default guest not available offline: ${(e as Error).message}`),
 );

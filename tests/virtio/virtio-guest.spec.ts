@@ -16,7 +16,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDefaultGuest, type DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
+import type { DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
+import { defaultGuestForBootTests } from '../helpers/guest-boot.js';
 import { GUEST_PROMPT, startSerialProcess } from '../guest/serial-session.js';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -30,7 +31,7 @@ function which(cmd: string): string | null {
 
 let guest: DefaultGuest | undefined;
 let skipReason = '';
-const ready = ensureDefaultGuest({ offline: true }).then(
+const ready = defaultGuestForBootTests().then(
   (g) => {
     guest = g;
   },
