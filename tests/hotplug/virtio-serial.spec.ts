@@ -153,3 +153,31 @@ describe('virtio-serial control protocol', () => {
     expect(received()).toEqual([[2, PORT_ADD, 1, '']]);
   });
 });
+
+describe('virtio-serial without a console', () => {
+  it('a port added without nr takes id 1: id 0 stays reserved for a console, as in QEMU', async () => {
+    qomResetRoot();
+    runstateResetForTests();
+    romsClear();
+    await chardevDeleteAll();
+    const r = await qemuInit(
+      ['-M', 'virt', '-S', '-bios', 'none', '-display', 'none', '-serial', 'none',
+        '-chardev', 'null,id=n0', '-device', 'virtio-serial-device,id=vser1'],
+      { out: () => undefined, err: () => undefined },
+    );
+    expect(r.kind).toBe('running');
+    drv = new FakeDriver(objectResolvePath('/machine/peripheral/vser1') as VirtIOSerial);
+    drv.init(bit(1), 8, 32);
+    for (let i = 0; i < 4; i++) drv.queues[2]!.add([], [64], false);
+    send(ctrl(0, DEVICE_READY, 1));
+    expect(received()).toEqual([]);
+    qmpDeviceAdd({ driver: 'virtserialport', bus: 'vser1.0', chardev: 'n0', name: 'org.test.first', id: 'p' });
+    expect(received()).toEqual([[1, PORT_ADD, 1, '']]);
+    expect(() => qmpDeviceAdd({ driver: 'virtserialport', bus: 'vser1.0', nr: '0' })).toThrow(
+      'Port number 0 on virtio-serial devices reserved for virtconsole devices for backward compatibility.',
+    );
+    // A console still takes id 0.
+    qmpDeviceAdd({ driver: 'virtconsole', bus: 'vser1.0', id: 'c' });
+    expect(received()).toEqual([[0, PORT_ADD, 1, '']]);
+  });
+});

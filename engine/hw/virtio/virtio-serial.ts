@@ -339,6 +339,9 @@ function realize(vdev: VirtIODevice): void {
     vser.ovqs[i] = virtioAddQueue(vser, PORT_QUEUE_SIZE, (vq) => handleOutput(vser, vq));
   }
   vser.portsMap = new Uint32Array(Math.ceil(vser.maxPorts / 32));
+  // Id 0 is kept for a console (old guests expect one there), as QEMU: a virtserialport added
+  // without `nr` takes the first free id from 1.
+  vser.portsMap[0] = 1;
   if (!vser.bus) {
     vser.bus = qbusNew<VirtIOSerialBus>(TYPE_VIRTIO_SERIAL_BUS, vser, null);
     vser.bus.vser = vser;
