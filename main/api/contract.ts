@@ -20,7 +20,10 @@ export interface DiskConfig {
   readonly: boolean;
 }
 
-/** Request to attach a disk: an existing file, or a new sparse raw image of `sizeMiB` in the VM folder. */
+/**
+ * Request to attach a disk: an existing file (format probed when not given), or a new image of
+ * `sizeMiB` in the VM folder: qcow2 with `format: 'qcow2'`, else a sparse raw file.
+ */
 export interface DiskRequest {
   file?: string;
   sizeMiB?: number;

@@ -29,6 +29,7 @@ import { TypeHierarchy } from '../devices/qom-walk.js';
 import { summarizeSchema } from '../qmp/schema-summary.js';
 import type { ApiMethod } from './contract.js';
 import type { ResolvedGuest } from '../library/guests.js';
+import { createQcow2Image, probeImageFormat } from '../library/disk-images.js';
 import { publicGuest } from '../library/guests.js';
 import type { Library } from '../library/library.js';
 import { SnapshotManager } from '../snapshots/manager.js';
@@ -282,30 +283,42 @@ export class VmService {
     }
   }
 
-  /** Turn disk requests into disk configs, creating new sparse images in the VM's folder. */
-  private materializeDisks(vmId: string, requests: DiskRequest[], templateDisk: string | null): DiskConfig[] {
+  /**
+   * Turn disk requests into disk configs, creating new images in the VM's folder: qcow2 when asked
+   * (memory snapshots are stored in a VM's first disk, and only qcow2 can hold them), else a sparse
+   * raw file. An existing image without an explicit format is probed, so a .qcow2 is not read raw.
+   */
+  private async materializeDisks(
+    vmId: string,
+    requests: DiskRequest[],
+    templateDisk: string | null,
+  ): Promise<DiskConfig[]> {
     const folder = this.vmFolder(vmId);
     const disks: DiskConfig[] = [];
-    const target = (i: number): string => path.join(folder, `disk${i}.img`);
+    const target = (i: number, ext: string): string => path.join(folder, `disk${i}.${ext}`);
     if (templateDisk) {
       fs.mkdirSync(folder, { recursive: true });
-      fs.copyFileSync(templateDisk, target(0), fs.constants.COPYFILE_FICLONE);
-      disks.push({ file: target(0), format: 'raw', interface: 'virtio', readonly: false });
+      const file = target(0, 'img');
+      fs.copyFileSync(templateDisk, file, fs.constants.COPYFILE_FICLONE);
+      disks.push({ file, format: probeImageFormat(file), interface: 'virtio', readonly: false });
     }
     for (const r of requests) {
-      const base = {
-        format: r.format ?? 'raw',
-        interface: r.interface ?? 'virtio',
-        readonly: r.readonly ?? false,
-      };
+      const base = { interface: r.interface ?? 'virtio', readonly: r.readonly ?? false };
       if (r.file) {
-        disks.push({ ...base, file: r.file });
+        disks.push({ ...base, format: r.format ?? probeImageFormat(r.file), file: r.file });
+        continue;
+      }
+      fs.mkdirSync(folder, { recursive: true });
+      const bytes = (r.sizeMiB ?? 0) * 1024 * 1024;
+      if (r.format === 'qcow2') {
+        const file = target(disks.length, 'qcow2');
+        await createQcow2Image(file, bytes);
+        disks.push({ ...base, format: 'qcow2', file });
       } else {
-        fs.mkdirSync(folder, { recursive: true });
-        const file = target(disks.length);
+        const file = target(disks.length, 'img');
         const fd = fs.openSync(file, 'wx');
         try {
-          fs.ftruncateSync(fd, (r.sizeMiB ?? 0) * 1024 * 1024);
+          fs.ftruncateSync(fd, bytes);
         } finally {
           fs.closeSync(fd);
         }
@@ -366,7 +379,7 @@ export class VmService {
         const vmId = randomUUID();
         let disks: DiskConfig[];
         try {
-          disks = this.materializeDisks(
+          disks = await this.materializeDisks(
             vmId,
             req.disks ?? [],
             guest?.disk && fs.existsSync(guest.disk) ? guest.disk : null,

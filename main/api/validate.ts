@@ -114,11 +114,12 @@ export function checkDiskRequests(v: unknown): DiskRequest[] {
     const r = d as Record<string, unknown>;
     const file = checkFile(r.file, 'disk', true);
     const out: DiskRequest = {
-      format: r.format === undefined ? 'raw' : checkString(r.format, 'format'),
+      // Without a format, an existing image is probed and a new one is raw.
+      ...(r.format === undefined ? {} : { format: checkString(r.format, 'format') }),
       interface: r.interface === undefined ? 'virtio' : checkString(r.interface, 'interface'),
       readonly: r.readonly === true,
     };
-    if (!/^(raw|qcow2)$/.test(out.format!))
+    if (out.format !== undefined && !/^(raw|qcow2)$/.test(out.format))
       throw new ValidationError(`Disk ${i + 1}: unknown format '${out.format}'`);
     if (!/^(virtio|none)$/.test(out.interface!))
       throw new ValidationError(`Disk ${i + 1}: unknown interface '${out.interface}'`);

@@ -215,6 +215,29 @@ describe('web mode WebSocket API', () => {
     });
     expect(fs.statSync(vm.disks[0].file).size).toBe(8 * 1024 * 1024);
     await waitEvent((e) => e.event === 'vms-changed');
+    // A new qcow2 disk (what the wizard asks for), and an existing image whose format is probed.
+    const q = await call('vms.create', {
+      name: 'qbox',
+      guest: null,
+      machine: 'none',
+      cpus: 1,
+      memoryMiB: 64,
+      disks: [{ sizeMiB: 16, format: 'qcow2' }],
+    });
+    expect(q.disks).toMatchObject([{ format: 'qcow2', interface: 'virtio' }]);
+    expect(q.disks[0].file).toMatch(/disk0\.qcow2$/);
+    expect(fs.readFileSync(q.disks[0].file).subarray(0, 4).toString('latin1')).toBe('QFI\xfb');
+    const probed = await call('vms.create', {
+      name: 'pbox',
+      guest: null,
+      machine: 'none',
+      cpus: 1,
+      memoryMiB: 64,
+      disks: [{ file: q.disks[0].file, readonly: true }, { file: vm.disks[0].file, readonly: true }],
+    });
+    expect(probed.disks.map((d: { format: string }) => d.format)).toEqual(['qcow2', 'raw']);
+    await call('vms.delete', probed.id);
+    await call('vms.delete', q.id);
     await expect(call('vms.create', { name: 'BOX', guest: null, cpus: 1, memoryMiB: 64 })).rejects.toThrow(
       "A VM named 'BOX' already exists",
     );

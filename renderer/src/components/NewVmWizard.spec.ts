@@ -58,7 +58,7 @@ describe('New VM wizard', () => {
       guest: 'debian-riscv64',
       cpus: 2,
       memoryMiB: 1024,
-      disks: [{ sizeMiB: 4096 }],
+      disks: [{ sizeMiB: 4096, format: 'qcow2' }],
     });
     const c = { ...selectGuest(f, 'custom'), kernel: '/k/Image', initrd: '', disks: [] };
     expect(toRequest(c)).toEqual({

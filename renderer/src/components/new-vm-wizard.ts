@@ -118,8 +118,9 @@ export function hasErrors(e: WizardErrors): boolean {
 }
 
 export function toRequest(form: WizardForm): NewVmRequest {
+  // New disks are qcow2: a memory snapshot is stored in the VM's first disk, which only qcow2 can do.
   const disks: DiskRequest[] = form.disks.map((d) =>
-    d.kind === 'new' ? { sizeMiB: Number(d.sizeMiB) } : { file: d.file.trim() },
+    d.kind === 'new' ? { sizeMiB: Number(d.sizeMiB), format: 'qcow2' } : { file: d.file.trim() },
   );
   const custom = form.guest === 'custom';
   return {

@@ -1,0 +1,31 @@
+/**
+ * Disk images of library VMs: the format of an existing image (read from its header, as QEMU's
+ * format probing does for the two formats we attach) and new qcow2 images, made by the engine's own
+ * `qemu-img create -f qcow2` code so main and the engine agree on the layout.
+ */
+import fs from 'node:fs';
+import { qcow2Create } from '../../engine/block/qcow2-create.js';
+
+/** qcow2's magic, "QFI\xfb", at offset 0. */
+const QCOW2_MAGIC = 0x514649fb;
+
+/** 'qcow2' when the file starts with qcow2's magic, else 'raw' (also for unreadable or short files). */
+export function probeImageFormat(file: string): 'qcow2' | 'raw' {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    const b = Buffer.alloc(4);
+    if (fs.readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32BE(0) === QCOW2_MAGIC) return 'qcow2';
+  } catch {
+    // The engine reports a missing or unreadable image when the VM starts.
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+  return 'raw';
+}
+
+/** A new, empty qcow2 image of `bytes` (refuses to overwrite an existing file). */
+export async function createQcow2Image(file: string, bytes: number): Promise<void> {
+  fs.closeSync(fs.openSync(file, 'wx'));
+  await qcow2Create({ filename: file, size: bytes });
+}
