@@ -127,6 +127,7 @@ export class VmService {
     this.hotplug = new HotplugManager(
       {
         qmp: (vmId, command) => this.supervisor.qmp(vmId, command),
+        state: (vmId) => this.supervisor.status(vmId).state,
         getVm: (vmId) => this.library.getVm(vmId),
         saveDevices: (vmId, devices) => {
           this.library.updateVm(vmId, { devices });

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { DeviceRemovalEvent, Vm } from '../api/contract.js';
+import type { DeviceRemovalEvent, Vm, VmState } from '../api/contract.js';
 import { HotplugManager } from './hotplug.js';
 import { deviceOptionString, optionStringId, splitOptions } from './option-string.js';
 import { describeDeviceProperties, propertyKind } from './properties.js';
@@ -8,13 +8,15 @@ import { testBridgeMachine } from './testing/fake-machine.js';
 function setup(timeoutMs = 1000) {
   const m = testBridgeMachine();
   const qmp = m.client();
-  const vm = { id: 'vm1', devices: ['vmstudio-test-bridge,id=br0'] } as Vm;
+  const vm = { id: 'vm1', name: 'lab', devices: ['vmstudio-test-bridge,id=br0'] } as Vm;
   let running = [...vm.devices];
+  const power: { state: VmState } = { state: 'running' };
   const removals: DeviceRemovalEvent[] = [];
   const added: string[] = [];
   const hp = new HotplugManager(
     {
       qmp: () => qmp,
+      state: () => power.state,
       getVm: () => vm,
       saveDevices: (_id, d) => (vm.devices = d),
       amendRunning: (_id, d) => (running = d),
@@ -26,10 +28,43 @@ function setup(timeoutMs = 1000) {
   m.events.push((event, data) =>
     hp.onQmpEvent('vm1', { event, data, timestamp: { seconds: 0, microseconds: 0 } }),
   );
-  return { m, vm, hp, removals, added, running: () => running };
+  return { m, vm, hp, removals, added, power, running: () => running };
 }
 
 describe('hotplug', () => {
+  it('says which device and which VM state when the VM is not running, and sends nothing', async () => {
+    const { m, hp, power, removals } = setup();
+    const add = { driver: 'vmstudio-test-device', id: 't1', properties: {}, keep: false };
+    power.state = 'stopped';
+    await expect(hp.add('vm1', add)).rejects.toThrow(
+      "Cannot add 't1' (vmstudio-test-device): VM 'lab' is stopped; start it to hot-plug devices, or add the device to its configuration for the next boot",
+    );
+    await expect(hp.add('vm1', { ...add, id: undefined })).rejects.toThrow(
+      "Cannot add vmstudio-test-device: VM 'lab' is stopped;",
+    );
+    await expect(hp.remove('vm1', 'br0')).rejects.toThrow(
+      "Cannot remove 'br0' (vmstudio-test-bridge): VM 'lab' is stopped; start it to unplug devices, or remove the device from its configuration for the next boot",
+    );
+    await expect(hp.remove('vm1', '/machine/peripheral-anon/device[0]')).rejects.toThrow(
+      "Cannot remove /machine/peripheral-anon/device[0]: VM 'lab' is stopped;",
+    );
+    power.state = 'crashed';
+    await expect(hp.remove('vm1', 'x9')).rejects.toThrow("Cannot remove 'x9': VM 'lab' is crashed (stopped);");
+    power.state = 'starting';
+    await expect(hp.add('vm1', add)).rejects.toThrow(
+      "Cannot add 't1' (vmstudio-test-device): VM 'lab' is starting; wait until it runs",
+    );
+    power.state = 'stopping';
+    await expect(hp.remove('vm1', 'br0')).rejects.toThrow(
+      "Cannot remove 'br0' (vmstudio-test-bridge): VM 'lab' is stopping; it is shutting down",
+    );
+    expect(m.resolve('/machine/peripheral/t1')).toBeFalsy();
+    expect(removals).toEqual([]);
+    // Paused is live: QEMU hot-plugs into a paused machine.
+    power.state = 'paused';
+    await expect(hp.add('vm1', add)).resolves.toMatchObject({ id: 't1' });
+  });
+
   it('adds a device, keeping it in the configuration only when asked', async () => {
     const { m, vm, hp, added, running } = setup();
     const r = await hp.add('vm1', {

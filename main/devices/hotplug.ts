@@ -10,7 +10,7 @@
  * timeout if the guest stays silent (a later DEVICE_DELETED still completes it). A removed device
  * that was kept is dropped from the configuration as well: Remove means "this device goes".
  */
-import type { DeviceAddRequest, DeviceAddResult, DeviceRemovalEvent, Vm } from '../api/contract.js';
+import type { DeviceAddRequest, DeviceAddResult, DeviceRemovalEvent, Vm, VmState } from '../api/contract.js';
 import { ValidationError } from '../api/validate.js';
 import type { QmpClientApi } from '../generated/qmp-client.js';
 import type { QmpEvent } from '../qmp/client.js';
@@ -18,6 +18,8 @@ import { deviceOptionString, optionStringId } from './option-string.js';
 
 export interface HotplugHost {
   qmp(vmId: string, command: string): QmpClientApi;
+  /** The VM's power state: devices come and go only while its engine runs (running or paused). */
+  state(vmId: string): VmState;
   getVm(vmId: string): Vm;
   /** Save the VM's device list in the library (and tell the UI). */
   saveDevices(vmId: string, devices: string[]): void;
@@ -91,8 +93,29 @@ export class HotplugManager {
     return new Set([...this.pending.values()].filter((p) => p.vmId === vmId).map((p) => p.path));
   }
 
+  /**
+   * Why `action` cannot happen now, naming the device and the VM's state, or null when the VM's
+   * engine is up (running or paused: QEMU hot-plugs into a paused machine too).
+   */
+  private notLive(vmId: string, action: string): string | null {
+    const state = this.host.state(vmId);
+    if (state === 'running' || state === 'paused') return null;
+    const name = this.host.getVm(vmId).name;
+    const hint =
+      state === 'starting'
+        ? 'wait until it runs'
+        : state === 'stopping'
+          ? 'it is shutting down'
+          : action.startsWith('add')
+            ? 'start it to hot-plug devices, or add the device to its configuration for the next boot'
+            : 'start it to unplug devices, or remove the device from its configuration for the next boot';
+    return `Cannot ${action}: VM '${name}' is ${state === 'crashed' ? 'crashed (stopped)' : state}; ${hint}`;
+  }
+
   async add(vmId: string, raw: unknown): Promise<DeviceAddResult> {
     const req = checkRequest(raw);
+    const why = this.notLive(vmId, `add ${req.id ? `'${req.id}' (${req.driver})` : req.driver}`);
+    if (why) throw new ValidationError(why);
     const qmp = this.host.qmp(vmId, 'device_add');
     const anonBefore = req.id ? null : await this.anonymous(qmp);
     await qmp.deviceAdd({
@@ -128,6 +151,9 @@ export class HotplugManager {
     const path = idOrPath.startsWith('/') ? idOrPath : `/machine/peripheral/${idOrPath}`;
     const id = path.startsWith('/machine/peripheral/') ? path.slice('/machine/peripheral/'.length) : null;
     const label = id ? `'${id}'` : path;
+    const configured = id ? this.host.getVm(vmId).devices.find((d) => optionStringId(d) === id) : undefined;
+    const why = this.notLive(vmId, `remove ${label}${configured ? ` (${configured.split(',')[0]})` : ''}`);
+    if (why) throw new ValidationError(why);
     const key = this.key(vmId, path);
     if (this.pending.has(key))
       throw new ValidationError(`Removal of ${label} was already requested — waiting for the guest`);
