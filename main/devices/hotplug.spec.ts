@@ -49,7 +49,9 @@ describe('hotplug', () => {
       "Cannot remove /machine/peripheral-anon/device[0]: VM 'lab' is stopped;",
     );
     power.state = 'crashed';
-    await expect(hp.remove('vm1', 'x9')).rejects.toThrow("Cannot remove 'x9': VM 'lab' is crashed (stopped);");
+    await expect(hp.remove('vm1', 'x9')).rejects.toThrow(
+      "Cannot remove 'x9': VM 'lab' is crashed (stopped);",
+    );
     power.state = 'starting';
     await expect(hp.add('vm1', add)).rejects.toThrow(
       "Cannot add 't1' (vmstudio-test-device): VM 'lab' is starting; wait until it runs",

@@ -45,10 +45,15 @@ describe('buildEngineArgs', () => {
     expect(pairs.get('-initrd')).toEqual(['/g/initrd.img']);
     expect(pairs.get('-append')).toEqual(['console=ttyS0 root=/dev/vda1']);
     expect(pairs.get('-drive')).toEqual([
-      'file=/d/a,,b.img,format=raw,if=virtio,id=disk0,node-name=disk0-node',
-      'file=/d/ro.img,format=raw,if=virtio,id=disk1,node-name=disk1-node,readonly=on',
+      'file=/d/a,,b.img,format=raw,if=none,id=disk0,node-name=disk0-node',
+      'file=/d/ro.img,format=raw,if=none,id=disk1,node-name=disk1-node,readonly=on',
     ]);
-    expect(pairs.get('-device')).toEqual(['virtio-rng-device,id=rng0']);
+    // virtio disks get explicit virtio-mmio devices, before the user's devices (vda, vdb in order).
+    expect(pairs.get('-device')).toEqual([
+      'virtio-blk-device,drive=disk0',
+      'virtio-blk-device,drive=disk1',
+      'virtio-rng-device,id=rng0',
+    ]);
     expect(pairs.get('-serial')).toEqual(['stdio']);
     expect(pairs.get('-qmp')).toEqual(['unix:/run/x/qmp.sock,server=on,wait=off']);
     expect(args).not.toContain('-bios');
@@ -57,6 +62,8 @@ describe('buildEngineArgs', () => {
   it('connects no serial console on the none machine, which has no serial port', () => {
     const args = buildEngineArgs({ ...vm, machine: 'none' }, { qmpSocket: '/q' });
     expect(args).not.toContain('-serial');
+    // No virtio transport on `none`: the disks are block nodes only.
+    expect(args.filter((a) => a.startsWith('virtio-blk-device'))).toEqual([]);
     expect(args.slice(args.indexOf('-M'), args.indexOf('-M') + 2)).toEqual(['-M', 'none']);
   });
 });

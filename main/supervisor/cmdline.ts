@@ -37,18 +37,25 @@ export function buildEngineArgs(vm: Vm, paths: EnginePaths): string[] {
   if (vm.kernel) args.push('-kernel', vm.kernel);
   if (vm.initrd) args.push('-initrd', vm.initrd);
   if (vm.append) args.push('-append', vm.append);
+  // A virtio disk is a backend-only -drive plus an explicit virtio-blk-device: `if=virtio` would ask
+  // for QEMU's PCI default (virtio-blk-pci), and the virt board's virtio transports are virtio-mmio.
+  // Disk devices come before the user's, so the guest sees them as vda, vdb, ... in order.
+  const diskDevices: string[] = [];
   vm.disks.forEach((d, i) => {
+    const virtio = d.interface === 'virtio';
     const opts = [
       `file=${escapeOptionValue(d.file)}`,
       `format=${d.format}`,
-      `if=${d.interface}`,
+      `if=${virtio ? 'none' : d.interface}`,
       `id=disk${i}`,
       `node-name=${diskNodeName(i)}`,
     ];
     if (d.readonly) opts.push('readonly=on');
     args.push('-drive', opts.join(','));
+    // The empty `none` machine has no virtio transport: its disks are block nodes only.
+    if (virtio && vm.machine !== 'none') diskDevices.push(`virtio-blk-device,drive=disk${i}`);
   });
-  for (const dev of vm.devices) args.push('-device', dev);
+  for (const dev of [...diskDevices, ...vm.devices]) args.push('-device', dev);
   // A plain path argument (not an option string): no comma escaping.
   if (paths.snapshotStore) args.push('-snapshot-store', paths.snapshotStore);
   args.push('-qmp', `unix:${escapeOptionValue(paths.qmpSocket)},server=on,wait=off`);

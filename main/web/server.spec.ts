@@ -233,7 +233,10 @@ describe('web mode WebSocket API', () => {
       machine: 'none',
       cpus: 1,
       memoryMiB: 64,
-      disks: [{ file: q.disks[0].file, readonly: true }, { file: vm.disks[0].file, readonly: true }],
+      disks: [
+        { file: q.disks[0].file, readonly: true },
+        { file: vm.disks[0].file, readonly: true },
+      ],
     });
     expect(probed.disks.map((d: { format: string }) => d.format)).toEqual(['qcow2', 'raw']);
     await call('vms.delete', probed.id);
