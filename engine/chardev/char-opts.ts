@@ -8,49 +8,62 @@
 import { QapiError } from '../qapi/error.js';
 import type { ChardevBackend, ChardevCommon, ChardevSocket, SocketAddressLegacy } from './char.js';
 import { chrReport } from './report.js';
+import { parseSize, parseUint64 } from '../util/cutils.js';
+import {
+  QemuOpts,
+  type QemuOptsList,
+  idWellformed,
+  isHelpOption,
+  parseOptionBool,
+  splitQemuOptsParams,
+} from '../util/qemu-option.js';
 
-type OptType = 'string' | 'bool' | 'number' | 'size';
-
-/** qemu_chardev_opts.desc (Linux build). */
-const CHARDEV_OPT_DESC: Record<string, OptType> = {
-  backend: 'string',
-  path: 'string',
-  'input-path': 'string',
-  host: 'string',
-  port: 'string',
-  fd: 'string',
-  localaddr: 'string',
-  localport: 'string',
-  to: 'number',
-  ipv4: 'bool',
-  ipv6: 'bool',
-  wait: 'bool',
-  server: 'bool',
-  delay: 'bool',
-  nodelay: 'bool',
-  reconnect: 'number',
-  telnet: 'bool',
-  tn3270: 'bool',
-  'tls-creds': 'string',
-  'tls-authz': 'string',
-  websocket: 'bool',
-  width: 'number',
-  height: 'number',
-  cols: 'number',
-  rows: 'number',
-  mux: 'bool',
-  signal: 'bool',
-  name: 'string',
-  debug: 'number',
-  size: 'size',
-  chardev: 'string',
-  append: 'bool',
-  logfile: 'string',
-  logappend: 'bool',
-  mouse: 'bool',
-  clipboard: 'bool',
-  tight: 'bool',
-  abstract: 'bool',
+/** qemu_chardev_opts (Linux build): the options -chardev accepts and their types. */
+const CHARDEV_OPTS_LIST: QemuOptsList = {
+  name: 'chardev',
+  impliedOptName: 'backend',
+  desc: (
+    [
+      ['backend', 'string'],
+      ['path', 'string'],
+      ['input-path', 'string'],
+      ['host', 'string'],
+      ['port', 'string'],
+      ['fd', 'string'],
+      ['localaddr', 'string'],
+      ['localport', 'string'],
+      ['to', 'number'],
+      ['ipv4', 'bool'],
+      ['ipv6', 'bool'],
+      ['wait', 'bool'],
+      ['server', 'bool'],
+      ['delay', 'bool'],
+      ['nodelay', 'bool'],
+      ['reconnect', 'number'],
+      ['telnet', 'bool'],
+      ['tn3270', 'bool'],
+      ['tls-creds', 'string'],
+      ['tls-authz', 'string'],
+      ['websocket', 'bool'],
+      ['width', 'number'],
+      ['height', 'number'],
+      ['cols', 'number'],
+      ['rows', 'number'],
+      ['mux', 'bool'],
+      ['signal', 'bool'],
+      ['name', 'string'],
+      ['debug', 'number'],
+      ['size', 'size'],
+      ['chardev', 'string'],
+      ['append', 'bool'],
+      ['logfile', 'string'],
+      ['logappend', 'bool'],
+      ['mouse', 'bool'],
+      ['clipboard', 'bool'],
+      ['tight', 'bool'],
+      ['abstract', 'bool'],
+    ] as const
+  ).map(([name, type]) => ({ name, type })),
 };
 
 /** A parsed option group: its id and options (a later duplicate wins, as qemu_opt_get does). */
@@ -61,32 +74,9 @@ export interface ChardevOpts {
   help: boolean;
 }
 
-/** One "name=value" or flag, with QemuOpts' ",," escaping. */
-function splitOptions(params: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < params.length; i++) {
-    const c = params[i]!;
-    if (c === ',') {
-      if (params[i + 1] === ',') {
-        cur += ',';
-        i++;
-        continue;
-      }
-      out.push(cur);
-      cur = '';
-    } else {
-      cur += c;
-    }
-  }
-  out.push(cur);
-  return out;
-}
-
-const ID_RE = /^[A-Za-z][A-Za-z0-9._-]*$/;
-
 /**
- * Parse a QemuOpts string. `implied` names the first option when it has no "=" (chardev: "backend").
+ * Parse a QemuOpts string with the shared QemuOpts splitter and value checks (util/qemu-option.ts).
+ * `implied` names the first option when it has no "=" (chardev: "backend").
  * `warnOnFlag`: warn about short-form booleans ("server", "nowait"), as -chardev does since 6.0;
  * the legacy -qmp/-serial forms parse without the warning.
  */
@@ -97,46 +87,26 @@ export function parseChardevOpts(
   into?: ChardevOpts,
 ): ChardevOpts {
   const res: ChardevOpts = into ?? { id: null, opts: new Map(), help: false };
-  const parts = splitOptions(params);
-  parts.forEach((part, index) => {
-    if (part === '' && index === parts.length - 1 && index > 0) return;
-    const eq = part.indexOf('=');
-    let name: string;
-    let value: string;
-    if (eq < 0) {
-      if (index === 0 && implied) {
-        name = implied;
-        value = part;
-      } else if (part === 'help' || part === '?') {
-        res.help = true;
-        return;
-      } else if (part.startsWith('no')) {
-        name = part.slice(2);
-        value = 'off';
-        if (warnOnFlag) warnShortForm(`no${name}`, name, 'off');
-      } else {
-        name = part;
-        value = 'on';
-        if (warnOnFlag) warnShortForm(name, name, 'on');
-      }
-    } else {
-      name = part.slice(0, eq);
-      value = part.slice(eq + 1);
+  // Validates each value against its descriptor, with QemuOpts' error texts.
+  const checker = new QemuOpts(CHARDEV_OPTS_LIST, undefined);
+  for (const e of splitQemuOptsParams(params, implied ?? undefined)) {
+    if (e.flag && isHelpOption(e.name)) {
+      res.help = true;
+      continue;
     }
-    if (name === 'id') {
-      if (!ID_RE.test(value)) {
-        const e = new QapiError("Parameter 'id' expects an identifier");
-        e.hint = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n";
-        throw e;
+    if (e.flag && warnOnFlag) warnShortForm(e.written ?? e.name, e.name, e.value);
+    if (e.name === 'id') {
+      if (!idWellformed(e.value)) {
+        const err = new QapiError("Parameter 'id' expects an identifier");
+        err.hint = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n";
+        throw err;
       }
-      res.id = value;
-      return;
+      res.id = e.value;
+      continue;
     }
-    const type = CHARDEV_OPT_DESC[name];
-    if (!type) throw new QapiError(`Invalid parameter '${name}'`);
-    validateValue(name, type, value);
-    res.opts.set(name, value);
-  });
+    checker.set(e.name, e.value);
+    res.opts.set(e.name, e.value);
+  }
   return res;
 }
 
@@ -148,73 +118,25 @@ function warnShortForm(given: string, name: string, value: string): void {
   chrReport('warning', `short-form boolean option '${given}' deprecated\n${hint}`);
 }
 
-const TRUE_WORDS = new Set(['on', 'yes', 'true', 'y']);
-const FALSE_WORDS = new Set(['off', 'no', 'false', 'n']);
-
-function validateValue(name: string, type: OptType, value: string): void {
-  switch (type) {
-    case 'bool':
-      if (!TRUE_WORDS.has(value) && !FALSE_WORDS.has(value)) {
-        throw new QapiError(`Parameter '${name}' expects 'on' or 'off'`);
-      }
-      break;
-    case 'number':
-      if (parseNumber(value) === null) throw new QapiError(`Parameter '${name}' expects a number`);
-      break;
-    case 'size':
-      if (parseSize(value) === null) {
-        const e = new QapiError(`Parameter '${name}' expects a non-negative number below 2^64`);
-        e.hint =
-          'Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.\n';
-        throw e;
-      }
-      break;
-    case 'string':
-      break;
-  }
+/** A number option the parser already checked (qemu_opt_get_number). */
+function parseNumber(v: string): number {
+  return Number(parseUint64(v) ?? 0n);
 }
 
-/** qemu_strtou64(value, base 0). */
-function parseNumber(v: string): number | null {
-  const m = /^\s*(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(v);
-  if (!m) return null;
-  const s = m[1]!;
-  const n =
-    s.startsWith('0x') || s.startsWith('0X')
-      ? parseInt(s, 16)
-      : s.length > 1 && s[0] === '0'
-        ? parseInt(s, 8)
-        : Number(s);
-  return Number.isFinite(n) ? n : null;
-}
-
-/** qemu_strtosz with the default suffix B. */
-function parseSize(v: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)([bBkKmMgGtTpPeE]?)$/.exec(v);
-  if (!m) return null;
-  const mult: Record<string, number> = {
-    '': 1,
-    b: 1,
-    k: 2 ** 10,
-    m: 2 ** 20,
-    g: 2 ** 30,
-    t: 2 ** 40,
-    p: 2 ** 50,
-    e: 2 ** 60,
-  };
-  const n = Number(m[1]) * mult[m[2]!.toLowerCase()]!;
-  if (m[1]!.includes('.') && m[2] === '') return null;
-  return n < 2 ** 64 ? Math.floor(n) : null;
+/** A size option the parser already checked (qemu_opt_get_size). */
+function parseSizeOpt(v: string): number {
+  const n = parseSize(v);
+  return typeof n === 'bigint' ? Number(n) : 0;
 }
 
 function getBool(o: ChardevOpts, name: string): boolean | undefined {
   const v = o.opts.get(name);
-  return v === undefined ? undefined : TRUE_WORDS.has(v);
+  return v === undefined ? undefined : parseOptionBool(name, v);
 }
 
 function getNumber(o: ChardevOpts, name: string): number | undefined {
   const v = o.opts.get(name);
-  return v === undefined ? undefined : parseNumber(v)!;
+  return v === undefined ? undefined : parseNumber(v);
 }
 
 /**
@@ -380,7 +302,7 @@ export function chardevBackendFromOpts(o: ChardevOpts): ChardevBackend {
     case 'ringbuf':
     case 'memory': {
       const size = o.opts.get('size');
-      const n = size === undefined ? 0 : parseSize(size)!;
+      const n = size === undefined ? 0 : parseSizeOpt(size);
       return { type: name, data: n !== 0 ? { ...parseCommon(o), size: n } : parseCommon(o) };
     }
     case 'null':

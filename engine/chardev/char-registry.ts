@@ -141,8 +141,15 @@ export async function qmpChardevAdd(id: string, backend: ChardevBackend): Promis
 export async function qmpChardevRemove(id: string): Promise<void> {
   const chr = chardevs.get(id);
   if (!chr) throw new QapiError(`Chardev '${id}' not found`);
-  if (chr.frontendOpen) throw new QapiError(`Chardev '${id}' is busy`);
+  if (chr.busy) throw new QapiError(`Chardev '${id}' is busy`);
   await chardevDelete(id);
+}
+
+/** chardev-send-break. */
+export function qmpChardevSendBreak(id: string): void {
+  const chr = chardevs.get(id);
+  if (!chr) throw new QapiError(`Chardev '${id}' not found`);
+  chr.sendBreak();
 }
 
 export type DataFormat = 'utf8' | 'base64';

@@ -45,8 +45,8 @@ export class SocketChardev extends Chardev {
     super(label);
     this.opts = opts;
     const a = opts.addr;
-    if (a.type === 'fd') {
-      throw new QapiError("'fd' socket addresses are not supported by this engine");
+    if (a.type === 'fd' || a.type === 'vsock') {
+      throw new QapiError(`'${a.type}' socket addresses are not supported by this engine`);
     }
     this.addr =
       a.type === 'inet' ? { type: 'inet', data: { ...a.data } } : { type: 'unix', data: { ...a.data } };

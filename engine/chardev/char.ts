@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { QapiError } from '../qapi/error.js';
 import { strerror } from './strerror.js';
+import type { ChardevCommon } from '../qapi/generated/qapi-types.js';
 
 /** QEMUChrEvent. */
 export type ChrEvent = 'opened' | 'closed' | 'break' | 'mux-in' | 'mux-out';
@@ -22,70 +23,19 @@ export interface CharFrontend {
   event(ev: ChrEvent): void;
 }
 
-/** Options every backend accepts (ChardevCommon). */
-export interface ChardevCommon {
-  logfile?: string;
-  logappend?: boolean;
-}
-
-export interface InetSocketAddress {
-  host: string;
-  port: string;
-  numeric?: boolean;
-  to?: number;
-  ipv4?: boolean;
-  ipv6?: boolean;
-}
-
-export interface UnixSocketAddress {
-  path: string;
-  abstract?: boolean;
-  tight?: boolean;
-}
-
-/** SocketAddressLegacy, as chardev-add takes it. */
-export type SocketAddressLegacy =
-  | { type: 'inet'; data: InetSocketAddress }
-  | { type: 'unix'; data: UnixSocketAddress }
-  | { type: 'fd'; data: { str: string } };
-
-export interface ChardevSocket extends ChardevCommon {
-  addr: SocketAddressLegacy;
-  'tls-creds'?: string;
-  'tls-authz'?: string;
-  server?: boolean;
-  wait?: boolean;
-  nodelay?: boolean;
-  telnet?: boolean;
-  tn3270?: boolean;
-  websocket?: boolean;
-  reconnect?: number;
-}
-
-export interface ChardevFile extends ChardevCommon {
-  in?: string;
-  out: string;
-  append?: boolean;
-}
-
-export interface ChardevStdio extends ChardevCommon {
-  signal?: boolean;
-}
-
-export interface ChardevRingbuf extends ChardevCommon {
-  size?: number;
-}
-
-/** ChardevBackend: the QAPI union chardev-add and -chardev both produce. */
-export type ChardevBackend =
-  | { type: 'socket'; data: ChardevSocket }
-  | { type: 'file'; data: ChardevFile }
-  | { type: 'stdio'; data: ChardevStdio }
-  | { type: 'ringbuf'; data: ChardevRingbuf }
-  | { type: 'memory'; data: ChardevRingbuf }
-  | { type: 'null'; data: ChardevCommon };
-
-export type ChardevBackendKind = ChardevBackend['type'];
+/** The QAPI types chardev-add takes (qapi/char.json); -chardev options are converted to them. */
+export type {
+  ChardevBackend,
+  ChardevBackendKind,
+  ChardevCommon,
+  ChardevFile,
+  ChardevRingbuf,
+  ChardevSocket,
+  ChardevStdio,
+  InetSocketAddress,
+  SocketAddressLegacy,
+  UnixSocketAddress,
+} from '../qapi/generated/qapi-types.js';
 
 export abstract class Chardev {
   /** QOM type name, e.g. "chardev-socket". */
@@ -97,6 +47,7 @@ export abstract class Chardev {
   beOpen = false;
 
   private frontend: CharFrontend | null = null;
+  private feOpen = false;
   private readonly inQueue: Buffer[] = [];
   private pumping = false;
   private repump = false;
@@ -127,10 +78,15 @@ export abstract class Chardev {
 
   // ---- frontend API (qemu_chr_fe_*) ----
 
-  /** Attach a frontend (qemu_chr_fe_init + set_handlers). An open backend reports OPENED at once. */
-  attachFrontend(fe: CharFrontend): void {
+  /**
+   * Attach a frontend (qemu_chr_fe_init + set_handlers). An open backend reports OPENED at once.
+   * `setOpen` is set_handlers' set_open: most frontends are open from the start; a virtserialport
+   * passes false and opens when the guest opens the port (setFeOpen).
+   */
+  attachFrontend(fe: CharFrontend, setOpen = true): void {
     if (this.frontend) throw new QapiError(`Device '${this.label}' is in use`);
     this.frontend = fe;
+    this.feOpen = setOpen;
     this.onFrontendChanged(true);
     if (this.beOpen) fe.event('opened');
     this.pumpInput();
@@ -138,12 +94,29 @@ export abstract class Chardev {
 
   detachFrontend(): void {
     this.frontend = null;
+    this.feOpen = false;
     this.onFrontendChanged(false);
     this.pumpInput();
   }
 
-  get frontendOpen(): boolean {
+  /** A frontend is attached, so chardev-remove refuses (qemu_chr_is_busy). */
+  get busy(): boolean {
     return this.frontend !== null;
+  }
+
+  /** The frontend says it is open: query-chardev's "frontend-open" (CharBackend.fe_is_open). */
+  get frontendOpen(): boolean {
+    return this.frontend !== null && this.feOpen;
+  }
+
+  /** qemu_chr_fe_set_open(). */
+  setFeOpen(open: boolean): void {
+    if (this.frontend) this.feOpen = open;
+  }
+
+  /** chardev-send-break: the frontend sees a break (qemu_chr_be_event(CHR_EVENT_BREAK)). */
+  sendBreak(): void {
+    this.beEvent('break');
   }
 
   /** Frontend output (qemu_chr_fe_write_all). Returns the bytes taken, -1 if dropped. */

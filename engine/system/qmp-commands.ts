@@ -33,6 +33,15 @@ import {
   qmpQueryNamedBlockNodes,
 } from '../block/blockdev.js';
 import { qmpQueryStats, qmpQueryStatsSchemas } from '../monitor/stats.js';
+import {
+  qmpChardevAdd,
+  qmpChardevRemove,
+  qmpChardevSendBreak,
+  qmpQueryChardev,
+  qmpQueryChardevBackends,
+  qmpRingbufRead,
+  qmpRingbufWrite,
+} from '../chardev/char-registry.js';
 
 export const engineCommandHandlers: QmpCommandHandlers = {
   ...monitorCommandHandlers,
@@ -69,6 +78,13 @@ export const engineCommandHandlers: QmpCommandHandlers = {
   blockdevDel: (a) => qmpBlockdevDel(a['node-name']),
   queryStats: (a) => qmpQueryStats(a),
   queryStatsSchemas: (a) => qmpQueryStatsSchemas(a),
+  queryChardev: () => qmpQueryChardev(),
+  queryChardevBackends: () => qmpQueryChardevBackends(),
+  chardevAdd: (a) => qmpChardevAdd(a.id, a.backend),
+  chardevRemove: (a) => qmpChardevRemove(a.id),
+  chardevSendBreak: (a) => qmpChardevSendBreak(a.id),
+  ringbufWrite: (a) => qmpRingbufWrite(a.device, a.data, a.format),
+  ringbufRead: (a) => qmpRingbufRead(a.device, a.size, a.format),
 };
 
 export function engineCommandTable(): QmpCommandList {

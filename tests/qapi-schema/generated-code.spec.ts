@@ -250,6 +250,7 @@ describe('generated events', () => {
       'RESET',
       'STOP',
       'RESUME',
+      'VSERPORT_CHANGE',
       'DEVICE_DELETED',
       'JOB_STATUS_CHANGE',
       'MIGRATION',
@@ -362,6 +363,24 @@ describe('introspection (query-qmp-schema)', () => {
       if (name === 'query-stats' || name === 'query-stats-schemas') {
         // Our documented extension: StatsProvider has 'tcg' (QEMU 7.2 has only 'kvm').
         expect(withoutEnumValue(mine, 'tcg')).toEqual(theirs);
+        return;
+      }
+      if (name === 'chardev-add') {
+        // ChardevBackend: the backends we implement, a subsequence of QEMU's, each as QEMU's.
+        const [aId, aBackend] = (mine['arg-type'] as Info).members as Info[];
+        const [bId, bBackend] = (theirs['arg-type'] as Info).members as Info[];
+        expect(aId).toEqual(bId);
+        expect(mine['ret-type']).toEqual(theirs['ret-type']);
+        const a = aBackend!.type as Info;
+        const b = bBackend!.type as Info;
+        const ourKinds = ((a.members as Info[])[0]!.type as Info).values as string[];
+        const refKinds = ((b.members as Info[])[0]!.type as Info).values as string[];
+        const positions = ourKinds.map((x) => refKinds.indexOf(x));
+        expect(positions.every((p) => p >= 0)).toBe(true);
+        expect(positions).toEqual([...positions].sort((x, y) => x - y));
+        expect((a.variants as Info[]).map((v) => v.case)).toEqual(ourKinds);
+        const refCases = new Map((b.variants as Info[]).map((v) => [v.case, v.type]));
+        for (const v of a.variants as Info[]) expect(v.type).toEqual(refCases.get(v.case));
         return;
       }
       if (name !== 'object-add' && name !== 'blockdev-add') {

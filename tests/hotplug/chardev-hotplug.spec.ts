@@ -1,0 +1,311 @@
+/**
+ * chardev-add / chardev-remove over a real QMP monitor (in-process engine on the `virt` machine, fake
+ * virtio-serial driver): a socket chardev added at run time backs a hot-plugged virtserialport, data
+ * flows both ways, the chardev is busy while the port exists and can be removed after device_del.
+ * Also the other chardev commands (query-chardev, query-chardev-backends, chardev-send-break,
+ * ringbuf-write/-read) and the errors QEMU 7.2 answers (texts taken from qemu-system-riscv64 7.2).
+ */
+import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import '../../engine/system/modules.js';
+import { qemuInit } from '../../engine/system/vl.js';
+import { engineCommandTable } from '../../engine/system/qmp-commands.js';
+import {
+  monitorList,
+  qapiEventEmit,
+  resetEventThrottling,
+  setQmpCommands,
+} from '../../engine/monitor/monitor.js';
+import type { MonitorQMP } from '../../engine/monitor/qmp.js';
+import { resetMonitorDeviceIndex } from '../../engine/monitor/monitor-opts.js';
+import { objectResolvePath, qomResetRoot } from '../../engine/qom/object.js';
+import { runstateResetForTests } from '../../engine/system/runstate.js';
+import { romsClear } from '../../engine/hw/core/loader.js';
+import { chardevDeleteAll } from '../../engine/chardev/char-registry.js';
+import { onDeviceDeleted } from '../../engine/hw/core/qdev-core.js';
+import { QapiEvents } from '../../engine/qapi/generated/qapi-events.js';
+import { bit } from '../../engine/hw/virtio/virtio.js';
+import type { VirtIOSerial } from '../../engine/hw/virtio/virtio-serial.js';
+import { QmpTestClient, type Json } from '../qmp/qmp-test-client.js';
+import { FakeDriver } from './fake-virtio-driver.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vmstudio-chradd-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const DEVICE_READY = 0;
+const PORT_ADD = 1;
+const PORT_REMOVE = 2;
+const PORT_READY = 3;
+const PORT_OPEN = 6;
+const PORT_NAME = 7;
+
+function ctrl(id: number, event: number, value: number): Uint8Array {
+  const b = new Uint8Array(8);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, id, true);
+  v.setUint16(4, event, true);
+  v.setUint16(6, value, true);
+  return b;
+}
+
+let drv: FakeDriver;
+let qmp: QmpTestClient;
+let offDeleted: () => void;
+let n = 0;
+
+beforeEach(async () => {
+  qomResetRoot();
+  runstateResetForTests();
+  romsClear();
+  resetEventThrottling();
+  resetMonitorDeviceIndex();
+  await chardevDeleteAll();
+  setQmpCommands(engineCommandTable());
+  const events = new QapiEvents(qapiEventEmit);
+  offDeleted = onDeviceDeleted((ev) =>
+    events.deviceDeleted(ev.device === undefined ? { path: ev.path } : ev),
+  );
+  const qmpPath = join(dir, `qmp${n++}.sock`);
+  const r = await qemuInit(
+    [
+      '-M',
+      'virt',
+      '-S',
+      '-bios',
+      'none',
+      '-display',
+      'none',
+      '-serial',
+      'none',
+      '-device',
+      'virtio-serial-device,id=vser0',
+      '-qmp',
+      `unix:${qmpPath},server=on,wait=off`,
+    ],
+    { out: () => undefined, err: () => undefined },
+  );
+  expect(r.kind).toBe('running');
+  drv = new FakeDriver(objectResolvePath('/machine/peripheral/vser0') as VirtIOSerial);
+  // port 0 rx/tx, control in/out, port 1 rx/tx, port 2 rx/tx
+  drv.init(bit(1), 8, 32);
+  for (let i = 0; i < 16; i++) drv.queues[2]!.add([], [64], false);
+  qmp = await QmpTestClient.connect({ path: qmpPath });
+  await qmp.negotiate();
+});
+
+afterEach(async () => {
+  qmp.socket.destroy();
+  offDeleted();
+  for (const m of [...monitorList()]) (m as MonitorQMP).destroy();
+  await chardevDeleteAll();
+  qomResetRoot();
+});
+
+/** Control messages the device sent since the last call: [id, event, value, extra]. */
+function received(): [number, number, number, string][] {
+  return drv.queues[2]!.takeUsed().map((u) => {
+    const v = new DataView(u.data.buffer);
+    const extra = Buffer.from(u.data.subarray(8, u.len)).toString('latin1');
+    return [v.getUint32(0, true), v.getUint16(4, true), v.getUint16(6, true), extra];
+  });
+}
+
+const send = (m: Uint8Array) => drv.queues[3]!.add([m], []);
+const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
+
+async function ok(cmd: string, args?: { [k: string]: Json }): Promise<Json> {
+  const r = await qmp.execute(cmd, args);
+  expect(r['error'], `${cmd}: ${JSON.stringify(r['error'])}`).toBeUndefined();
+  return r['return']!;
+}
+
+async function fails(cmd: string, args?: { [k: string]: Json }): Promise<Json> {
+  const r = await qmp.execute(cmd, args);
+  expect(r['return'], `${cmd} should fail`).toBeUndefined();
+  return r['error']!;
+}
+
+const unixServer = (path: string) => ({
+  type: 'socket',
+  data: { addr: { type: 'unix', data: { path } }, server: true, wait: false },
+});
+
+describe('chardev-add + virtserialport hotplug', () => {
+  it('socket chardev backs a hot-plugged port; busy until device_del, then removable', async () => {
+    const path = join(dir, 'hot.sock');
+    send(ctrl(0, DEVICE_READY, 1));
+    expect(received()).toEqual([]);
+
+    expect(await ok('chardev-add', { id: 'hs', backend: unixServer(path) })).toEqual({});
+    expect(await ok('query-chardev')).toContainEqual({
+      label: 'hs',
+      filename: `disconnected:unix:${path},server=on`,
+      'frontend-open': false,
+    });
+
+    await ok('device_add', {
+      driver: 'virtserialport',
+      bus: 'vser0.0',
+      chardev: 'hs',
+      name: 'org.test.hot',
+      id: 'hp',
+    });
+    expect(received()).toEqual([[1, PORT_ADD, 1, '']]);
+    send(ctrl(1, PORT_READY, 1));
+    expect(received()).toEqual([[1, PORT_NAME, 1, 'org.test.hot\0']]);
+
+    // Attached but not opened by the guest: busy, yet not "frontend-open" (as in QEMU).
+    expect(await fails('chardev-remove', { id: 'hs' })).toEqual({
+      class: 'GenericError',
+      desc: "Chardev 'hs' is busy",
+    });
+
+    const client = net.createConnection(path);
+    await new Promise<void>((r) => client.once('connect', () => r()));
+    await settle();
+    expect(received()).toEqual([[1, PORT_OPEN, 1, '']]);
+
+    // The guest opens the port: VSERPORT_CHANGE, and the chardev's frontend counts as open.
+    const from = qmp.messages.length;
+    send(ctrl(1, PORT_OPEN, 1));
+    const ev = await qmp.event('VSERPORT_CHANGE', from);
+    expect(ev['data']).toEqual({ id: 'hp', open: true });
+    const info = ((await ok('query-chardev')) as { label: string }[]).find((c) => c.label === 'hs');
+    expect(info).toEqual({
+      label: 'hs',
+      filename: `unix:${path},server=on`,
+      'frontend-open': true,
+    });
+
+    // host -> guest
+    drv.queues[4]!.add([], [32]);
+    client.write('to the guest');
+    await settle();
+    const rx = drv.queues[4]!.takeUsed();
+    expect(rx.length).toBe(1);
+    expect(Buffer.from(rx[0]!.data.subarray(0, rx[0]!.len)).toString()).toBe('to the guest');
+    // guest -> host
+    const got = new Promise<string>((r) => client.once('data', (d) => r(d.toString())));
+    drv.queues[5]!.add([new TextEncoder().encode('to the host')], []);
+    expect(await got).toBe('to the host');
+
+    const beforeDel = qmp.messages.length;
+    await ok('device_del', { id: 'hp' });
+    const deleted = await qmp.event('DEVICE_DELETED', beforeDel);
+    expect(deleted['data']).toEqual({ device: 'hp', path: '/machine/peripheral/hp' });
+    expect(received()).toEqual([[1, PORT_REMOVE, 1, '']]);
+
+    const closed = new Promise<void>((r) => client.once('close', () => r()));
+    expect(await ok('chardev-remove', { id: 'hs' })).toEqual({});
+    await closed; // the server socket went away with the chardev
+    expect(((await ok('query-chardev')) as { label: string }[]).map((c) => c.label)).not.toContain('hs');
+    expect(await fails('chardev-remove', { id: 'hs' })).toEqual({
+      class: 'GenericError',
+      desc: "Chardev 'hs' not found",
+    });
+    // The id is free again.
+    expect(await ok('chardev-add', { id: 'hs', backend: { type: 'null', data: {} } })).toEqual({});
+  });
+
+  it('a guest closing the port is reported, and the frontend is closed again', async () => {
+    await ok('chardev-add', { id: 'n1', backend: { type: 'null', data: {} } });
+    send(ctrl(0, DEVICE_READY, 1));
+    await ok('device_add', { driver: 'virtserialport', bus: 'vser0.0', chardev: 'n1', id: 'p1' });
+    received();
+    let from = qmp.messages.length;
+    send(ctrl(1, PORT_OPEN, 1));
+    expect((await qmp.event('VSERPORT_CHANGE', from))['data']).toEqual({ id: 'p1', open: true });
+    resetEventThrottling(); // QEMU holds a second VSERPORT_CHANGE for the same id back for a second
+    from = qmp.messages.length;
+    send(ctrl(1, PORT_OPEN, 0));
+    expect((await qmp.event('VSERPORT_CHANGE', from))['data']).toEqual({ id: 'p1', open: false });
+    const info = ((await ok('query-chardev')) as { label: string }[]).find((c) => c.label === 'n1');
+    expect(info).toEqual({ label: 'n1', filename: 'null', 'frontend-open': false });
+  });
+});
+
+describe('chardev commands and QEMU 7.2 errors', () => {
+  it('chardev-add refusals', async () => {
+    await ok('chardev-add', { id: 'n1', backend: { type: 'null', data: {} } });
+    expect(await fails('chardev-add', { id: 'n1', backend: { type: 'null', data: {} } })).toEqual({
+      class: 'GenericError',
+      desc: "Chardev with id 'n1' already exists",
+    });
+    expect(
+      await fails('chardev-add', { id: 'f1', backend: { type: 'file', data: { out: '/nonexistent/x' } } }),
+    ).toEqual({
+      class: 'GenericError',
+      desc: "Failed to add chardev 'f1': Could not open '/nonexistent/x': No such file or directory",
+    });
+    const nosuch = join(dir, 'nosuch.sock');
+    expect(
+      await fails('chardev-add', {
+        id: 's2',
+        backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: nosuch } }, server: false } },
+      }),
+    ).toEqual({
+      class: 'GenericError',
+      desc: `Failed to add chardev 's2': Failed to connect to '${nosuch}': No such file or directory`,
+    });
+    expect(await fails('chardev-add', { id: 'b1', backend: { type: 'bogus', data: {} } })).toEqual({
+      class: 'GenericError',
+      desc: "Parameter 'type' does not accept value 'bogus'",
+    });
+    expect(await fails('chardev-add', { id: 'r1', backend: { type: 'ringbuf', data: { size: 3 } } })).toEqual(
+      {
+        class: 'GenericError',
+        desc: "Failed to add chardev 'r1': size of ringbuf chardev must be power of two",
+      },
+    );
+    expect(await fails('chardev-add', { id: 'r2', backend: { type: 'ringbuf' } })).toEqual({
+      class: 'GenericError',
+      desc: "Parameter 'backend.data' is missing",
+    });
+    // Failed adds leave nothing behind.
+    const labels = ((await ok('query-chardev')) as { label: string }[]).map((c) => c.label);
+    expect(labels.filter((l) => ['f1', 's2', 'b1', 'r1', 'r2'].includes(l))).toEqual([]);
+    // QEMU does not check chardev-add ids for well-formedness.
+    expect(await ok('chardev-add', { id: '1bad', backend: { type: 'null', data: {} } })).toEqual({});
+  });
+
+  it('the monitor chardev is busy; send-break and ringbufs', async () => {
+    const mon = ((await ok('query-chardev')) as { label: string; 'frontend-open': boolean }[]).find(
+      (c) => c.label === 'compat_monitor0',
+    );
+    expect(mon?.['frontend-open']).toBe(true);
+    expect(await fails('chardev-remove', { id: 'compat_monitor0' })).toEqual({
+      class: 'GenericError',
+      desc: "Chardev 'compat_monitor0' is busy",
+    });
+    expect(await fails('chardev-send-break', { id: 'nope' })).toEqual({
+      class: 'GenericError',
+      desc: "Chardev 'nope' not found",
+    });
+    await ok('chardev-add', { id: 'rb', backend: { type: 'ringbuf', data: { size: 16 } } });
+    expect(await ok('chardev-send-break', { id: 'rb' })).toEqual({});
+    await ok('ringbuf-write', { device: 'rb', data: 'hello' });
+    expect(await ok('ringbuf-read', { device: 'rb', size: 3 })).toBe('hel');
+    expect(await ok('ringbuf-read', { device: 'rb', size: 10, format: 'base64' })).toBe('bG8=');
+    const backends = ((await ok('query-chardev-backends')) as { name: string }[]).map((b) => b.name);
+    expect([...backends].sort()).toEqual(['file', 'memory', 'null', 'ringbuf', 'socket', 'stdio']);
+  });
+
+  it('a file chardev added at run time writes what its frontend sends', async () => {
+    const out = join(dir, 'out.txt');
+    await ok('chardev-add', { id: 'f', backend: { type: 'file', data: { out } } });
+    send(ctrl(0, DEVICE_READY, 1));
+    await ok('device_add', { driver: 'virtserialport', bus: 'vser0.0', chardev: 'f', id: 'pf' });
+    received();
+    // A file is open from the start: the guest sees PORT_OPEN once it asks about the port.
+    send(ctrl(1, PORT_READY, 1));
+    expect(received()).toEqual([[1, PORT_OPEN, 1, '']]);
+    send(ctrl(1, PORT_OPEN, 1));
+    drv.queues[5]!.add([new TextEncoder().encode('logged line\n')], []);
+    expect(readFileSync(out, 'utf8')).toBe('logged line\n');
+    await ok('device_del', { id: 'pf' });
+    expect(await ok('chardev-remove', { id: 'f' })).toEqual({});
+  });
+});
