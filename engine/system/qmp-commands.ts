@@ -42,6 +42,7 @@ import {
   qmpRingbufRead,
   qmpRingbufWrite,
 } from '../chardev/char-registry.js';
+import { qmpInputSendEvent } from '../ui/input.js';
 
 export const engineCommandHandlers: QmpCommandHandlers = {
   ...monitorCommandHandlers,
@@ -85,6 +86,7 @@ export const engineCommandHandlers: QmpCommandHandlers = {
   chardevSendBreak: (a) => qmpChardevSendBreak(a.id),
   ringbufWrite: (a) => qmpRingbufWrite(a.device, a.data, a.format),
   ringbufRead: (a) => qmpRingbufRead(a.device, a.size, a.format),
+  inputSendEvent: (a) => qmpInputSendEvent(a),
 };
 
 export function engineCommandTable(): QmpCommandList {

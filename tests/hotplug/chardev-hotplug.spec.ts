@@ -10,27 +10,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import '../../engine/system/modules.js';
-import { qemuInit } from '../../engine/system/vl.js';
-import { engineCommandTable } from '../../engine/system/qmp-commands.js';
-import {
-  monitorList,
-  qapiEventEmit,
-  resetEventThrottling,
-  setQmpCommands,
-} from '../../engine/monitor/monitor.js';
-import type { MonitorQMP } from '../../engine/monitor/qmp.js';
-import { resetMonitorDeviceIndex } from '../../engine/monitor/monitor-opts.js';
-import { objectResolvePath, qomResetRoot } from '../../engine/qom/object.js';
-import { runstateResetForTests } from '../../engine/system/runstate.js';
-import { romsClear } from '../../engine/hw/core/loader.js';
-import { chardevDeleteAll } from '../../engine/chardev/char-registry.js';
-import { onDeviceDeleted } from '../../engine/hw/core/qdev-core.js';
-import { QapiEvents } from '../../engine/qapi/generated/qapi-events.js';
+import { objectResolvePath } from '../../engine/qom/object.js';
+import { resetEventThrottling } from '../../engine/monitor/monitor.js';
 import { bit } from '../../engine/hw/virtio/virtio.js';
 import type { VirtIOSerial } from '../../engine/hw/virtio/virtio-serial.js';
-import { QmpTestClient, type Json } from '../qmp/qmp-test-client.js';
+import type { Json } from '../qmp/qmp-test-client.js';
 import { FakeDriver } from './fake-virtio-driver.js';
+import { startQmpEngine, type QmpEngine } from './qmp-engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmstudio-chradd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,57 +38,29 @@ function ctrl(id: number, event: number, value: number): Uint8Array {
 }
 
 let drv: FakeDriver;
-let qmp: QmpTestClient;
-let offDeleted: () => void;
-let n = 0;
+let eng: QmpEngine;
 
 beforeEach(async () => {
-  qomResetRoot();
-  runstateResetForTests();
-  romsClear();
-  resetEventThrottling();
-  resetMonitorDeviceIndex();
-  await chardevDeleteAll();
-  setQmpCommands(engineCommandTable());
-  const events = new QapiEvents(qapiEventEmit);
-  offDeleted = onDeviceDeleted((ev) =>
-    events.deviceDeleted(ev.device === undefined ? { path: ev.path } : ev),
-  );
-  const qmpPath = join(dir, `qmp${n++}.sock`);
-  const r = await qemuInit(
-    [
-      '-M',
-      'virt',
-      '-S',
-      '-bios',
-      'none',
-      '-display',
-      'none',
-      '-serial',
-      'none',
-      '-device',
-      'virtio-serial-device,id=vser0',
-      '-qmp',
-      `unix:${qmpPath},server=on,wait=off`,
-    ],
-    { out: () => undefined, err: () => undefined },
-  );
-  expect(r.kind).toBe('running');
+  eng = await startQmpEngine([
+    '-M',
+    'virt',
+    '-S',
+    '-bios',
+    'none',
+    '-display',
+    'none',
+    '-serial',
+    'none',
+    '-device',
+    'virtio-serial-device,id=vser0',
+  ]);
   drv = new FakeDriver(objectResolvePath('/machine/peripheral/vser0') as VirtIOSerial);
   // port 0 rx/tx, control in/out, port 1 rx/tx, port 2 rx/tx
   drv.init(bit(1), 8, 32);
   for (let i = 0; i < 16; i++) drv.queues[2]!.add([], [64], false);
-  qmp = await QmpTestClient.connect({ path: qmpPath });
-  await qmp.negotiate();
 });
 
-afterEach(async () => {
-  qmp.socket.destroy();
-  offDeleted();
-  for (const m of [...monitorList()]) (m as MonitorQMP).destroy();
-  await chardevDeleteAll();
-  qomResetRoot();
-});
+afterEach(() => eng.close());
 
 /** Control messages the device sent since the last call: [id, event, value, extra]. */
 function received(): [number, number, number, string][] {
@@ -116,17 +74,8 @@ function received(): [number, number, number, string][] {
 const send = (m: Uint8Array) => drv.queues[3]!.add([m], []);
 const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
 
-async function ok(cmd: string, args?: { [k: string]: Json }): Promise<Json> {
-  const r = await qmp.execute(cmd, args);
-  expect(r['error'], `${cmd}: ${JSON.stringify(r['error'])}`).toBeUndefined();
-  return r['return']!;
-}
-
-async function fails(cmd: string, args?: { [k: string]: Json }): Promise<Json> {
-  const r = await qmp.execute(cmd, args);
-  expect(r['return'], `${cmd} should fail`).toBeUndefined();
-  return r['error']!;
-}
+const ok = (cmd: string, args?: { [k: string]: Json }) => eng.ok(cmd, args);
+const fails = (cmd: string, args?: { [k: string]: Json }) => eng.fails(cmd, args);
 
 const unixServer = (path: string) => ({
   type: 'socket',
@@ -169,9 +118,9 @@ describe('chardev-add + virtserialport hotplug', () => {
     expect(received()).toEqual([[1, PORT_OPEN, 1, '']]);
 
     // The guest opens the port: VSERPORT_CHANGE, and the chardev's frontend counts as open.
-    const from = qmp.messages.length;
+    const from = eng.qmp.messages.length;
     send(ctrl(1, PORT_OPEN, 1));
-    const ev = await qmp.event('VSERPORT_CHANGE', from);
+    const ev = await eng.qmp.event('VSERPORT_CHANGE', from);
     expect(ev['data']).toEqual({ id: 'hp', open: true });
     const info = ((await ok('query-chardev')) as { label: string }[]).find((c) => c.label === 'hs');
     expect(info).toEqual({
@@ -192,9 +141,9 @@ describe('chardev-add + virtserialport hotplug', () => {
     drv.queues[5]!.add([new TextEncoder().encode('to the host')], []);
     expect(await got).toBe('to the host');
 
-    const beforeDel = qmp.messages.length;
+    const beforeDel = eng.qmp.messages.length;
     await ok('device_del', { id: 'hp' });
-    const deleted = await qmp.event('DEVICE_DELETED', beforeDel);
+    const deleted = await eng.qmp.event('DEVICE_DELETED', beforeDel);
     expect(deleted['data']).toEqual({ device: 'hp', path: '/machine/peripheral/hp' });
     expect(received()).toEqual([[1, PORT_REMOVE, 1, '']]);
 
@@ -215,13 +164,13 @@ describe('chardev-add + virtserialport hotplug', () => {
     send(ctrl(0, DEVICE_READY, 1));
     await ok('device_add', { driver: 'virtserialport', bus: 'vser0.0', chardev: 'n1', id: 'p1' });
     received();
-    let from = qmp.messages.length;
+    let from = eng.qmp.messages.length;
     send(ctrl(1, PORT_OPEN, 1));
-    expect((await qmp.event('VSERPORT_CHANGE', from))['data']).toEqual({ id: 'p1', open: true });
+    expect((await eng.qmp.event('VSERPORT_CHANGE', from))['data']).toEqual({ id: 'p1', open: true });
     resetEventThrottling(); // QEMU holds a second VSERPORT_CHANGE for the same id back for a second
-    from = qmp.messages.length;
+    from = eng.qmp.messages.length;
     send(ctrl(1, PORT_OPEN, 0));
-    expect((await qmp.event('VSERPORT_CHANGE', from))['data']).toEqual({ id: 'p1', open: false });
+    expect((await eng.qmp.event('VSERPORT_CHANGE', from))['data']).toEqual({ id: 'p1', open: false });
     const info = ((await ok('query-chardev')) as { label: string }[]).find((c) => c.label === 'n1');
     expect(info).toEqual({ label: 'n1', filename: 'null', 'frontend-open': false });
   });

@@ -2,7 +2,7 @@
  * virtio-keyboard-device, virtio-mouse-device and virtio-tablet-device (QEMU's
  * hw/input/virtio-input-hid.c) on the abstract virtio-input-hid-device.
  *
- * Each device registers an input handler (virtio-input-events.ts) for the event kinds it takes
+ * Each device registers an input handler (ui/input.ts) for the event kinds it takes
  * (keyboard: keys; mouse: buttons + relative motion; tablet: buttons + absolute position) and turns
  * host events into Linux input events: keys through QEMU 7.2's qcode -> Linux map, buttons to
  * BTN_LEFT/RIGHT/MIDDLE/SIDE/EXTRA/GEAR_UP/GEAR_DOWN, the wheel to REL_WHEEL (`wheel-axis`), axes
@@ -12,7 +12,7 @@
  * instance_init, before properties are set: `wheel-axis=off` changes the events, not the config).
  *
  * Host API (for the display to come): `virtioInputHidSend(dev, evt)` + `virtioInputHidSync(dev)`
- * target one device; inputSendEvents()/inputSendKey() in virtio-input-events.ts route to the active
+ * target one device; inputSendEvents()/inputSendKey() in ui/input.ts route to the active
  * device like QEMU's input layer.
  */
 import { typeRegister } from '../../qom/object.js';
@@ -56,13 +56,15 @@ import {
   inputHandlerRegister,
   inputHandlerUnregister,
   inputPutLedState,
+  keyNumberToQcode,
   qcodeToLinux,
   type InputButton,
   type InputEvent,
   type InputHandler,
   type InputHandlerState,
-} from './virtio-input-events.js';
-import { keyboardLinuxCodes } from './virtio-input-keymap.js';
+} from '../../ui/input.js';
+import { keyboardLinuxCodes } from '../../ui/input-keymap.js';
+import { InputButton_lookup, QKeyCode_lookup } from '../../qapi/generated/qapi-types.js';
 
 export const TYPE_VIRTIO_INPUT_HID = 'virtio-input-hid-device';
 export const TYPE_VIRTIO_KEYBOARD = 'virtio-keyboard-device';
@@ -91,7 +93,7 @@ export const LED_CAPSL = 1;
 export const LED_SCROLLL = 2;
 
 /** QEMU 7.2's keymap_button (no BTN_TOUCH yet). */
-const BUTTON_CODES: Readonly<Record<InputButton, number>> = {
+const BUTTON_CODES: Readonly<Partial<Record<InputButton, number>>> = {
   left: BTN_LEFT,
   right: BTN_RIGHT,
   middle: BTN_MIDDLE,
@@ -124,7 +126,12 @@ const absConfig = (axis: number) =>
     ...le32(0),
     ...le32(0),
   ]);
-const buttonBits = () => inputBitmapConfig(VIRTIO_INPUT_CFG_EV_BITS, EV_KEY, Object.values(BUTTON_CODES));
+const buttonBits = () =>
+  inputBitmapConfig(
+    VIRTIO_INPUT_CFG_EV_BITS,
+    EV_KEY,
+    Object.values(BUTTON_CODES).filter((c) => c !== undefined),
+  );
 
 function keyboardConfig(): VirtioInputConfig[] {
   return [
@@ -175,20 +182,26 @@ export class VirtIOInputHID extends VirtIOInput {
     switch (evt.type) {
       case 'key': {
         const k = evt.data.key;
-        const qcode = k.type === 'qcode' ? k.data : null;
-        const code = qcode !== null ? qcodeToLinux(qcode) : undefined;
+        const qcode = k.type === 'qcode' ? k.data : keyNumberToQcode(k.data);
+        const code = qcodeToLinux(qcode);
         if (code) send(EV_KEY, code, evt.data.down ? 1 : 0);
-        else if (evt.data.down) virtioReport(`virtio_input_handle_event: unmapped key: [${qcode ?? k.data}]`);
+        else if (evt.data.down) {
+          virtioReport(
+            `virtio_input_handle_event: unmapped key: ${QKeyCode_lookup.indexOf(qcode)} [${qcode}]`,
+          );
+        }
         break;
       }
       case 'btn': {
         const { button, down } = evt.data;
         if (this.wheelAxis && (button === 'wheel-up' || button === 'wheel-down') && down) {
           send(EV_REL, REL_WHEEL, button === 'wheel-up' ? 1 : -1);
-        } else if (Object.hasOwn(BUTTON_CODES, button)) {
+        } else if (BUTTON_CODES[button] !== undefined) {
           send(EV_KEY, BUTTON_CODES[button], down ? 1 : 0);
         } else if (down) {
-          virtioReport(`virtio_input_handle_event: unmapped button: [${String(button)}]`);
+          virtioReport(
+            `virtio_input_handle_event: unmapped button: ${InputButton_lookup.indexOf(button)} [${button}]`,
+          );
         }
         break;
       }
@@ -252,7 +265,7 @@ typeRegister<VirtIOInputHID, VirtioInputClass>({
         sync: () => s.handleSync(),
       };
       s.hs = inputHandlerRegister(handler);
-      // No consoles to bind `display`/`head` to yet (see virtio-input-events.ts).
+      // No consoles to bind `display`/`head` to yet (see ui/input.ts).
     };
     vic.inputUnrealize = (vinput) => {
       const s = vinput as VirtIOInputHID;

@@ -1,13 +1,15 @@
 /**
- * Host input routing for the virtio input devices: the part of QEMU's ui/input.c they need, so that a
- * display (or a QMP `input-send-event`) can send key, button and pointer events without knowing
- * which device takes them.
+ * Host input routing (QEMU's ui/input.c, the part the virtio input devices need): a display or QMP
+ * `input-send-event` sends key, button and pointer events without knowing which device takes them.
  *
  * Events have the shapes of QEMU's QAPI InputEvent union (`{ type: 'key', data: { key, down } }`,
- * `btn`, `rel`, `abs`), so a future QMP command passes its arguments straight through. Devices
- * register a handler with a mask of event kinds; an event goes to the first handler whose mask
- * matches, and a device that the guest driver brings up (DRIVER_OK) moves to the front, as in QEMU:
- * the most recently activated keyboard gets the keys. `inputEventSync()` ends a report (each handler
+ * `btn`, `rel`, `abs`), so QMP `input-send-event` passes its arguments straight through. Values are
+ * not scaled on the way: absolute coordinates are already in INPUT_EVENT_ABS_MIN..MAX (the range the
+ * tablet advertises), as QEMU's QMP path leaves them.
+ *
+ * Devices register a handler with a mask of event kinds; an event goes to the first handler whose
+ * mask matches, and a device that the guest driver brings up (DRIVER_OK) moves to the front, as in
+ * QEMU: the most recently activated keyboard gets the keys. `inputEventSync()` ends a report (each handler
  * that got events since the last sync sends its SYN_REPORT).
  *
  * Consoles: the engine has no display yet, so there are no consoles to bind to. A device's
@@ -15,26 +17,23 @@
  * the same way), and `inputSendEvents` with a `device` fails as QEMU does for a device that is not a
  * display.
  */
-import { QapiError, errorSetg } from '../../qapi/error.js';
-import { onQomRootReset } from '../../qom/object.js';
-import { qdevFindRecursive } from '../core/qdev-core.js';
-import { sysbusGetDefault } from '../core/sysbus.js';
-import { runstateCheck, runstateIsRunning } from '../../system/runstate.js';
-import { QKEYCODE_TO_LINUX, QNUM_TO_QKEYCODE } from './virtio-input-keymap.js';
+import { QapiError, errorSetg } from '../qapi/error.js';
+import { onQomRootReset } from '../qom/object.js';
+import { qdevFindRecursive } from '../hw/core/qdev-core.js';
+import { sysbusGetDefault } from '../hw/core/sysbus.js';
+import { runstateCheck, runstateIsRunning } from '../system/runstate.js';
+import { QKEYCODE_TO_LINUX, QNUM_TO_QKEYCODE } from './input-keymap.js';
+import type { InputEvent, InputEventKind, QKeyCode } from '../qapi/generated/qapi-types.js';
 
-export type InputEventKind = 'key' | 'btn' | 'rel' | 'abs';
-/** QAPI InputButton. */
-export type InputButton = 'left' | 'middle' | 'right' | 'wheel-up' | 'wheel-down' | 'side' | 'extra';
-/** QAPI InputAxis. */
-export type InputAxis = 'x' | 'y';
-/** QAPI KeyValue: a QKeyCode name or a key number (XT scancode, 0x80 for an 0xe0 prefix). */
-export type KeyValue = { type: 'qcode'; data: string } | { type: 'number'; data: number };
-
-export type InputEvent =
-  | { type: 'key'; data: { key: KeyValue; down: boolean } }
-  | { type: 'btn'; data: { button: InputButton; down: boolean } }
-  | { type: 'rel'; data: { axis: InputAxis; value: number } }
-  | { type: 'abs'; data: { axis: InputAxis; value: number } };
+/** The QAPI types of qapi/ui.json: events arrive from QMP exactly in these shapes. */
+export type {
+  InputAxis,
+  InputButton,
+  InputEvent,
+  InputEventKind,
+  KeyValue,
+  QKeyCode,
+} from '../qapi/generated/qapi-types.js';
 
 export const INPUT_EVENT_MASK: Readonly<Record<InputEventKind, number>> = { key: 1, btn: 2, rel: 4, abs: 8 };
 
@@ -110,8 +109,8 @@ export function qcodeToLinux(qcode: string): number | undefined {
 }
 
 /** qemu_input_key_number_to_qcode(): unknown numbers are 'unmapped'. */
-export function keyNumberToQcode(n: number): string {
-  return QNUM_TO_QKEYCODE.get(n) ?? 'unmapped';
+export function keyNumberToQcode(n: number): QKeyCode {
+  return (QNUM_TO_QKEYCODE.get(n) as QKeyCode | undefined) ?? 'unmapped';
 }
 
 /**
@@ -143,7 +142,7 @@ export function inputEventSync(): void {
 }
 
 /** A key press or release by name, then a sync (qemu_input_event_send_key_qcode). */
-export function inputSendKey(qcode: string, down: boolean): void {
+export function inputSendKey(qcode: QKeyCode, down: boolean): void {
   inputEventSend({ type: 'key', data: { key: { type: 'qcode', data: qcode }, down } });
   inputEventSync();
 }
@@ -167,8 +166,8 @@ export function inputSendEvents(events: InputEvent[], opts: { device?: string; h
   }
   for (const e of events) {
     if (e.type === 'key' && e.data.key.type === 'number') {
-      const qcode = keyNumberToQcode(e.data.key.data);
-      inputEventSend({ type: 'key', data: { key: { type: 'qcode', data: qcode }, down: e.data.down } });
+      // As QEMU: a key number goes through qemu_input_event_send_key_qcode(), which syncs at once.
+      inputSendKey(keyNumberToQcode(e.data.key.data), e.data.down);
     } else {
       inputEventSend(e);
     }
@@ -185,4 +184,12 @@ export function inputPutLedState(ledstate: number): void {
 export function onInputLedState(fn: (ledstate: number) => void): () => void {
   ledListeners.add(fn);
   return () => ledListeners.delete(fn);
+}
+
+/** QMP input-send-event (qapi/ui.json). */
+export function qmpInputSendEvent(args: { device?: string; head?: number; events: InputEvent[] }): void {
+  const opts: { device?: string; head?: number } = {};
+  if (args.device !== undefined) opts.device = args.device;
+  if (args.head !== undefined) opts.head = args.head;
+  inputSendEvents(args.events, opts);
 }
