@@ -40,7 +40,7 @@ import {
   type VmdescValue,
 } from './vmstate.js';
 import { migratableRam, ramMigInit } from './ram.js';
-import { vmstateTimers, timersState } from './vm-clock.js';
+import { vmstateTimers, timersState } from '../system/virtual-clock.js';
 import { globalState, vmstateGlobalState } from './global-state.js';
 import { TARGET_PAGE_SIZE } from '../system/physmem.js';
 import type { VMStateDescription } from './vmstate-types.js';

@@ -39,7 +39,7 @@ import '../block/qemu-io.js';
 import { EIO, isMigrationError } from './migration-error.js';
 import { qemuLoadvmStateBegin, qemuSavevmState, savevmStateBlocked, type LoadTransaction } from './savevm.js';
 import { globalStateStore } from './global-state.js';
-import { vmClockNs } from './vm-clock.js';
+import { virtualClock } from '../system/virtual-clock.js';
 import {
   deleteSnapshot,
   listSnapshots,
@@ -206,7 +206,7 @@ export interface SnapshotTarget {
 /** What save_snapshot() records for the snapshot: taken while the VM is stopped. */
 function captureMachine(): { stream: Uint8Array; clock: number; now: number } {
   const now = Date.now();
-  const clock = vmClockNs();
+  const clock = virtualClock.ns();
   return { stream: qemuSavevmState(), clock, now };
 }
 

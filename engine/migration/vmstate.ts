@@ -17,6 +17,7 @@
 import type {
   VMStateDescription,
   VMStateField,
+  VMStateInfo,
   VMStateScalarKind,
 } from './vmstate-types.js';
 import { QemuFileReader, QemuFileWriter } from './qemu-file.js';
@@ -59,6 +60,16 @@ const SCALAR_SIZE: Record<VMStateScalarKind, number> = {
   int64: 8,
   float64: 8,
 };
+
+/** QEMU's VMSTATE_UNUSED(n): n zero bytes, skipped on load. */
+export function vmstateUnused(size: number): VMStateInfo {
+  return {
+    name: 'unused_buffer',
+    size,
+    put: (out) => out.bytes(new Uint8Array(size)),
+    get: (inp) => void inp.bytes(size),
+  };
+}
 
 export function vmstateScalarSize(kind: VMStateScalarKind): number {
   return SCALAR_SIZE[kind];

@@ -11,7 +11,7 @@ import { runstateResetForTests, setRunStateHooks, type ShutdownCause } from '../
 import { romsClear } from '../../engine/hw/core/loader.js';
 import { addressSpaceMemory } from '../../engine/hw/riscv/machine-memory.js';
 import { cpuList } from '../../engine/hw/riscv/riscv_hart.js';
-import { virtualClock } from '../../engine/hw/riscv/virtual-clock.js';
+import { virtualClock } from '../../engine/system/virtual-clock.js';
 import { qdevGetGpioIn } from '../../engine/hw/core/qdev-core.js';
 import { qemuSetIrq } from '../../engine/hw/core/irq.js';
 import type { SiFivePlicState } from '../../engine/hw/intc/sifive_plic.js';

@@ -10,40 +10,44 @@ import { describe, expect, it } from 'vitest';
 import { bootToPrompt, guestEngineArgs, needGuest } from './guest-on-engine.js';
 
 describe('default guest on our virt machine with -smp 2', () => {
-  it('boots with -bios default, sees and uses both harts, powers off', { timeout: 2_400_000 }, async (ctx) => {
-    const g = await needGuest(ctx);
-    const { vm, ms } = await bootToPrompt(guestEngineArgs(g, { bios: 'default', extra: ['-smp', '2'] }));
-    const run = (c: string) => vm.session.run(c, { timeoutMs: 180_000 });
-    try {
-      console.log(`[virt smp 2] prompt after ${(ms / 1000).toFixed(1)} s`);
-      const boot = vm.session.output;
-      expect(boot).toMatch(/Platform HART Count\s*: 2\n/);
-      expect(boot).toMatch(/smp: Brought up 1 node, 2 CPUs/);
+  it(
+    'boots with -bios default, sees and uses both harts, powers off',
+    { timeout: 2_400_000 },
+    async (ctx) => {
+      const g = await needGuest(ctx);
+      const { vm, ms } = await bootToPrompt(guestEngineArgs(g, { bios: 'default', extra: ['-smp', '2'] }));
+      const run = (c: string) => vm.session.run(c, { timeoutMs: 180_000 });
+      try {
+        console.log(`[virt smp 2] prompt after ${(ms / 1000).toFixed(1)} s`);
+        const boot = vm.session.output;
+        expect(boot).toMatch(/Platform HART Count\s*: 2\n/);
+        expect(boot).toMatch(/smp: Brought up 1 node, 2 CPUs/);
 
-      expect((await run('nproc')).trim()).toBe('2');
-      const cpuinfo = await run('cat /proc/cpuinfo');
-      expect(cpuinfo.match(/^processor\s*: \d+$/gm)).toEqual(['processor\t: 0', 'processor\t: 1']);
-      expect(cpuinfo.match(/^hart\s*: \d+$/gm)?.length).toBe(2);
-      expect((await run('cat /sys/devices/system/cpu/online')).trim()).toBe('0-1');
+        expect((await run('nproc')).trim()).toBe('2');
+        const cpuinfo = await run('cat /proc/cpuinfo');
+        expect(cpuinfo.match(/^processor\s*: \d+$/gm)).toEqual(['processor\t: 0', 'processor\t: 1']);
+        expect(cpuinfo.match(/^hart\s*: \d+$/gm)?.length).toBe(2);
+        expect((await run('cat /sys/devices/system/cpu/online')).trim()).toBe('0-1');
 
-      // Field 39 of /proc/PID/stat is the CPU the task last ran on: a pinned task reports its hart.
-      for (const cpu of [0, 1]) {
-        const out = await run(`taskset -c ${cpu} sh -c 'cut -d" " -f39 /proc/self/stat; echo $((40+2))'`);
-        expect(out.trim().split('\n')).toEqual([String(cpu), '42']);
+        // Field 39 of /proc/PID/stat is the CPU the task last ran on: a pinned task reports its hart.
+        for (const cpu of [0, 1]) {
+          const out = await run(`taskset -c ${cpu} sh -c 'cut -d" " -f39 /proc/self/stat; echo $((40+2))'`);
+          expect(out.trim().split('\n')).toEqual([String(cpu), '42']);
+        }
+        // Both harts take work at once: two pinned busy loops finish and report their harts (a subshell,
+        // so the interactive shell prints no job notices).
+        const both = await run(
+          `(for c in 0 1; do taskset -c $c sh -c 'i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; cut -d" " -f39 /proc/self/stat' > /tmp/on$c & done; wait); cat /tmp/on0 /tmp/on1`,
+        );
+        expect(both.trim().split('\n')).toEqual(['0', '1']);
+
+        vm.session.sendLine('poweroff -f');
+        expect(await vm.waitExit(180_000)).toEqual({ code: 0, signal: null });
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\nengine stderr: ${vm.stderr()}`);
+      } finally {
+        vm.kill();
       }
-      // Both harts take work at once: two pinned busy loops finish and report their harts (a subshell,
-      // so the interactive shell prints no job notices).
-      const both = await run(
-        `(for c in 0 1; do taskset -c $c sh -c 'i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; cut -d" " -f39 /proc/self/stat' > /tmp/on$c & done; wait); cat /tmp/on0 /tmp/on1`,
-      );
-      expect(both.trim().split('\n')).toEqual(['0', '1']);
-
-      vm.session.sendLine('poweroff -f');
-      expect(await vm.waitExit(180_000)).toEqual({ code: 0, signal: null });
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\nengine stderr: ${vm.stderr()}`);
-    } finally {
-      vm.kill();
-    }
-  });
+    },
+  );
 });

@@ -18,7 +18,7 @@ import { qmpHumanMonitorCommand } from '../../engine/monitor/hmp.js';
 import { setSnapshotStoreDir } from '../../engine/migration/snapshot-store.js';
 import { qmpSnapshotLoad, qmpSnapshotSave, sizeToStr } from '../../engine/migration/snapshot.js';
 import { jobsResetForTests, qmpJobDismiss, qmpQueryJobs, setJobEventSink } from '../../engine/migration/job.js';
-import { vmClockInstall, vmClockResetForTests } from '../../engine/migration/vm-clock.js';
+import { virtualClock, virtualClockFollowRunState } from '../../engine/system/virtual-clock.js';
 
 let dir: string;
 let dev: TestDevice;
@@ -29,8 +29,8 @@ const hmp = (line: string) => qmpHumanMonitorCommand(line);
 beforeEach(() => {
   qomResetRoot();
   runstateResetForTests();
-  vmClockResetForTests();
-  vmClockInstall();
+  virtualClock.reset();
+  virtualClockFollowRunState();
   jobsResetForTests();
   events = [];
   setRunStateEventHook((e) => events.push(e));

@@ -22,7 +22,7 @@ import { qemuLoadvmState, qemuSavevmState } from '../../engine/migration/savevm.
 import { findSe, savevmHandlers } from '../../engine/migration/register.js';
 import { ramRegistryReset, vmstateRegisterRam } from '../../engine/migration/ram.js';
 import { globalStateStore } from '../../engine/migration/global-state.js';
-import { vmClockInstall, vmClockResetForTests } from '../../engine/migration/vm-clock.js';
+import { virtualClock, virtualClockFollowRunState } from '../../engine/system/virtual-clock.js';
 import { MigrationError } from '../../engine/migration/migration-error.js';
 import type { VMStateDescription } from '../../engine/migration/vmstate-types.js';
 
@@ -82,8 +82,8 @@ function addStateDev(): StateDev {
 function freshNone(): void {
   qomResetRoot();
   runstateResetForTests();
-  vmClockResetForTests();
-  vmClockInstall();
+  virtualClock.reset();
+  virtualClockFollowRunState();
   ramRegistryReset();
   const m = machineCreate('none');
   machineRunBoardInit(m);

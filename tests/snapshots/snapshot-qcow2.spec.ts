@@ -33,7 +33,7 @@ import {
   qmpQueryJobs,
   setJobEventSink,
 } from '../../engine/migration/job.js';
-import { vmClockInstall, vmClockNs, vmClockResetForTests } from '../../engine/migration/vm-clock.js';
+import { virtualClock, virtualClockFollowRunState } from '../../engine/system/virtual-clock.js';
 import { blockdevCloseAll, blockdevParseCli, driveNew, qmpBlockdevAdd } from '../../engine/block/blockdev.js';
 import { bdrvFindNode } from '../../engine/block/block.js';
 import { blkByName } from '../../engine/block/block-backend.js';
@@ -93,8 +93,8 @@ async function job(start: () => void): Promise<{ status: string; error?: string 
 beforeEach(async () => {
   qomResetRoot();
   runstateResetForTests();
-  vmClockResetForTests();
-  vmClockInstall();
+  virtualClock.reset();
+  virtualClockFollowRunState();
   jobsResetForTests();
   setSnapshotStoreDir(null);
   events = [];
@@ -148,10 +148,10 @@ describe('HMP savevm / loadvm over two qcow2 disks', () => {
     vmStart();
     await sleep(30);
     const before = Date.now();
-    const clockBefore = vmClockNs();
+    const clockBefore = virtualClock.ns();
     events.length = 0;
     expect(await hmp('savevm s1')).toBe('');
-    const clockAfter = vmClockNs();
+    const clockAfter = virtualClock.ns();
     expect(events).toEqual(['STOP', 'RESUME']);
     expect(runstateGet()).toBe('running');
     const a = imgInfo(fileA).snapshots!;

@@ -38,7 +38,7 @@ import type { VMStateDescription } from '../../migration/vmstate-types.js';
 import type { TimeSource } from '../../target/riscv/cpu.js';
 import { IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_SOFT, MIP_MSIP } from '../../target/riscv/cpu-state.js';
 import { cpuByArchId } from '../riscv/riscv_hart.js';
-import { virtualClock } from '../riscv/virtual-clock.js';
+import { virtualClock } from '../../system/virtual-clock.js';
 
 export const TYPE_RISCV_ACLINT_SWI = 'riscv.aclint.swi';
 export const TYPE_RISCV_ACLINT_MTIMER = 'riscv.aclint.mtimer';

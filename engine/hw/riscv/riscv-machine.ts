@@ -1,6 +1,6 @@
 /**
  * What the RISC-V boards share once their devices exist: the vCPU run loop tied to the run state
- * (`cont`/`stop` start and stop it, and the virtual clock with it), the reset handlers QEMU registers
+ * (`cont`/`stop` start and stop it; the virtual clock follows the run state too), the reset handlers QEMU registers
  * with qemu_register_reset (rom reload after the harts reset), `info mtree/roms/registers/cpus`, and
  * `-machine dumpdtb=FILE`.
  */
@@ -15,7 +15,7 @@ import { formatInfoRoms, romCheckOverlap, romReset } from '../core/loader.js';
 import type { MachineState } from '../core/machine.js';
 import { cpuList, type RiscvCpuState } from './riscv_hart.js';
 import { formatInfoMtree } from './machine-memory.js';
-import { virtualClock } from './virtual-clock.js';
+import { virtualClockFollowRunState } from '../../system/virtual-clock.js';
 import { FDT_MAX_SIZE } from './boot.js';
 import { DumpDtbExit } from '../../system/device-tree.js';
 
@@ -60,15 +60,9 @@ export function riscvMachineFinish(
   };
   for (const t of timers) l.addDeadlineSource(() => t.nextDeadlineMs());
   loop = l;
-  unhookRunState = addVmChangeStateHandler((running) => {
-    if (running) {
-      virtualClock.start();
-      l.start();
-    } else {
-      l.stop();
-      virtualClock.stop();
-    }
-  });
+  // The clock's own handler may have been dropped with the run state's (tests build many machines).
+  virtualClockFollowRunState();
+  unhookRunState = addVmChangeStateHandler((running) => (running ? l.start() : l.stop()));
   return l;
 }
 
@@ -122,6 +116,4 @@ onQomRootReset(() => {
   unhookRunState?.();
   unhookRunState = null;
   resetHandlers.length = 0;
-  virtualClock.stop();
-  virtualClock.set(0);
 });
