@@ -4,11 +4,11 @@
  */
 import type { QomObject, ObjectClass, ObjectProperty } from './object.js';
 import {
-  ObjectClass as ObjectClassCtor,
+  objectOrClassPropertyAdd as add,
   objectPropertyAdd,
-  objectClassPropertyAdd,
   objectPropertyFindErr as findErr,
 } from './object.js';
+import type { Visitor } from '../qapi/visitor.js';
 
 export type StrGetter<T extends QomObject> = (obj: T) => string;
 export type StrSetter<T extends QomObject> = (obj: T, value: string) => void;
@@ -22,32 +22,31 @@ export const OBJ_PROP_FLAG_READ = 1;
 export const OBJ_PROP_FLAG_WRITE = 2;
 export const OBJ_PROP_FLAG_READWRITE = 3;
 
-type Add = typeof objectPropertyAdd;
 type Target = QomObject | ObjectClass;
 
-function add(
-  target: Target,
-  ...args: Parameters<Add> extends [unknown, ...infer R] ? R : never
-): ObjectProperty {
-  return target instanceof ObjectClassCtor
-    ? objectClassPropertyAdd(target, ...args)
-    : objectPropertyAdd(target, ...args);
-}
-
-function strProp<T extends QomObject>(
+/**
+ * A scalar property read and written through accessors: `visit` is its type's visitor method, handed
+ * the value when getting and returning the parsed one when setting. Every typed helper below is this.
+ */
+function accessorProp<T extends QomObject, V>(
   target: Target,
   name: string,
-  get?: StrGetter<T>,
-  set?: StrSetter<T>,
+  type: string,
+  visit: (v: Visitor, name: string, value?: V) => V,
+  get?: (obj: T) => V,
+  set?: (obj: T, value: V) => void,
 ): ObjectProperty {
   return add(
     target,
     name,
-    'string',
-    get ? (obj, v, n) => void v.typeStr(n, get(obj as T)) : undefined,
-    set ? (obj, v, n) => set(obj as T, v.typeStr(n)) : undefined,
+    type,
+    get ? (obj, v, n) => void visit(v, n, get(obj as T)) : undefined,
+    set ? (obj, v, n) => set(obj as T, visit(v, n)) : undefined,
   );
 }
+
+const visitStr = (v: Visitor, n: string, value?: string): string => v.typeStr(n, value);
+const visitBool = (v: Visitor, n: string, value?: boolean): boolean => v.typeBool(n, value);
 
 export function objectPropertyAddStr<T extends QomObject>(
   obj: T,
@@ -55,7 +54,7 @@ export function objectPropertyAddStr<T extends QomObject>(
   get?: StrGetter<T>,
   set?: StrSetter<T>,
 ): ObjectProperty {
-  return strProp(obj, name, get, set);
+  return accessorProp(obj, name, 'string', visitStr, get, set);
 }
 export function objectClassPropertyAddStr<T extends QomObject>(
   klass: ObjectClass,
@@ -63,30 +62,16 @@ export function objectClassPropertyAddStr<T extends QomObject>(
   get?: StrGetter<T>,
   set?: StrSetter<T>,
 ): ObjectProperty {
-  return strProp(klass, name, get, set);
+  return accessorProp(klass, name, 'string', visitStr, get, set);
 }
 
-function boolProp<T extends QomObject>(
-  target: Target,
-  name: string,
-  get?: BoolGetter<T>,
-  set?: BoolSetter<T>,
-): ObjectProperty {
-  return add(
-    target,
-    name,
-    'bool',
-    get ? (obj, v, n) => void v.typeBool(n, get(obj as T)) : undefined,
-    set ? (obj, v, n) => set(obj as T, v.typeBool(n)) : undefined,
-  );
-}
 export function objectPropertyAddBool<T extends QomObject>(
   obj: T,
   name: string,
   get?: BoolGetter<T>,
   set?: BoolSetter<T>,
 ): ObjectProperty {
-  return boolProp(obj, name, get, set);
+  return accessorProp(obj, name, 'bool', visitBool, get, set);
 }
 export function objectClassPropertyAddBool<T extends QomObject>(
   klass: ObjectClass,
@@ -94,26 +79,10 @@ export function objectClassPropertyAddBool<T extends QomObject>(
   get?: BoolGetter<T>,
   set?: BoolSetter<T>,
 ): ObjectProperty {
-  return boolProp(klass, name, get, set);
+  return accessorProp(klass, name, 'bool', visitBool, get, set);
 }
 
 /** Enum properties: the QAPI enum type name is the property type; values are the enum's names. */
-function enumProp<T extends QomObject>(
-  target: Target,
-  name: string,
-  typename: string,
-  lookup: readonly string[],
-  get?: EnumGetter<T>,
-  set?: EnumSetter<T>,
-): ObjectProperty {
-  return add(
-    target,
-    name,
-    typename,
-    get ? (obj, v, n) => void v.typeEnum(n, lookup, get(obj as T)) : undefined,
-    set ? (obj, v, n) => set(obj as T, v.typeEnum(n, lookup)) : undefined,
-  );
-}
 export function objectPropertyAddEnum<T extends QomObject>(
   obj: T,
   name: string,
@@ -122,7 +91,7 @@ export function objectPropertyAddEnum<T extends QomObject>(
   get?: EnumGetter<T>,
   set?: EnumSetter<T>,
 ): ObjectProperty {
-  return enumProp(obj, name, typename, lookup, get, set);
+  return accessorProp(obj, name, typename, (v, n, x?: string) => v.typeEnum(n, lookup, x), get, set);
 }
 export function objectClassPropertyAddEnum<T extends QomObject>(
   klass: ObjectClass,
@@ -132,7 +101,7 @@ export function objectClassPropertyAddEnum<T extends QomObject>(
   get?: EnumGetter<T>,
   set?: EnumSetter<T>,
 ): ObjectProperty {
-  return enumProp(klass, name, typename, lookup, get, set);
+  return accessorProp(klass, name, typename, (v, n, x?: string) => v.typeEnum(n, lookup, x), get, set);
 }
 
 /** struct tm as QEMU exposes it (tm_year is years since 1900, tm_mon 0-11). */
@@ -173,110 +142,54 @@ export function objectClassPropertyAddTm<T extends QomObject>(
   return tmProp(klass, name, get);
 }
 
-/** Where an integer lives: a numeric field of the instance (by name). */
-type IntKind = 'uint8' | 'uint16' | 'uint32' | 'uint64';
+type UintKind = 'uint8' | 'uint16' | 'uint32' | 'uint64';
+type UintVisit = (v: Visitor, name: string, value?: number | bigint) => number | bigint;
 
-function uintPtrProp(
-  target: Target,
-  kind: IntKind,
+/** Each width's visitor method (input range-checks: "Parameter 'x' expects uint8_t"). */
+const visitUint: Record<UintKind, UintVisit> = {
+  uint8: (v, n, x) => v.typeUint8(n, x as number | undefined),
+  uint16: (v, n, x) => v.typeUint16(n, x as number | undefined),
+  uint32: (v, n, x) => v.typeUint32(n, x as number | undefined),
+  uint64: (v, n, x) => v.typeUint64(n, x),
+};
+
+/** The signature of object_property_add_uintN_ptr() (on an instance) and its class variant. */
+export type UintPtrAdder<On extends Target> = (
+  on: On,
   name: string,
   field: string,
-  flags: number,
-): ObjectProperty {
-  const visit = (
-    v: Parameters<NonNullable<ObjectProperty['get']>>[1],
-    n: string,
-    value?: number | bigint,
-  ): number | bigint => {
-    switch (kind) {
-      case 'uint8':
-        return v.typeUint8(n, value as number | undefined);
-      case 'uint16':
-        return v.typeUint16(n, value as number | undefined);
-      case 'uint32':
-        return v.typeUint32(n, value as number | undefined);
-      default:
-        return v.typeUint64(n, value);
-    }
-  };
+  flags?: number,
+) => ObjectProperty;
+
+/**
+ * object_(class_)property_add_uintN_ptr(): the integer is the instance's numeric field `field`; `flags`
+ * (OBJ_PROP_FLAG_*) say whether the property can be read, written or both.
+ */
+function uintPtrAdder<On extends Target>(kind: UintKind): UintPtrAdder<On> {
   const rec = (o: QomObject) => o as unknown as Record<string, number | bigint>;
-  return add(
-    target,
-    name,
-    kind,
-    flags & OBJ_PROP_FLAG_READ ? (obj, v, n) => void visit(v, n, rec(obj)[field]) : undefined,
-    flags & OBJ_PROP_FLAG_WRITE
-      ? (obj, v, n) => {
-          rec(obj)[field] = visit(v, n);
-        }
-      : undefined,
-  );
+  return (on, name, field, flags = OBJ_PROP_FLAG_READ) =>
+    accessorProp(
+      on,
+      name,
+      kind,
+      visitUint[kind],
+      flags & OBJ_PROP_FLAG_READ ? (o) => rec(o)[field]! : undefined,
+      flags & OBJ_PROP_FLAG_WRITE
+        ? (o, value) => {
+            rec(o)[field] = value;
+          }
+        : undefined,
+    );
 }
 
-export function objectPropertyAddUint8Ptr(
-  obj: QomObject,
-  name: string,
-  field: string,
-  flags = OBJ_PROP_FLAG_READ,
-): ObjectProperty {
-  return uintPtrProp(obj, 'uint8', name, field, flags);
-}
-export function objectPropertyAddUint16Ptr(
-  obj: QomObject,
-  name: string,
-  field: string,
-  flags = OBJ_PROP_FLAG_READ,
-): ObjectProperty {
-  return uintPtrProp(obj, 'uint16', name, field, flags);
-}
-export function objectPropertyAddUint32Ptr(
-  obj: QomObject,
-  name: string,
-  field: string,
-  flags = OBJ_PROP_FLAG_READ,
-): ObjectProperty {
-  return uintPtrProp(obj, 'uint32', name, field, flags);
-}
-export function objectPropertyAddUint64Ptr(
-  obj: QomObject,
-  name: string,
-  field: string,
-  flags = OBJ_PROP_FLAG_READ,
-): ObjectProperty {
-  return uintPtrProp(obj, 'uint64', name, field, flags);
-}
-export function objectClassPropertyAddUint8Ptr(
-  klass: ObjectClass,
-  name: string,
-  field: string,
-  flags = OBJ_PROP_FLAG_READ,
-): ObjectProperty {
-  return uintPtrProp(klass, 'uint8', name, field, flags);
-}
-export function objectClassPropertyAddUint16Ptr(
-  klass: ObjectClass,
-  name: string,
-  field: string,
-  flags = OBJ_PROP_FLAG_READ,
-): ObjectProperty {
-  return uintPtrProp(klass, 'uint16', name, field, flags);
-}
-export function objectClassPropertyAddUint32Ptr(
-  klass: ObjectClass,
-  name: string,
-  field: string,
-  flags = OBJ_PROP_FLAG_READ,
-): ObjectProperty {
-  return uintPtrProp(klass, 'uint32', name, field, flags);
-}
-export function objectClassPropertyAddUint64Ptr(
-  klass: ObjectClass,
-  name: string,
-  field: string,
-  flags = OBJ_PROP_FLAG_READ,
-): ObjectProperty {
-  return uintPtrProp(klass, 'uint64', name, field, flags);
-}
+export const objectPropertyAddUint8Ptr = uintPtrAdder<QomObject>('uint8');
+export const objectPropertyAddUint16Ptr = uintPtrAdder<QomObject>('uint16');
+export const objectPropertyAddUint32Ptr = uintPtrAdder<QomObject>('uint32');
+export const objectPropertyAddUint64Ptr = uintPtrAdder<QomObject>('uint64');
+export const objectClassPropertyAddUint8Ptr = uintPtrAdder<ObjectClass>('uint8');
+export const objectClassPropertyAddUint16Ptr = uintPtrAdder<ObjectClass>('uint16');
+export const objectClassPropertyAddUint32Ptr = uintPtrAdder<ObjectClass>('uint32');
+export const objectClassPropertyAddUint64Ptr = uintPtrAdder<ObjectClass>('uint64');
 
 /**
  * object_property_add_alias(): `name` on obj forwards to `targetName` on target (child<> becomes link<>).

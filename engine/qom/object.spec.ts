@@ -253,22 +253,9 @@ describe('properties', () => {
     objectPropertyAddUint32Ptr(d, 'age2', 'age', OBJ_PROP_FLAG_READWRITE);
     objectPropertySetQobject(d, 'age2', 11);
     expect(d.age).toBe(11);
-    objectPropertyAddTm(d, 'born', () => ({
-      tm_year: 120,
-      tm_mon: 1,
-      tm_mday: 2,
-      tm_hour: 3,
-      tm_min: 4,
-      tm_sec: 5,
-    }));
-    expect(objectPropertyGetQobject(d, 'born')).toEqual({
-      tm_year: 120,
-      tm_mon: 1,
-      tm_mday: 2,
-      tm_hour: 3,
-      tm_min: 4,
-      tm_sec: 5,
-    });
+    const born = { tm_year: 120, tm_mon: 1, tm_mday: 2, tm_hour: 3, tm_min: 4, tm_sec: 5 };
+    objectPropertyAddTm(d, 'born', () => ({ ...born }));
+    expect(objectPropertyGetQobject(d, 'born')).toEqual(born);
     objectPropertyAddAlias(d, 'years', d, 'age');
     objectPropertySetQobject(d, 'years', 12);
     expect(d.age).toBe(12);

@@ -532,6 +532,19 @@ export function objectClassPropertyAdd(
   return prop;
 }
 
+/**
+ * The one body behind each object_property_add_X / object_class_property_add_X pair: adds to the
+ * instance or, given its class, to every instance of the class.
+ */
+export function objectOrClassPropertyAdd(
+  target: QomObject | ObjectClass,
+  ...args: Parameters<typeof objectClassPropertyAdd> extends [unknown, ...infer R] ? R : never
+): ObjectProperty {
+  return target instanceof ObjectClass
+    ? objectClassPropertyAdd(target, ...args)
+    : objectPropertyAdd(target, ...args);
+}
+
 export function objectClassPropertyFind(klass: ObjectClass, name: string): ObjectProperty | null {
   const parent = objectClassGetParent(klass);
   if (parent) {
@@ -939,18 +952,7 @@ export function objectPropertyAddLink<T extends QomObject = QomObject>(
   check?: LinkCheck,
   flags = 0,
 ): ObjectProperty {
-  const lp: LinkProperty = { ...linkAccessors(storage as LinkStorage), check, flags };
-  const prop = objectPropertyAdd(
-    obj,
-    name,
-    `link<${type}>`,
-    linkGet,
-    check ? linkSet : undefined,
-    linkRelease,
-    lp,
-  );
-  prop.resolve = (o, opaque) => (opaque as LinkProperty).get(o);
-  return prop;
+  return linkPropertyAdd(obj, name, type, storage as LinkStorage, check, flags);
 }
 
 /** object_class_property_add_link(): the target lives in field `field` of each instance. */
@@ -962,9 +964,21 @@ export function objectClassPropertyAddLink(
   check?: LinkCheck,
   flags = 0,
 ): ObjectProperty {
-  const lp: LinkProperty = { ...linkAccessors(field), check, flags };
-  const prop = objectClassPropertyAdd(
-    klass,
+  return linkPropertyAdd(klass, name, type, field, check, flags);
+}
+
+/** The link<type> property of either flavour; it resolves to its target. */
+function linkPropertyAdd(
+  target: QomObject | ObjectClass,
+  name: string,
+  type: string,
+  storage: LinkStorage,
+  check: LinkCheck | undefined,
+  flags: number,
+): ObjectProperty {
+  const lp: LinkProperty = { ...linkAccessors(storage), check, flags };
+  const prop = objectOrClassPropertyAdd(
+    target,
     name,
     `link<${type}>`,
     linkGet,
