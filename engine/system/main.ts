@@ -21,6 +21,7 @@ import { formatQtree, qdevPrintDevinfos } from '../hw/core/qdev-monitor.js';
 import { formatQomTree } from '../qom/qom-hmp-cmds.js';
 import { qmpQueryName, qmpQueryUuid } from './guest-identity.js';
 import { chardevDeleteAll } from '../chardev/char-registry.js';
+import { jobCancelSyncAll } from '../job-cleanup.js';
 import { QapiError } from '../qapi/error.js';
 
 const stdio: VlIo = {
@@ -68,9 +69,11 @@ export async function main(argv: string[]): Promise<number> {
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
   wireSubsystems(() => {
+    // qemu_cleanup(): jobs are dismissed first (JOB_STATUS_CHANGE "null" right after SHUTDOWN).
+    const jobsDone = jobCancelSyncAll();
     // Let monitors flush the reply to `quit` and the SHUTDOWN event before leaving.
     setImmediate(() => {
-      void chardevDeleteAll().finally(() => resolveExit(0));
+      void jobsDone.then(chardevDeleteAll).finally(() => resolveExit(0));
     });
   });
   for (const [sig, num] of [
