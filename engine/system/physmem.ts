@@ -10,6 +10,8 @@
  * `onCodeWrite(page)` so the cache is dropped (QEMU does the same with its DIRTY_MEMORY_CODE bitmap).
  */
 
+import { arenaAlloc, arenaBuffer } from './guest-arena.js';
+
 export const TARGET_PAGE_BITS = 12;
 export const TARGET_PAGE_SIZE = 1 << TARGET_PAGE_BITS;
 
@@ -20,7 +22,9 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 export class RamBlock {
   /** Index in `ramBlocks`; stable for the life of the block (the CPU TLB stores it). */
   readonly id: number;
-  readonly buf: ArrayBuffer;
+  readonly buf: ArrayBufferLike;
+  /** Address of the block in the wasm arena (guest-arena.ts), or -1 when it has its own buffer. */
+  readonly arenaAddr: number;
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly i16: Int16Array;
@@ -36,11 +40,21 @@ export class RamBlock {
   ) {
     // Round the buffer up to whole pages and 8 bytes so every view covers the block.
     const alloc = Math.max(TARGET_PAGE_SIZE, Math.ceil(size / TARGET_PAGE_SIZE) * TARGET_PAGE_SIZE);
-    this.buf = new ArrayBuffer(alloc);
-    this.u8 = new Uint8Array(this.buf);
-    this.u16 = new Uint16Array(this.buf);
-    this.i16 = new Int16Array(this.buf);
-    this.i32 = new Int32Array(this.buf);
+    // In the arena where it fits, so translated code reaches it directly; else a private buffer.
+    this.arenaAddr = arenaAlloc(alloc);
+    if (this.arenaAddr >= 0) {
+      this.buf = arenaBuffer();
+      this.u8 = new Uint8Array(this.buf, this.arenaAddr, alloc);
+      this.u16 = new Uint16Array(this.buf, this.arenaAddr, alloc >>> 1);
+      this.i16 = new Int16Array(this.buf, this.arenaAddr, alloc >>> 1);
+      this.i32 = new Int32Array(this.buf, this.arenaAddr, alloc >>> 2);
+    } else {
+      this.buf = new ArrayBuffer(alloc);
+      this.u8 = new Uint8Array(this.buf);
+      this.u16 = new Uint16Array(this.buf);
+      this.i16 = new Int16Array(this.buf);
+      this.i32 = new Int32Array(this.buf);
+    }
     this.codePages = new Uint8Array(alloc >>> TARGET_PAGE_BITS);
     this.id = ramBlocks.length;
     ramBlocks.push(this);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AddressSpace, MemoryRegion } from '../../engine/system/memory.js';
-import { RiscvCpu } from '../../engine/target/riscv/cpu.js';
+import { RiscvCpu, TLB_EMPTY } from '../../engine/target/riscv/cpu.js';
 import { CSR_MCAUSE, CSR_MIE, CSR_MIP, CSR_MTVEC, CSR_MSTATUS, CSR_PMPADDR0, CSR_SATP, PRV_S } from '../../engine/target/riscv/cpu-state.js';
 import { vmstateRiscvCpu } from '../../engine/target/riscv/machine.js';
 import { vmstateDescribe, vmstateLoadFromBytes, vmstateSaveToBytes, vmdescToJson } from '../../engine/migration/vmstate.js';
@@ -57,13 +57,13 @@ describe('RISC-V hart VMState', () => {
     const saved = vmstateSaveToBytes(vmstateRiscvCpu, { core });
     // Warm the TLBs, then make the stream's x0 non-zero to check the loader keeps x0 = 0.
     core.run(10);
-    expect(core.tlbs.some((set) => set.some((t) => t.tag.some((v, i) => i % 2 === 0 && v !== 1)))).toBe(true);
+    expect(core.tlbs.some((set) => set.some((t) => t.tag.some((v, i) => i % 2 === 0 && v !== TLB_EMPTY)))).toBe(true);
     const tampered = Uint8Array.from(saved);
     tampered[7] = 1; // low byte of env.gpr[0]
     core.attn = 0;
     vmstateLoadFromBytes(vmstateRiscvCpu, { core }, tampered);
     expect(core.getX(0)).toBe(0n);
-    expect(core.tlbs.every((set) => set.every((t) => t.tag.every((v, i) => i % 2 === 1 || v === 1)))).toBe(true);
+    expect(core.tlbs.every((set) => set.every((t) => t.tag.every((v, i) => i % 2 === 1 || v === TLB_EMPTY)))).toBe(true);
     expect(core.attn).toBe(1);
   });
 

@@ -86,6 +86,8 @@ import {
   PRV_U,
 } from './cpu-state.js';
 import { Pmp, PMP_R, PMP_W, PMP_X } from './pmp.js';
+import { arenaAlloc, arenaBuffer } from '../../system/guest-arena.js';
+import { enterWasm, ST_NPC, ST_SIZE, ST_TLBR, ST_TLBW, TLB_HOST, translateWasm, WTLB_BYTES } from './wasm-jit.js';
 import { decodeInsn, OP_CROSS, HANDLERS } from './decode.js';
 import {
   EMPTY_JIT,
@@ -110,10 +112,23 @@ export const ACC_X = 2;
 const SLOTS_PER_PAGE = 2048;
 const SLOT_WORDS = 3;
 
+/**
+ * Tag low word of an empty TLB entry: bit 3 set, which no lookup key has (keys are the page address
+ * plus at most the low 3 bits of a misaligned access), whatever the high word holds.
+ */
+export const TLB_EMPTY = 8;
+
 /** Direct-mapped software TLB for one (privilege, access kind). */
 export class Tlb {
-  /** (page lo, hi) tags; lo = 1 marks an empty entry (never page aligned). */
-  readonly tag = new Int32Array(TLB_SIZE * 2).fill(1);
+  /** (page lo, hi) tags; TLB_EMPTY in lo marks an empty entry. */
+  readonly tag = new Int32Array(TLB_SIZE * 2).fill(TLB_EMPTY);
+  /**
+   * The WebAssembly translator's copy (wasm-jit.ts), in the arena at `waddr`: the same tags, but
+   * only for pages of RAM blocks inside the arena, with `host` = the page's arena address.
+   */
+  readonly waddr: number;
+  readonly wtag: Int32Array;
+  readonly host: Int32Array;
   /** Byte offset of the page inside its RamBlock. */
   readonly off = new Int32Array(TLB_SIZE);
   readonly blk: RamBlock[] = new Array<RamBlock>(TLB_SIZE).fill(DUMMY_BLOCK());
@@ -121,8 +136,21 @@ export class Tlb {
   readonly code: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(EMPTY_CODE);
   /** For fetch TLBs: the page's compiled blocks (jit.ts). */
   readonly jit: JitPage[] = new Array<JitPage>(TLB_SIZE).fill(EMPTY_JIT);
+  constructor() {
+    this.waddr = arenaAlloc(WTLB_BYTES, 64);
+    const buf = this.waddr >= 0 ? arenaBuffer() : new ArrayBuffer(WTLB_BYTES);
+    const at = Math.max(0, this.waddr);
+    this.wtag = new Int32Array(buf, at, TLB_SIZE * 2).fill(TLB_EMPTY);
+    this.host = new Int32Array(buf, at + TLB_HOST, TLB_SIZE);
+  }
   flush(): void {
-    this.tag.fill(1);
+    this.tag.fill(TLB_EMPTY);
+    this.wtag.fill(TLB_EMPTY);
+  }
+  /** Drop entry i. */
+  drop(i: number): void {
+    this.tag[i << 1] = TLB_EMPTY;
+    this.wtag[i << 1] = TLB_EMPTY;
   }
 }
 let dummy: RamBlock | null = null;
@@ -191,7 +219,13 @@ export interface RiscvCpuConfig {
 
 export class RiscvCpu {
   // --- architectural state (see cpu-state.ts) ---
-  readonly x = new Int32Array(66);
+  readonly x: Int32Array;
+  /**
+   * The hart's state block in the arena (wasm-jit.ts ST_*): `x` at its start, then the fields
+   * translated code exchanges with JavaScript. `stAddr` is -1 when the arena was full (no wasm).
+   */
+  readonly stAddr: number;
+  readonly stWords: Int32Array;
   readonly fbuf = new ArrayBuffer(256);
   readonly f = new Int32Array(this.fbuf);
   readonly f64 = new Float64Array(this.fbuf);
@@ -250,6 +284,10 @@ export class RiscvCpu {
   onTimerChange: (() => void) | null = null;
 
   constructor(cfg: RiscvCpuConfig) {
+    this.stAddr = arenaAlloc(ST_SIZE, 64);
+    const stBuf = this.stAddr >= 0 ? arenaBuffer() : new ArrayBuffer(ST_SIZE);
+    this.stWords = new Int32Array(stBuf, Math.max(0, this.stAddr), ST_SIZE >> 2);
+    this.x = new Int32Array(stBuf, Math.max(0, this.stAddr), 66);
     this.hartid = cfg.hartid ?? 0;
     this.resetvec = cfg.resetvec ?? 0x1000;
     this.as = cfg.as;
@@ -331,6 +369,8 @@ export class RiscvCpu {
     this.tlbR = this.tlbs[set][ACC_R];
     this.tlbW = this.tlbs[set][ACC_W];
     this.tlbX = this.tlbs[this.priv][ACC_X];
+    this.stWords[ST_TLBR >> 2] = this.tlbR.waddr;
+    this.stWords[ST_TLBW >> 2] = this.tlbW.waddr;
     this.codeGen++;
     this.attn = 1;
   }
@@ -360,7 +400,7 @@ export class RiscvCpu {
     const i = (lo >>> 12) & TLB_MASK;
     const tagLo = lo & -4096;
     for (const set of this.tlbs)
-      for (const t of set) if (t.tag[i << 1] === tagLo && t.tag[(i << 1) | 1] === hi) t.tag[i << 1] = 1;
+      for (const t of set) if (t.tag[i << 1] === tagLo && t.tag[(i << 1) | 1] === hi) t.drop(i);
     this.codeGen++;
     this.attn = 1;
   }
@@ -792,6 +832,13 @@ export class RiscvCpu {
     t.tag[(i << 1) | 1] = hi;
     t.off[i] = off;
     t.blk[i] = blk;
+    if (blk.arenaAddr >= 0 && acc !== ACC_X) {
+      t.wtag[i << 1] = lo & -4096;
+      t.wtag[(i << 1) | 1] = hi;
+      t.host[i] = blk.arenaAddr + off;
+    } else {
+      t.wtag[i << 1] = TLB_EMPTY;
+    }
     if (acc === ACC_X) {
       t.code[i] = codePageFor(blk, off);
       t.jit[i] = jitPageFor(blk, off);
@@ -1074,6 +1121,10 @@ export class RiscvCpu {
   /** Translate the region entered at halfword slot `s` of the current fetch page into `jp`. */
   private compileBlock(jp: JitPage, page: Int32Array, s: number, lo: number, hi: number): void {
     const base = lo & -4096;
+    if (jitConfig.backend === 'wasm' && this.stAddr >= 0 && this.tlbR.waddr >= 0) {
+      this.compileWasm(jp, page, s, base, hi);
+      return;
+    }
     const r = translate(
       page,
       s << 1,
@@ -1090,6 +1141,40 @@ export class RiscvCpu {
     for (const [off, len] of r.starts) {
       const q = off >>> 1;
       if (jp.fns[q] === null) jp.add(q, r.fn, len);
+    }
+    jitStats.compiled++;
+    jitStats.compiledInsns += r.insns;
+  }
+
+  private compileWasm(jp: JitPage, page: Int32Array, s: number, base: number, hi: number): void {
+    const r = translateWasm(
+      page,
+      s << 1,
+      (q) => this.decodeAt(page, q * 3, base | (q << 1), hi),
+      (off) => jp.fns[off >> 1] === null && jp.counts[off >> 1] > 0 && jp.counts[off >> 1] !== NEVER,
+    );
+    if (r === null) {
+      jp.counts[s] = NEVER;
+      return;
+    }
+    if (jitStats.live >= jitConfig.maxBlocks) flushJitCache();
+    for (const [off, { fn, len }] of r.entries) {
+      const q = off >>> 1;
+      if (jp.fns[q] !== null) continue;
+      jp.add(
+        q,
+        (c, _x, lo, hi, n, lim) => {
+          enterWasm(c, lo, hi, n);
+          const k = fn(c.stAddr, lo, hi, lim);
+          if (k > 0) {
+            c.npcLo = c.stWords[ST_NPC >> 2];
+            c.npcHi = c.stWords[(ST_NPC >> 2) + 1];
+            return k;
+          }
+          return -k;
+        },
+        len,
+      );
     }
     jitStats.compiled++;
     jitStats.compiledInsns += r.insns;

@@ -47,13 +47,18 @@ export const NEVER = 65535;
 /** Tunables and counters (process-wide; blocks are shared by all harts). */
 export const jitConfig = {
   /**
-   * Default for new harts (`RiscvCpu.jit`). Off: measured on Debian's kernel boot, warm code that
-   * V8 never fully optimizes made the JIT slower than the interpreter (about 5-12 vs 15-20 guest
-   * MIPS per CPU second), while hot loops run 3-5x faster. Turn it on per hart or here.
+   * Default for new harts (`RiscvCpu.jit`). On with the wasm back end: Debian's boot to the shell
+   * runs about 2x faster than in the interpreter. (The JS back end is slower than the interpreter
+   * on the kernel's warm code: V8 runs its functions in the bytecode interpreter for too long.)
    */
-  enabled: false,
+  enabled: true,
+  /**
+   * Back end: 'wasm' (wasm-jit.ts; machine code from the first call) or 'js' (generated JavaScript
+   * functions, below).
+   */
+  backend: 'wasm' as 'wasm' | 'js',
   /** Executions of a block start in the interpreter before it is compiled (max 60000). */
-  threshold: 2000,
+  threshold: 200,
   /** Live compiled blocks before the whole cache is dropped (QEMU's tb_flush when full). */
   maxBlocks: 32768,
 };
@@ -149,7 +154,7 @@ function num(v: number): string {
   return String(v);
 }
 
-interface Insn {
+export interface Insn {
   op: number;
   name: string;
   /** Doubled register indices (rd = 64 for x0 sinks). */
@@ -533,7 +538,7 @@ function generic(g: RegionGen, i: Insn, ends: boolean): string {
 }
 
 /** Decoded instruction at a page offset, or null if it straddles the page end. */
-function insnAt(page: Int32Array, off: number, decode: (slot: number) => number): Insn | null {
+export function insnAt(page: Int32Array, off: number, decode: (slot: number) => number): Insn | null {
   const s = off >> 1;
   let w = page[s * 3];
   if (w === OP_UNDECODED) w = decode(s);
@@ -558,7 +563,7 @@ function insnAt(page: Int32Array, off: number, decode: (slot: number) => number)
 const DIRECT = new Set(['jal', 'beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu']);
 
 /** A straight run of instructions from `start`, stopping before any offset in `stops`. */
-function scanBlock(
+export function scanBlock(
   page: Int32Array,
   start: number,
   stops: Set<number>,
@@ -579,7 +584,7 @@ function scanBlock(
 }
 
 /** Static successors (page offsets) of a block: branch targets, fall-through, call return points. */
-function successors(b: Insn[]): number[] {
+export function successors(b: Insn[]): number[] {
   const last = b[b.length - 1];
   const fall = last.off + last.len;
   if (!ENDS_BLOCK[last.op]) return [fall];
@@ -598,21 +603,15 @@ export interface Region {
 }
 
 /**
- * Translate the region entered at page offset `entry` of a decoded page: every block reachable from
- * it through direct branches, jumps and fall-throughs inside the page (plus the return points of
- * calls) that `include` accepts (the dispatcher passes "has run and has no code yet", so cold paths
- * and other regions' blocks are not translated again), up to MAX_REGION_INSNS, compiled into one
- * function that switches on the block offset in a
- * loop. Branches between the region's blocks stay inside the function (registers stay in locals);
- * anything else exits to the dispatcher. `decode` fills an undecoded slot (the caller owns fetch).
- * Returns null when nothing can be compiled at `entry` (it straddles the page end).
+ * The blocks of the region entered at page offset `entry` (see `translate`), in address order, or
+ * null when nothing can be compiled there. Shared by the JavaScript and WebAssembly back ends.
  */
-export function translate(
+export function discoverRegion(
   page: Int32Array,
   entry: number,
   decode: (slot: number) => number,
-  include: (off: number) => boolean = () => true,
-): Region | null {
+  include: (off: number) => boolean,
+): Insn[][] | null {
   // Pass 1: discover block starts breadth-first.
   const starts = new Set<number>([entry]);
   const queue = [entry];
@@ -634,6 +633,27 @@ export function translate(
     if (b.length > 0) blocks.push(b);
   }
   if (blocks.length === 0 || blocks[0].length === 0 || !blocks.some((b) => b[0].off === entry)) return null;
+  return blocks;
+}
+
+/**
+ * Translate the region entered at page offset `entry` of a decoded page: every block reachable from
+ * it through direct branches, jumps and fall-throughs inside the page (plus the return points of
+ * calls) that `include` accepts (the dispatcher passes "has run and has no code yet", so cold paths
+ * and other regions' blocks are not translated again), up to MAX_REGION_INSNS, compiled into one
+ * function that switches on the block offset in a
+ * loop. Branches between the region's blocks stay inside the function (registers stay in locals);
+ * anything else exits to the dispatcher. `decode` fills an undecoded slot (the caller owns fetch).
+ * Returns null when nothing can be compiled at `entry` (it straddles the page end).
+ */
+export function translate(
+  page: Int32Array,
+  entry: number,
+  decode: (slot: number) => number,
+  include: (off: number) => boolean = () => true,
+): Region | null {
+  const blocks = discoverRegion(page, entry, decode, include);
+  if (blocks === null) return null;
   const g = new RegionGen();
   for (const b of blocks) g.starts.set(b[0].off, b.length);
 
