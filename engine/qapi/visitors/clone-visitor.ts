@@ -7,68 +7,29 @@
  * deep-copied too (QEMU shares a reference-counted QObject; in JS a copy is the safe equivalent).
  */
 import type { Visitor } from '../visitor.js';
-import { qobjectClone, qtypeOf, type QObject, type QType } from '../../qobject/qobject.js';
+import { qobjectClone, type QObject } from '../../qobject/qobject.js';
+import { OutputVisitorBase } from './visitor-base.js';
 
-export class CloneVisitor implements Visitor {
+export class CloneVisitor extends OutputVisitorBase implements Visitor {
   readonly type = 'clone' as const;
 
   startStruct(_name: string | null): void {}
-  checkStruct(): void {}
   endStruct(): void {}
 
   startList(_name: string | null, length = 0): number {
     return length;
   }
-  checkList(): void {}
   endList(): void {}
-
-  startAlternate(_name: string | null, current?: unknown): QType {
-    return qtypeOf((current ?? null) as QObject);
-  }
-  endAlternate(): void {}
-
-  optional(_name: string, present?: boolean): boolean {
-    return !!present;
-  }
-  deprecatedAccept(_name: string | null): boolean {
-    return true;
-  }
-  deprecated(_name: string | null): boolean {
-    return true;
-  }
 
   private same<T>(name: string | null, value: T | undefined): T {
     if (value === undefined) throw new Error(`CloneVisitor: no value for '${name ?? 'null'}'`);
     return value;
   }
 
-  typeInt8(name: string | null, value?: number): number {
+  protected int<T extends number | bigint>(name: string | null, value: T | undefined): T {
     return this.same(name, value);
   }
-  typeInt16(name: string | null, value?: number): number {
-    return this.same(name, value);
-  }
-  typeInt32(name: string | null, value?: number): number {
-    return this.same(name, value);
-  }
-  typeInt64(name: string | null, value?: number | bigint): number | bigint {
-    return this.same(name, value);
-  }
-  typeUint8(name: string | null, value?: number): number {
-    return this.same(name, value);
-  }
-  typeUint16(name: string | null, value?: number): number {
-    return this.same(name, value);
-  }
-  typeUint32(name: string | null, value?: number): number {
-    return this.same(name, value);
-  }
-  typeUint64(name: string | null, value?: number | bigint): number | bigint {
-    return this.same(name, value);
-  }
-  typeSize(name: string | null, value?: number | bigint): number | bigint {
-    return this.same(name, value);
-  }
+
   typeBool(name: string | null, value?: boolean): boolean {
     return this.same(name, value);
   }

@@ -30,7 +30,8 @@ import {
 import { parseJson } from '../../qobject/json-parser.js';
 import { qemuStrtodFinite, qemuStrtoi64, qemuStrtosz, qemuStrtou64 } from '../../util/cutils.js';
 import { keyvalParse } from '../../util/keyval.js';
-import { checkIntRange, checkUintRange, enumError, parseBoolString } from './visit-core.js';
+import { enumError, parseBoolString } from './visit-core.js';
+import { InputVisitorBase } from './visitor-base.js';
 
 /** QEMU's CompatPolicyInput for deprecated members (-compat deprecated-input=...). */
 export type DeprecatedInputPolicy = 'accept' | 'reject' | 'crash';
@@ -65,7 +66,7 @@ function qnumInt(v: QObject): bigint | null {
   return null;
 }
 
-export class QObjectInputVisitor implements Visitor {
+export class QObjectInputVisitor extends InputVisitorBase implements Visitor {
   readonly type = 'input' as const;
   private readonly stack: StackObject[] = [];
   private readonly keyval: boolean;
@@ -75,6 +76,7 @@ export class QObjectInputVisitor implements Visitor {
     private readonly root: QObject,
     opts: QObjectInputVisitorOptions = {},
   ) {
+    super();
     this.keyval = !!opts.keyval;
     this.deprecatedPolicy = opts.deprecatedInput ?? 'accept';
   }
@@ -213,13 +215,12 @@ export class QObjectInputVisitor implements Visitor {
     return qtypeOf(this.get(name, false));
   }
 
-  endAlternate(): void {}
-
-  optional(name: string): boolean {
+  /** Present when the input has the member. */
+  override optional(name: string): boolean {
     return this.tryGet(name, false) !== undefined;
   }
 
-  deprecatedAccept(name: string | null): boolean {
+  override deprecatedAccept(name: string | null): boolean {
     switch (this.deprecatedPolicy) {
       case 'accept':
         return true;
@@ -228,10 +229,6 @@ export class QObjectInputVisitor implements Visitor {
       default:
         throw new Error(`deprecated parameter '${name ?? 'null'}' used with deprecated-input=crash`);
     }
-  }
-
-  deprecated(_name: string | null): boolean {
-    return true;
   }
 
   typeInt64(name: string | null): number | bigint {
@@ -262,25 +259,6 @@ export class QObjectInputVisitor implements Visitor {
     const r = qemuStrtosz(this.getKeyval(name));
     if (r.error) throw this.expects(name, 'size');
     return qint(r.value);
-  }
-
-  typeInt8(name: string | null): number {
-    return checkIntRange(name, this.typeInt64(name), 'int8_t');
-  }
-  typeInt16(name: string | null): number {
-    return checkIntRange(name, this.typeInt64(name), 'int16_t');
-  }
-  typeInt32(name: string | null): number {
-    return checkIntRange(name, this.typeInt64(name), 'int32_t');
-  }
-  typeUint8(name: string | null): number {
-    return checkUintRange(name, this.typeUint64(name), 'uint8_t');
-  }
-  typeUint16(name: string | null): number {
-    return checkUintRange(name, this.typeUint64(name), 'uint16_t');
-  }
-  typeUint32(name: string | null): number {
-    return checkUintRange(name, this.typeUint64(name), 'uint32_t');
   }
 
   typeBool(name: string | null): boolean {

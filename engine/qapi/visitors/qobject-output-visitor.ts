@@ -7,24 +7,19 @@
  * for deprecated output (-compat deprecated-output=hide) deprecated() says to skip such members.
  */
 import type { Visitor } from '../visitor.js';
-import {
-  qdict,
-  qint,
-  qtypeOf,
-  type QDict,
-  type QList,
-  type QObject,
-  type QType,
-} from '../../qobject/qobject.js';
+import { qdict, qint, type QDict, type QList, type QObject } from '../../qobject/qobject.js';
+import { OutputVisitorBase } from './visitor-base.js';
 
 export type DeprecatedOutputPolicy = 'accept' | 'hide';
 
-export class QObjectOutputVisitor implements Visitor {
+export class QObjectOutputVisitor extends OutputVisitorBase implements Visitor {
   readonly type = 'output' as const;
   private readonly stack: (QDict | QList)[] = [];
   private root: QObject | undefined;
 
-  constructor(private readonly opts: { deprecatedOutput?: DeprecatedOutputPolicy } = {}) {}
+  constructor(private readonly opts: { deprecatedOutput?: DeprecatedOutputPolicy } = {}) {
+    super();
+  }
 
   /** The value built (QEMU's visit_complete()). */
   result(): QObject {
@@ -48,7 +43,6 @@ export class QObjectOutputVisitor implements Visitor {
   startStruct(name: string | null): void {
     this.stack.push(this.add(name, qdict()));
   }
-  checkStruct(): void {}
   endStruct(): void {
     this.stack.pop();
   }
@@ -57,60 +51,21 @@ export class QObjectOutputVisitor implements Visitor {
     this.stack.push(this.add(name, [] as QList));
     return length;
   }
-  checkList(): void {}
   endList(): void {
     this.stack.pop();
   }
 
-  startAlternate(_name: string | null, current?: unknown): QType {
-    return qtypeOf((current ?? null) as QObject);
-  }
-  endAlternate(): void {}
-
-  optional(_name: string, present?: boolean): boolean {
-    return !!present;
-  }
-
-  deprecatedAccept(_name: string | null): boolean {
-    return true;
-  }
-  deprecated(_name: string | null): boolean {
+  /** With -compat deprecated-output=hide, deprecated members are left out. */
+  override deprecated(_name: string | null): boolean {
     return this.opts.deprecatedOutput !== 'hide';
   }
 
-  private int<T extends number | bigint>(name: string | null, value: T | undefined): T {
+  protected int<T extends number | bigint>(name: string | null, value: T | undefined): T {
     if (value === undefined) throw new Error(`QObjectOutputVisitor: no value for '${name ?? 'null'}'`);
     this.add(name, qint(value));
     return value;
   }
 
-  typeInt8(name: string | null, value?: number): number {
-    return this.int(name, value);
-  }
-  typeInt16(name: string | null, value?: number): number {
-    return this.int(name, value);
-  }
-  typeInt32(name: string | null, value?: number): number {
-    return this.int(name, value);
-  }
-  typeInt64(name: string | null, value?: number | bigint): number | bigint {
-    return this.int(name, value);
-  }
-  typeUint8(name: string | null, value?: number): number {
-    return this.int(name, value);
-  }
-  typeUint16(name: string | null, value?: number): number {
-    return this.int(name, value);
-  }
-  typeUint32(name: string | null, value?: number): number {
-    return this.int(name, value);
-  }
-  typeUint64(name: string | null, value?: number | bigint): number | bigint {
-    return this.int(name, value);
-  }
-  typeSize(name: string | null, value?: number | bigint): number | bigint {
-    return this.int(name, value);
-  }
   typeBool(name: string | null, value?: boolean): boolean {
     return this.add(name, !!value);
   }

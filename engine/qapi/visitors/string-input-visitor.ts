@@ -23,7 +23,8 @@ import {
   qemuStrtou64,
   type StrtoResult,
 } from '../../util/cutils.js';
-import { checkIntRange, checkUintRange, enumError, qapiBoolParse } from './visit-core.js';
+import { enumError, qapiBoolParse } from './visit-core.js';
+import { InputVisitorBase } from './visitor-base.js';
 
 /** Protection against huge ranges ("0-18446744073709551615"), as QEMU's RANGE_MAX_ELEMENTS. */
 export const RANGE_MAX_ELEMENTS = 65536n;
@@ -62,7 +63,7 @@ function parseRangeEntry(
   return null;
 }
 
-export class StringInputVisitor implements Visitor {
+export class StringInputVisitor extends InputVisitorBase implements Visitor {
   readonly type = 'input' as const;
   private lm = ListMode.None;
   private unparsed = 0;
@@ -70,7 +71,9 @@ export class StringInputVisitor implements Visitor {
   private rangeEnd = 0n;
   private rangeMax = 0n;
 
-  constructor(private readonly str: string) {}
+  constructor(private readonly str: string) {
+    super();
+  }
 
   startStruct(_name: string | null): void {
     throw new Error('StringInputVisitor cannot visit a struct');
@@ -109,19 +112,6 @@ export class StringInputVisitor implements Visitor {
   startAlternate(_name: string | null, _current?: unknown): QType {
     throw new Error('StringInputVisitor cannot visit an alternate');
   }
-  endAlternate(): void {}
-
-  optional(_name: string, present?: boolean): boolean {
-    return !!present;
-  }
-
-  deprecatedAccept(_name: string | null): boolean {
-    return true;
-  }
-  deprecated(_name: string | null): boolean {
-    return true;
-  }
-
   private listElement(name: string | null, strto: Strto, type: 'int64' | 'uint64', max: bigint): bigint {
     if (this.lm === ListMode.End) throw errorSetg('Fewer list elements expected');
     if (this.lm === ListMode.Unparsed) {
@@ -153,25 +143,6 @@ export class StringInputVisitor implements Visitor {
     const r = qemuStrtou64(this.str, 0);
     if (r.error) throw errorSetg(`Parameter '${name ?? 'null'}' expects uint64`);
     return qint(r.value);
-  }
-
-  typeInt8(name: string | null): number {
-    return checkIntRange(name, this.typeInt64(name), 'int8_t');
-  }
-  typeInt16(name: string | null): number {
-    return checkIntRange(name, this.typeInt64(name), 'int16_t');
-  }
-  typeInt32(name: string | null): number {
-    return checkIntRange(name, this.typeInt64(name), 'int32_t');
-  }
-  typeUint8(name: string | null): number {
-    return checkUintRange(name, this.typeUint64(name), 'uint8_t');
-  }
-  typeUint16(name: string | null): number {
-    return checkUintRange(name, this.typeUint64(name), 'uint16_t');
-  }
-  typeUint32(name: string | null): number {
-    return checkUintRange(name, this.typeUint64(name), 'uint32_t');
   }
 
   /** parse_option_size(): QEMU passes the member name, printed "(null)" when there is none. */

@@ -13,8 +13,9 @@
  *  - lists of other scalars joined with ", ".
  */
 import type { Visitor } from '../visitor.js';
-import { qtypeOf, type QObject, type QType } from '../../qobject/qobject.js';
+import type { QObject } from '../../qobject/qobject.js';
 import { printfG, sizeToStr } from '../../util/cutils.js';
+import { OutputVisitorBase } from './visitor-base.js';
 
 const enum ListMode {
   None,
@@ -60,7 +61,7 @@ function rangeListInsert(list: Range[], r: Range): void {
 const toU64 = (v: bigint): bigint => ((v % TWO64) + TWO64) % TWO64;
 const toI64 = (v: bigint): bigint => (v >= 2n ** 63n ? v - TWO64 : v);
 
-export class StringOutputVisitor implements Visitor {
+export class StringOutputVisitor extends OutputVisitorBase implements Visitor {
   readonly type = 'output' as const;
   private out = '';
   private lm = ListMode.None;
@@ -72,7 +73,9 @@ export class StringOutputVisitor implements Visitor {
   private listLength = 0;
   private listPos = -1;
 
-  constructor(private readonly human: boolean) {}
+  constructor(private readonly human: boolean) {
+    super();
+  }
 
   result(): string {
     return this.out;
@@ -151,7 +154,6 @@ export class StringOutputVisitor implements Visitor {
     if (!this.structNesting) this.element();
     this.structNesting++;
   }
-  checkStruct(): void {}
   endStruct(): void {
     if (--this.structNesting) return;
     this.set('<omitted>');
@@ -165,59 +167,19 @@ export class StringOutputVisitor implements Visitor {
     if (length >= 2) this.lm = ListMode.Started;
     return length;
   }
-  checkList(): void {}
   endList(): void {
     if (this.structNesting) return;
     this.lm = ListMode.None;
     this.listPos = -1;
   }
 
-  startAlternate(_name: string | null, current?: unknown): QType {
-    return qtypeOf((current ?? null) as QObject);
-  }
-  endAlternate(): void {}
-
-  optional(_name: string, present?: boolean): boolean {
-    return !!present;
-  }
-  deprecatedAccept(_name: string | null): boolean {
-    return true;
-  }
-  deprecated(_name: string | null): boolean {
-    return true;
-  }
-
-  private int<T extends number | bigint>(value: T | undefined): T {
+  protected int<T extends number | bigint>(_name: string | null, value: T | undefined): T {
     this.printInt(toI64(toU64(BigInt(value ?? 0))));
     return value as T;
   }
 
-  typeInt8(_name: string | null, value?: number): number {
-    return this.int(value);
-  }
-  typeInt16(_name: string | null, value?: number): number {
-    return this.int(value);
-  }
-  typeInt32(_name: string | null, value?: number): number {
-    return this.int(value);
-  }
-  typeInt64(_name: string | null, value?: number | bigint): number | bigint {
-    return this.int(value);
-  }
-  typeUint8(_name: string | null, value?: number): number {
-    return this.int(value);
-  }
-  typeUint16(_name: string | null, value?: number): number {
-    return this.int(value);
-  }
-  typeUint32(_name: string | null, value?: number): number {
-    return this.int(value);
-  }
-  typeUint64(_name: string | null, value?: number | bigint): number | bigint {
-    return this.int(value);
-  }
-
-  typeSize(_name: string | null, value?: number | bigint): number | bigint {
+  /** Sizes print as one scalar (human: "4096 (4 KiB)"), not as integer ranges. */
+  override typeSize(_name: string | null, value?: number | bigint): number | bigint {
     const v = toU64(BigInt(value ?? 0));
     this.printScalar(this.human ? `${v} (${sizeToStr(v)})` : v.toString());
     return value ?? 0;
