@@ -25,6 +25,7 @@ import { monitorInit, monitorParse, parseMonOption, type MonitorOptions } from '
 import { userCreatableAddDict, userCreatableHelp } from '../qom/object-interfaces.js';
 import { objectSetPropertiesFromKeyval } from '../qom/object-interfaces.js';
 import { qdevDeviceAdd, qdevDeviceHelp } from '../hw/core/qdev-monitor.js';
+import { driveDeviceOptions } from '../hw/virtio/virtio-blk-drive.js';
 import { qdevPropRegisterGlobal } from '../hw/core/qdev-core.js';
 import {
   findDefaultMachine,
@@ -508,7 +509,7 @@ export async function qemuInit(argv: readonly string[], io: VlIo): Promise<VlRes
     return { kind: 'exit', code: 0 };
   }
   for (const d of cfg.devices) at(d.loc, () => qdevDeviceAdd(d.dict, d.json));
-  for (const d of driveDevices) at(d.loc, () => qdevDeviceAdd(d.dict, false));
+  for (const d of driveDevices) at(d.loc, () => qdevDeviceAdd(driveDeviceOptions(d.dict), false));
   qdevMachineCreationDone();
 
   if (cfg.pidfile) {
