@@ -15,29 +15,17 @@
  */
 import type { QomObject } from '../../qom/object.js';
 import { typeRegister, objectCheck } from '../../qom/object.js';
-import {
-  DeviceClass,
-  qdevInitGpioOut,
-  qdevConnectGpioOut,
-  qdevGetGpioIn,
-  qdevNew,
-  qdevRealizeAndUnref,
-} from '../core/qdev-core.js';
+import { DeviceClass, qdevConnectGpioOut, qdevGetGpioIn, qdevNew } from '../core/qdev-core.js';
 import { deviceClassSetProps, definePropUint32 } from '../core/qdev-properties.js';
-import {
-  SysBusDevice,
-  TYPE_SYS_BUS_DEVICE,
-  sysbusInitMmio,
-  sysbusMmioMap,
-  sysbusGetDefault,
-} from '../core/sysbus.js';
+import { SysBusDevice, TYPE_SYS_BUS_DEVICE } from '../core/sysbus.js';
 import { type IRQState, qemuSetIrq } from '../core/irq.js';
-import { MemoryRegion, io64 } from '../../system/memory.js';
+import { type MemoryRegion, io64 } from '../../system/memory.js';
 import { errorSetg } from '../../qapi/error.js';
 import type { VMStateDescription } from '../../migration/vmstate-types.js';
 import type { TimeSource } from '../../target/riscv/cpu.js';
 import { IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_SOFT, MIP_MSIP } from '../../target/riscv/cpu-state.js';
 import { cpuByArchId } from '../riscv/riscv_hart.js';
+import { intcInitGpioOut, intcInitMmio, intcRealizeAndWire } from './intc-device.js';
 import { virtualClock } from '../../system/virtual-clock.js';
 
 export const TYPE_RISCV_ACLINT_SWI = 'riscv.aclint.swi';
@@ -51,6 +39,11 @@ export const RISCV_ACLINT_DEFAULT_TIMEBASE_FREQ = 10_000_000;
 export const RISCV_ACLINT_MAX_HARTS = 4095;
 
 const TWO32 = 4294967296;
+
+/** Both halves refuse a hart count QEMU refuses. */
+function checkNumHarts(numHarts: number): void {
+  if (numHarts === 0 || numHarts > RISCV_ACLINT_MAX_HARTS) throw errorSetg(`invalid num-harts ${numHarts}`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // MTIMER
@@ -215,19 +208,9 @@ typeRegister<RiscvAclintMtimerState, DeviceClass>({
     dc.vmsd = vmstateRiscvMtimer;
     dc.realize = (dev) => {
       const s = dev as RiscvAclintMtimerState;
-      if (s.numHarts === 0 || s.numHarts > RISCV_ACLINT_MAX_HARTS) {
-        throw errorSetg(`invalid num-harts ${s.numHarts}`);
-      }
-      s.iomem = MemoryRegion.io(TYPE_RISCV_ACLINT_MTIMER, s.apertureSize, {
-        read: (a, sz) => s.read(a, sz),
-        write: (a, v, sz, hi) => s.write(a, v, sz, hi),
-        valid: { minAccessSize: 4, maxAccessSize: 8 },
-        impl: { minAccessSize: 4, maxAccessSize: 8 },
-      });
-      s.iomem.owner = s;
-      sysbusInitMmio(s, s.iomem);
-      s.timerIrqs = new Array<IRQState | null>(s.numHarts).fill(null);
-      qdevInitGpioOut(s, s.timerIrqs, s.numHarts);
+      checkNumHarts(s.numHarts);
+      s.iomem = intcInitMmio(s, TYPE_RISCV_ACLINT_MTIMER, s.apertureSize, 8, s);
+      s.timerIrqs = intcInitGpioOut(s, s.numHarts);
       s.timecmp = new Uint32Array(s.numHarts * 2);
       s.timecmpWords = s.numHarts * 2;
       s.levels = new Uint8Array(s.numHarts);
@@ -288,19 +271,9 @@ typeRegister<RiscvAclintSwiState, DeviceClass>({
     } satisfies VMStateDescription;
     dc.realize = (dev) => {
       const s = dev as RiscvAclintSwiState;
-      if (s.numHarts === 0 || s.numHarts > RISCV_ACLINT_MAX_HARTS) {
-        throw errorSetg(`invalid num-harts ${s.numHarts}`);
-      }
-      s.iomem = MemoryRegion.io(TYPE_RISCV_ACLINT_SWI, RISCV_ACLINT_SWI_SIZE, {
-        read: (a) => s.read(a),
-        write: (a, v) => s.write(a, v),
-        valid: { minAccessSize: 4, maxAccessSize: 4 },
-        impl: { minAccessSize: 4, maxAccessSize: 4 },
-      });
-      s.iomem.owner = s;
-      sysbusInitMmio(s, s.iomem);
-      s.softIrqs = new Array<IRQState | null>(s.numHarts).fill(null);
-      qdevInitGpioOut(s, s.softIrqs, s.numHarts);
+      checkNumHarts(s.numHarts);
+      s.iomem = intcInitMmio(s, TYPE_RISCV_ACLINT_SWI, RISCV_ACLINT_SWI_SIZE, 4, s);
+      s.softIrqs = intcInitGpioOut(s, s.numHarts);
     };
     dc.reset = (dev) => {
       const s = dev as RiscvAclintSwiState;
@@ -323,14 +296,9 @@ export function riscvAclintSwiCreate(
   dev.hartidBase = hartidBase;
   dev.numHarts = numHarts;
   dev.sswi = sswi ? 1 : 0;
-  qdevRealizeAndUnref(dev, sysbusGetDefault());
-  sysbusMmioMap(dev, 0, addr);
-  for (let i = 0; i < numHarts; i++) {
-    const cpu = cpuByArchId(hartidBase + i);
-    if (!cpu) throw new Error(`aclint: no hart ${hartidBase + i}`);
-    qdevConnectGpioOut(dev, i, qdevGetGpioIn(cpu, sswi ? IRQ_S_SOFT : IRQ_M_SOFT));
-  }
-  return dev;
+  return intcRealizeAndWire(dev, addr, 'aclint', hartidBase, numHarts, (cpu, i) =>
+    qdevConnectGpioOut(dev, i, qdevGetGpioIn(cpu, sswi ? IRQ_S_SOFT : IRQ_M_SOFT)),
+  );
 }
 
 /** riscv_aclint_mtimer_create(): create, map, wire MTIP and make it each hart's time source. */
@@ -350,13 +318,8 @@ export function riscvAclintMtimerCreate(
   dev.timeBase = timeBase;
   dev.apertureSize = size;
   dev.timebaseFreq = timebaseFreq;
-  qdevRealizeAndUnref(dev, sysbusGetDefault());
-  sysbusMmioMap(dev, 0, addr);
-  for (let i = 0; i < numHarts; i++) {
-    const cpu = cpuByArchId(hartidBase + i);
-    if (!cpu?.core) throw new Error(`aclint: no hart ${hartidBase + i}`);
+  return intcRealizeAndWire(dev, addr, 'aclint', hartidBase, numHarts, (cpu, i) => {
     cpu.core.time = dev;
     qdevConnectGpioOut(dev, i, qdevGetGpioIn(cpu, IRQ_M_TIMER));
-  }
-  return dev;
+  });
 }

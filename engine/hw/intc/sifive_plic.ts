@@ -18,26 +18,18 @@ import { typeRegister, objectCheck } from '../../qom/object.js';
 import {
   DeviceClass,
   qdevInitGpioIn,
-  qdevInitGpioOut,
   qdevConnectGpioOut,
   qdevGetGpioIn,
   qdevNew,
-  qdevRealizeAndUnref,
 } from '../core/qdev-core.js';
 import { deviceClassSetProps, definePropString, definePropUint32 } from '../core/qdev-properties.js';
-import {
-  SysBusDevice,
-  TYPE_SYS_BUS_DEVICE,
-  sysbusInitMmio,
-  sysbusMmioMap,
-  sysbusGetDefault,
-} from '../core/sysbus.js';
+import { SysBusDevice, TYPE_SYS_BUS_DEVICE } from '../core/sysbus.js';
 import { type IRQState, qemuSetIrq } from '../core/irq.js';
-import { MemoryRegion } from '../../system/memory.js';
+import type { MemoryRegion } from '../../system/memory.js';
 import { errorSetg } from '../../qapi/error.js';
 import type { VMStateDescription } from '../../migration/vmstate-types.js';
 import { IRQ_M_EXT, IRQ_S_EXT } from '../../target/riscv/cpu-state.js';
-import { cpuByArchId } from '../riscv/riscv_hart.js';
+import { intcInitGpioOut, intcInitMmio, intcRealizeAndWire } from './intc-device.js';
 
 export const TYPE_SIFIVE_PLIC = 'riscv.sifive.plic';
 
@@ -269,14 +261,7 @@ typeRegister<SiFivePlicState, DeviceClass>({
       s.pending = new Uint32Array(s.bitfieldWords);
       s.claimed = new Uint32Array(s.bitfieldWords);
       s.enable = new Uint32Array(s.numEnables);
-      s.iomem = MemoryRegion.io(TYPE_SIFIVE_PLIC, s.apertureSize, {
-        read: (a) => s.read(a),
-        write: (a, v) => s.write(a, v),
-        valid: { minAccessSize: 4, maxAccessSize: 4 },
-        impl: { minAccessSize: 4, maxAccessSize: 4 },
-      });
-      s.iomem.owner = s;
-      sysbusInitMmio(s, s.iomem);
+      s.iomem = intcInitMmio(s, TYPE_SIFIVE_PLIC, s.apertureSize, 4, s);
       qdevInitGpioIn(
         s,
         (_o, irq, level) => {
@@ -285,10 +270,8 @@ typeRegister<SiFivePlicState, DeviceClass>({
         },
         s.numSources,
       );
-      s.mExternalIrqs = new Array<IRQState | null>(numHarts).fill(null);
-      qdevInitGpioOut(s, s.mExternalIrqs, numHarts);
-      s.sExternalIrqs = new Array<IRQState | null>(numHarts).fill(null);
-      qdevInitGpioOut(s, s.sExternalIrqs, numHarts);
+      s.mExternalIrqs = intcInitGpioOut(s, numHarts);
+      s.sExternalIrqs = intcInitGpioOut(s, numHarts);
     };
     dc.reset = (dev) => {
       const s = dev as SiFivePlicState;
@@ -326,17 +309,12 @@ export function sifivePlicCreate(
   dev.contextBase = contextBase;
   dev.contextStride = contextStride;
   dev.apertureSize = apertureSize;
-  qdevRealizeAndUnref(dev, sysbusGetDefault());
-  sysbusMmioMap(dev, 0, addr);
-  for (let i = 0; i < numHarts; i++) {
-    const cpu = cpuByArchId(hartidBase + i);
-    if (!cpu) throw new Error(`plic: no hart ${hartidBase + i}`);
-    const hasM = dev.addrConfig.some((a) => a.hartid === hartidBase + i && a.mode === 'M');
-    const hasS = dev.addrConfig.some((a) => a.hartid === hartidBase + i && a.mode === 'S');
+  return intcRealizeAndWire(dev, addr, 'plic', hartidBase, numHarts, (cpu, i) => {
+    const hasM = dev.addrConfig.some((a) => a.hartid === cpu.hartid && a.mode === 'M');
+    const hasS = dev.addrConfig.some((a) => a.hartid === cpu.hartid && a.mode === 'S');
     if (hasM) qdevConnectGpioOut(dev, i, qdevGetGpioIn(cpu, IRQ_M_EXT));
     if (hasS) qdevConnectGpioOut(dev, numHarts + i, qdevGetGpioIn(cpu, IRQ_S_EXT));
-  }
-  return dev;
+  });
 }
 
 /** The virt board's hart-config: "MS" for every hart, comma separated. */
