@@ -44,11 +44,7 @@ test_main:
   csrw medeleg, t0
   la t0, s_trap
   csrw stvec, t0
-  la t0, root
-  srli t0, t0, 12
-  li t1, (8 << 60)
-  or t0, t0, t1
-  csrw satp, t0
+  SET_SATP(8, root)
   sfence.vma
   ENTER_MODE(1, s_main)
 

@@ -172,5 +172,7 @@ stack_top:
 #define PRINT_TRAP la t4, trap_cause; ld a0, 0(t4); call print_hex; la t4, trap_cause; ld a0, 8(t4); call print_hex
 /* PMP: allow everything to S/U (entry 15, NAPOT over the whole space) */
 #define PMP_ALLOW_ALL li t3, -1; csrw pmpaddr15, t3; li t3, (0x1f << 56); csrw pmpcfg2, t3
+/* satp = MODE `mode` (8 Sv39, 9 Sv48) with the root page table at `table` (clobbers t0, t1) */
+#define SET_SATP(mode, table) la t0, table; srli t0, t0, 12; li t1, ((mode) << 60); or t0, t0, t1; csrw satp, t0
 /* Switch to privilege `mpp` (0 U, 1 S) continuing at label */
 #define ENTER_MODE(mpp, label) li t3, (3 << 11); csrc mstatus, t3; li t3, ((mpp) << 11); csrs mstatus, t3; la t3, label; csrw mepc, t3; mret

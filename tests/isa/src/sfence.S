@@ -37,11 +37,7 @@ test_main:
   la t0, frame_a; li t1, 0x1111; sd t1, 0(t0)
   la t0, frame_b; li t1, 0x2222; sd t1, 0(t0)
   PMP_ALLOW_ALL
-  la t0, root
-  srli t0, t0, 12
-  li t1, (8 << 60)
-  or t0, t0, t1
-  csrw satp, t0
+  SET_SATP(8, root)
   sfence.vma
   ENTER_MODE(1, s_main)
 s_main:

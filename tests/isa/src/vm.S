@@ -46,11 +46,7 @@ test_main:
   li t0, (1 << 60)
   csrw satp, t0
   csrr a0, satp; call print_hex
-  la t0, root
-  srli t0, t0, 12
-  li t1, (8 << 60)
-  or t0, t0, t1
-  csrw satp, t0
+  SET_SATP(8, root)
   csrr a0, satp; srli a0, a0, 60; call print_hex
   sfence.vma
   ENTER_MODE(1, s_main)
@@ -118,11 +114,7 @@ s_more:
   /* Sv48: new root whose entry 0 points at the Sv39 root (same mappings below 512 GiB) */
   MKPTE(t2, root, PTE_V)
   SET_PTE(root48, 0, t2)
-  la t0, root48
-  srli t0, t0, 12
-  li t1, (9 << 60)
-  or t0, t0, t1
-  csrw satp, t0
+  SET_SATP(9, root48)
   sfence.vma
   csrr a0, satp; srli a0, a0, 60; call print_hex
   ENTER_MODE(1, s_48)
