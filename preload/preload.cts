@@ -1,8 +1,10 @@
 /**
  * The preload bridge: exposes `window.vmstudio` (the VmStudioApi) to the sandboxed renderer and
  * nothing else: no ipcRenderer, no Node. Sandboxed preloads are plain CommonJS scripts that may
- * require only 'electron', so this file is self-contained; its method list is checked against the
- * contract by the compiler (`satisfies`) and against main's list by preload.spec.ts.
+ * require only 'electron', so this file is self-contained and keeps its own copy of main's method list
+ * (main/api/methods.ts; the renderer imports that one). The copy cannot drift: the compiler checks it
+ * against the contract both ways (`satisfies` for unknown names, `_exhaustive` for missing ones) and
+ * preload.spec.ts checks it against main's list.
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import type { ApiEventMap, ApiEventName, ApiMethod, VmStudioApi } from '../main/api/contract.js';
@@ -42,6 +44,11 @@ const METHODS = [
   'stats.history',
   'log.list',
 ] as const satisfies readonly ApiMethod[];
+
+/** Compile-time check: every ApiMethod is listed (this alias fails to resolve to `true` otherwise). */
+type Missing = Exclude<ApiMethod, (typeof METHODS)[number]>;
+const _exhaustive: [Missing] extends [never] ? true : Missing = true;
+void _exhaustive;
 
 const EVENT_CHANNEL = 'vmstudio:event';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_METHODS } from '../../../main/api/methods.js';
-import { apiUrl, createWsTransport, METHODS, type SocketLike } from './transport-ws.js';
+import { apiUrl, createWsTransport, type SocketLike } from './transport-ws.js';
 
 class FakeSocket implements SocketLike {
   readyState = 0;
@@ -44,8 +44,19 @@ function setup() {
 }
 
 describe('WebSocket transport', () => {
-  it('lists the same methods as main', () => {
-    expect([...METHODS].sort()).toEqual([...API_METHODS].sort());
+  it("exposes exactly main's methods, each sending its own name", () => {
+    const { t, sockets } = setup();
+    sockets[0]!.open();
+    const groups = t.api as unknown as Record<string, Record<string, () => Promise<unknown>>>;
+    const exposed = Object.keys(groups)
+      .filter((g) => g !== 'on')
+      .flatMap((g) => Object.keys(groups[g]!).map((n) => `${g}.${n}`));
+    expect(exposed.sort()).toEqual([...API_METHODS].sort());
+    for (const m of API_METHODS) {
+      const [g, n] = m.split('.') as [string, string];
+      void groups[g]![n]!();
+    }
+    expect(sockets[0]!.sent.map((r) => r.method)).toEqual([...API_METHODS]);
   });
 
   it('queues requests until the socket opens, then matches replies by id', async () => {

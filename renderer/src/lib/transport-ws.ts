@@ -5,6 +5,8 @@
  * with backoff if the server restarts; requests in flight when it drops fail with a clear error.
  */
 import type { ApiEventMap, ApiEventName, ApiMethod, VmStudioApi } from '../../../main/api/contract.js';
+// main's own list of request methods (a plain module without Node dependencies), so the two cannot drift.
+import { API_METHODS } from '../../../main/api/methods.js';
 
 /** The subset of the browser WebSocket this transport uses (tests pass a fake). */
 export interface SocketLike {
@@ -25,40 +27,6 @@ export class ApiError extends Error {
     this.errorClass = errorClass;
   }
 }
-
-export const METHODS = [
-  'app.info',
-  'guests.list',
-  'vms.list',
-  'vms.get',
-  'vms.create',
-  'vms.update',
-  'vms.delete',
-  'vms.start',
-  'vms.stop',
-  'vms.pause',
-  'vms.resume',
-  'vms.reset',
-  'console.write',
-  'console.history',
-  'qmp.execute',
-  'qmp.schema',
-  'devices.catalog',
-  'devices.properties',
-  'devices.add',
-  'devices.remove',
-  'qom.node',
-  'qom.set',
-  'snapshots.list',
-  'snapshots.overview',
-  'snapshots.take',
-  'snapshots.planRevert',
-  'snapshots.revert',
-  'snapshots.delete',
-  'snapshots.rename',
-  'stats.history',
-  'log.list',
-] as const satisfies readonly ApiMethod[];
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -163,7 +131,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
   };
 
   const api: Record<string, unknown> = {};
-  for (const method of METHODS) {
+  for (const method of API_METHODS) {
     const [group, name] = method.split('.') as [string, string];
     const g = (api[group] ??= {}) as Record<string, unknown>;
     g[name] = (...params: unknown[]) => invoke(method, params);
