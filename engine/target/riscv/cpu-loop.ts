@@ -7,7 +7,7 @@
  * with setTimeout until the earliest timer deadline any registered source reports, or until `kick()`
  * (an interrupt line changed). So a busy guest keeps one core busy, an idle guest almost none.
  */
-import type { RiscvCpu } from './cpu.js';
+import { deferWasmFlush, flushWasmQueueIfDue, type RiscvCpu } from './cpu.js';
 
 export interface CpuLoopOptions {
   /** Host milliseconds per slice before yielding (default 4). */
@@ -106,6 +106,17 @@ export class CpuRunLoop {
   runSlice(): boolean {
     const t0 = performance.now();
     this.beforeSlice?.();
+    // Regions that became hot are compiled in batches at slice ends (one module per batch).
+    deferWasmFlush(true);
+    try {
+      return this.runHarts(t0);
+    } finally {
+      deferWasmFlush(false);
+      flushWasmQueueIfDue();
+    }
+  }
+
+  private runHarts(t0: number): boolean {
     let runnable = false;
     do {
       runnable = false;

@@ -96,9 +96,7 @@ describe('hart', () => {
     expect(cpu.getX(12)).toBe(35n);
     expect(cpu.wfi).toBe(true);
     const dump = formatRegisters(cpu);
-    const ref = readReference('info-registers.txt')
-      .replace(/\r/g, '')
-      .split('\n');
+    const ref = readReference('info-registers.txt').replace(/\r/g, '').split('\n');
     const ours = dump.split('\n');
     // Same line shapes for every line QEMU prints without H (names, spacing, 16 hex digits).
     const shape = (l: string): string => l.replace(/[0-9a-f]{16}/g, 'H');

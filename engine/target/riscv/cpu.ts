@@ -87,7 +87,18 @@ import {
 } from './cpu-state.js';
 import { Pmp, PMP_R, PMP_W, PMP_X } from './pmp.js';
 import { arenaAlloc, arenaBuffer } from '../../system/guest-arena.js';
-import { enterWasm, ST_NPC, ST_SIZE, ST_TLBR, ST_TLBW, TLB_HOST, translateWasm, WTLB_BYTES } from './wasm-jit.js';
+import {
+  compileRegions,
+  enterWasm,
+  genRegionWasm,
+  ST_NPC,
+  ST_SIZE,
+  ST_TLBR,
+  ST_TLBW,
+  TLB_HOST,
+  WTLB_BYTES,
+  type PendingRegion,
+} from './wasm-jit.js';
 import { decodeInsn, OP_CROSS, HANDLERS } from './decode.js';
 import {
   EMPTY_JIT,
@@ -1079,7 +1090,9 @@ export class RiscvCpu {
         const fn = jp.fns[s];
         if (fn !== null) {
           if (jp.lens[s] <= budget - n) {
-            n += fn(this, x, lo, hi, n, budget - n);
+            const k = fn(this, x, lo, hi, n, budget - n);
+            n += k;
+            jitStats.executed += k;
             // Exits for events (attn without a trap) may stop mid-block.
             start = this.attn === 0 || this.fault;
             continue;
@@ -1115,6 +1128,7 @@ export class RiscvCpu {
     }
     this.instret += n;
     this.sliceN = 0;
+    if (wasmQueue.length !== 0 && !wasmFlushDeferred) flushWasmQueue();
     return n;
   }
 
@@ -1146,38 +1160,22 @@ export class RiscvCpu {
     jitStats.compiledInsns += r.insns;
   }
 
+  /** Translate the region at slot `s` to wasm and queue it for the next batch compile. */
   private compileWasm(jp: JitPage, page: Int32Array, s: number, base: number, hi: number): void {
-    const r = translateWasm(
+    const r = genRegionWasm(
       page,
       s << 1,
       (q) => this.decodeAt(page, q * 3, base | (q << 1), hi),
-      (off) => jp.fns[off >> 1] === null && jp.counts[off >> 1] > 0 && jp.counts[off >> 1] !== NEVER,
+      (off) => jp.fns[off >> 1] === null && jp.counts[off >> 1] > 0 && jp.counts[off >> 1] < PENDING,
     );
     if (r === null) {
       jp.counts[s] = NEVER;
       return;
     }
-    if (jitStats.live >= jitConfig.maxBlocks) flushJitCache();
-    for (const [off, { fn, len }] of r.entries) {
-      const q = off >>> 1;
-      if (jp.fns[q] !== null) continue;
-      jp.add(
-        q,
-        (c, _x, lo, hi, n, lim) => {
-          enterWasm(c, lo, hi, n);
-          const k = fn(c.stAddr, lo, hi, lim);
-          if (k > 0) {
-            c.npcLo = c.stWords[ST_NPC >> 2];
-            c.npcHi = c.stWords[(ST_NPC >> 2) + 1];
-            return k;
-          }
-          return -k;
-        },
-        len,
-      );
-    }
-    jitStats.compiled++;
-    jitStats.compiledInsns += r.insns;
+    for (const e of r.entries) if (jp.fns[e.off >>> 1] === null) jp.counts[e.off >>> 1] = PENDING;
+    if (wasmQueue.length === 0) wasmQueueSince = performance.now();
+    wasmQueue.push({ jp, epoch: jp.epoch, region: r });
+    if (!wasmFlushDeferred || wasmQueue.length >= WASM_BATCH_MAX) flushWasmQueue();
   }
 
   /** Execute exactly one instruction (monitor `step`, tests). */
@@ -1199,6 +1197,67 @@ export class RiscvCpu {
 }
 
 const SCRATCH_SLOT = new Int32Array(3);
+
+/** `JitPage.counts` value of a block start whose region waits in `wasmQueue`. */
+const PENDING = NEVER - 1;
+/** Regions translated but not yet compiled, with the page epoch they were translated at. */
+const wasmQueue: Array<{ jp: JitPage; epoch: number; region: PendingRegion }> = [];
+/** Regions per module at most (a batch is compiled early when it reaches this). */
+const WASM_BATCH_MAX = 64;
+/** While set (by the run loop), queued regions are compiled once per time slice, not per `run`. */
+let wasmFlushDeferred = false;
+
+let wasmQueueSince = 0;
+/** Host milliseconds a queued region may wait for company before its batch is compiled. */
+const WASM_BATCH_WAIT_MS = 12;
+
+export function deferWasmFlush(on: boolean): void {
+  wasmFlushDeferred = on;
+}
+
+/** The run loop's end-of-slice call: compile the queue once it is big or old enough. */
+export function flushWasmQueueIfDue(): void {
+  if (
+    wasmQueue.length >= 16 ||
+    (wasmQueue.length !== 0 && performance.now() - wasmQueueSince >= WASM_BATCH_WAIT_MS)
+  )
+    flushWasmQueue();
+}
+
+/**
+ * Compile every queued region as one module and install its entry points, except in pages whose
+ * code changed since (their epoch moved on: the translation may be stale).
+ */
+export function flushWasmQueue(): void {
+  if (wasmQueue.length === 0) return;
+  const batch = wasmQueue.splice(0);
+  const fns = compileRegions(batch.map((b) => b.region));
+  batch.forEach(({ jp, epoch, region }, k) => {
+    if (jp.epoch !== epoch) return;
+    const fn = fns[k];
+    for (const { off, blk, len } of region.entries) {
+      const q = off >>> 1;
+      if (jp.fns[q] !== null) continue;
+      jp.add(
+        q,
+        (c, _x, lo, hi, n, lim) => {
+          enterWasm(c, lo, hi, n);
+          const r = fn(c.stAddr, lo, hi, lim, blk);
+          if (r > 0) {
+            c.npcLo = c.stWords[ST_NPC >> 2];
+            c.npcHi = c.stWords[(ST_NPC >> 2) + 1];
+            return r;
+          }
+          return -r;
+        },
+        len,
+      );
+    }
+    jitStats.compiled++;
+    jitStats.compiledInsns += region.insns;
+  });
+  if (jitStats.live >= jitConfig.maxBlocks) flushJitCache();
+}
 
 /** Interrupt priority order (QEMU/spec): MEI, MSI, MTI, SEI, SSI, STI. */
 const IRQ_PRIORITY = [IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER];

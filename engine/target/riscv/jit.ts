@@ -73,6 +73,8 @@ export const jitStats = {
   flushes: 0,
   /** Live blocks now. */
   live: 0,
+  /** Guest instructions executed in translated code (the rest ran in the interpreter). */
+  executed: 0,
 };
 
 const NO_FNS: Array<BlockFn | null> = new Array<BlockFn | null>(SLOTS_PER_PAGE).fill(null);
@@ -86,6 +88,8 @@ export class JitPage {
   lens: Uint8Array = NO_LENS;
   /** Interpreted executions of each block start (NEVER: not compilable). */
   readonly counts = new Uint16Array(SLOTS_PER_PAGE);
+  /** Bumped by `clear()`: translations made before are stale. */
+  epoch = 0;
   /** How often this page's code was overwritten (raises its compile threshold). */
   writes = 0;
   live = 0;
@@ -109,6 +113,7 @@ export class JitPage {
 
   /** Drop every block (code written, or cache flush). */
   clear(): void {
+    this.epoch++;
     if (this.live !== 0) {
       this.fns = NO_FNS;
       this.lens = NO_LENS;

@@ -45,10 +45,15 @@ export const ST_SIZE = 1024;
 export const TLB_HOST = 8192;
 export const WTLB_BYTES = 8192 + 4096;
 
-/** A compiled entry point: (state address, pc lo, pc hi, budget) -> signed count (see above). */
-export type WasmEntry = (st: number, lo: number, hi: number, lim: number) => number;
-
-export const wasmStats = { modules: 0, bytes: 0, compileMs: 0 };
+export const wasmStats = {
+  /** Modules compiled, and the regions in them. */
+  modules: 0,
+  regions: 0,
+  bytes: 0,
+  /** Host time spent translating and compiling. */
+  genMs: 0,
+  compileMs: 0,
+};
 
 // ---- the JavaScript side of calls out of translated code ---------------------------------------
 
@@ -133,7 +138,6 @@ const IMPORTS = [
 const F_CALL = 0;
 const F_LD = 1;
 const F_ST = 2;
-const F_REGION = 3;
 
 // Locals of the region function: params st, lo, hi, lim, blk; then ours.
 const L_ST = 0;
@@ -574,22 +578,29 @@ function generic(g: RegionWasm, i: Insn): void {
 /** Names with an inline template (for tests and statistics). */
 export const WASM_TEMPLATES: ReadonlySet<string> = new Set(Object.keys(EMIT));
 
-export interface WasmRegion {
-  /** Entry points by page offset, each with its block's instruction count. */
-  entries: Map<number, { fn: WasmEntry; len: number }>;
+/** A translated region waiting to be compiled (see `compileRegions`). */
+export interface PendingRegion {
+  code: Code;
+  /** Entry points: page offset, block index (the region function's last parameter), block length. */
+  entries: Array<{ off: number; blk: number; len: number }>;
   insns: number;
 }
 
+/** A compiled region: (state address, pc lo, pc hi, budget, entry block index) -> signed count. */
+export type RegionFn = (st: number, lo: number, hi: number, lim: number, blk: number) => number;
+
 /**
- * Translate and compile the region entered at `entry` (see jit.ts `translate` for the arguments).
- * Returns null when nothing can be compiled there.
+ * Translate the region entered at `entry` (see jit.ts `translate` for the arguments) into wasm code;
+ * null when nothing can be compiled there. Compilation is separate (`compileRegions`) because a
+ * WebAssembly module has a fixed cost of most of a millisecond whatever its size: regions that
+ * become hot together are compiled as one module.
  */
-export function translateWasm(
+export function genRegionWasm(
   page: Int32Array,
   entry: number,
   decode: (slot: number) => number,
   include: (off: number) => boolean = () => true,
-): WasmRegion | null {
+): PendingRegion | null {
   const blocks = discoverRegion(page, entry, decode, include);
   if (blocks === null) return null;
   const t0 = performance.now();
@@ -627,25 +638,27 @@ export function translateWasm(
   });
   c.op(Op.end); // loop
   c.byte(0x00); // unreachable: every block ends in a return or a branch to the loop
+  wasmStats.genMs += performance.now() - t0;
+  return { code: c, entries: blocks.map((b, k) => ({ off: b[0].off, blk: k, len: b.length })), insns };
+}
 
-  const funcs: FuncDef[] = [
-    { name: 'r', params: [I32, I32, I32, I32, I32], results: [I32], locals: LOCALS, code: c },
-  ];
-  for (const b of blocks) {
-    const e = new Code();
-    e.get(L_ST).get(L_LO).get(L_HI).get(L_LIM).i32(index.get(b[0].off)!).op(Op.call).u32(F_REGION);
-    funcs.push({ name: `e${b[0].off}`, params: [I32, I32, I32, I32], results: [I32], locals: [], code: e });
-  }
+/** Compile translated regions as one module; returns their functions in order. */
+export function compileRegions(regions: PendingRegion[]): RegionFn[] {
+  const t0 = performance.now();
+  const funcs: FuncDef[] = regions.map((r, k) => ({
+    name: `r${k}`,
+    params: [I32, I32, I32, I32, I32],
+    results: [I32],
+    locals: LOCALS,
+    code: r.code,
+  }));
   const bytes = buildModule({ min: 1, max: 65536 }, IMPORTS, funcs);
   imports.m ??= arenaMemory();
   const mod = new WebAssembly.Module(bytes);
   const inst = new WebAssembly.Instance(mod, { e: imports as unknown as WebAssembly.ModuleImports });
-  const entries = new Map<number, { fn: WasmEntry; len: number }>();
-  for (const b of blocks) {
-    entries.set(b[0].off, { fn: inst.exports[`e${b[0].off}`] as WasmEntry, len: b.length });
-  }
   wasmStats.modules++;
+  wasmStats.regions += regions.length;
   wasmStats.bytes += bytes.length;
   wasmStats.compileMs += performance.now() - t0;
-  return { entries, insns };
+  return regions.map((_, k) => inst.exports[`r${k}`] as RegionFn);
 }
