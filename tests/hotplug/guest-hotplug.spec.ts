@@ -6,9 +6,10 @@
  * - a disk: QMP blockdev-add (qcow2 over file) + device_add scsi-hd; the guest sees sda appear (the
  *   TRANSPORT_RESET rescan event, no manual scan), makes a filesystem, mounts, writes, unmounts;
  *   device_del -> DEVICE_DELETED and sda disappears; the host then reads the guest's file from the image;
- * - a serial port: device_add virtserialport on a unix socket chardev; the guest sees the
- *   port's name in /sys/class/virtio-ports, data goes both ways; device_del -> DEVICE_DELETED and the
- *   port disappears in the guest.
+ * - a serial port: chardev-add of a unix socket server, device_add virtserialport on it; the guest
+ *   sees the port's name in /sys/class/virtio-ports, data goes both ways, opening the port reports
+ *   VSERPORT_CHANGE and the chardev is busy; device_del -> DEVICE_DELETED and the port disappears in
+ *   the guest; then chardev-remove succeeds.
  *
  * VMSTUDIO_HOTPLUG_VM=qemu runs the same script on qemu-system-riscv64 (to compare with QEMU 7.2);
  * VMSTUDIO_HOTPLUG_DEBUG=1 shows the guest console.
@@ -102,9 +103,6 @@ describe('hotplug inside the Debian guest', () => {
         'virtio-keyboard-device',
         '-device',
         'virtio-tablet-device',
-        // The port's backend exists from the start (the engine's QMP has no chardev-add yet).
-        '-chardev',
-        `socket,id=c1,path=${portPath},server=on,wait=off`,
         '-qmp',
         `unix:${qmpPath},server=on,wait=off`,
       ];
@@ -182,8 +180,16 @@ describe('hotplug inside the Debian guest', () => {
           expect(run('md5sum', [out]).slice(0, 32)).toBe(md5);
         }
 
-        // --- A serial port: device_add virtserialport on the socket chardev.
+        // --- A serial port: chardev-add a socket, device_add virtserialport on it.
         expect((await sh('ls /sys/class/virtio-ports')).trim()).toBe('');
+        await ok(q, 'chardev-add', {
+          id: 'c1',
+          backend: {
+            type: 'socket',
+            data: { addr: { type: 'unix', data: { path: portPath } }, server: true, wait: false },
+          },
+        });
+        const fromPort = q.messages.length;
         await ok(q, 'device_add', {
           driver: 'virtserialport',
           bus: 'vser0.0',
@@ -218,6 +224,11 @@ describe('hotplug inside the Debian guest', () => {
         host.write('host-to-guest\n');
         expect(await until('grep -q host-to-guest /tmp/rx')).not.toContain('TIMEOUT');
         expect((await sh('cat /tmp/rx')).trim()).toBe('host-to-guest');
+        // The guest opened the port: VSERPORT_CHANGE; the chardev cannot go while the port exists.
+        const opened = await q.event('VSERPORT_CHANGE', fromPort, 10_000);
+        expect(opened['data']).toEqual({ id: 'port1', open: true });
+        const busy = await q.execute('chardev-remove', { id: 'c1' });
+        expect(busy['error']).toEqual({ class: 'GenericError', desc: "Chardev 'c1' is busy" });
         const from2 = q.messages.length;
         await ok(q, 'device_del', { id: 'port1' });
         const deleted2 = await q.event('DEVICE_DELETED', from2, 60_000);
@@ -225,6 +236,7 @@ describe('hotplug inside the Debian guest', () => {
         expect(await until(`[ ! -e /sys/class/virtio-ports/${port} ]`)).not.toContain('TIMEOUT');
         expect((await sh('ls /sys/class/virtio-ports')).trim()).toBe('');
         expect(await sh(`ls /dev/${port} 2>&1`)).toMatch(/No such file/);
+        await ok(q, 'chardev-remove', { id: 'c1' });
         host.destroy();
 
         vm.session.sendLine('poweroff -f');
