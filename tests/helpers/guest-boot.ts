@@ -1,17 +1,17 @@
 /**
- * The default Debian guest for tests that boot it on OUR engine. Such a boot takes 4-6 minutes at
- * the CPU's current speed (see issue 3's benchmark), so CI runs these tests only when asked with
- * VMSTUDIO_GUEST_BOOT_TESTS=1; everywhere else they run whenever the guest is built.
+ * The default Debian guest for tests that boot it on OUR engine. With the wasm translator a boot to
+ * the shell takes 20-60 s, so these tests run everywhere, CI included (.ci/run builds the guest
+ * before `npm test`); VMSTUDIO_GUEST_BOOT_TESTS=0 turns them off for a quick local run.
  */
 import { ensureDefaultGuest, type DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
 
 export function guestBootTestsGated(): boolean {
-  return process.env.CI === 'true' && process.env.VMSTUDIO_GUEST_BOOT_TESTS !== '1';
+  return process.env.VMSTUDIO_GUEST_BOOT_TESTS === '0';
 }
 
 export async function defaultGuestForBootTests(): Promise<DefaultGuest> {
   if (guestBootTestsGated()) {
-    throw new Error('guest boots on our engine are slow; in CI they run with VMSTUDIO_GUEST_BOOT_TESTS=1');
+    throw new Error('guest boots on our engine are turned off (VMSTUDIO_GUEST_BOOT_TESTS=0)');
   }
   return ensureDefaultGuest({ offline: true });
 }
