@@ -415,6 +415,60 @@ function divide(kind: 'div' | 'divu' | 'rem' | 'remu', w: boolean): Emit {
   };
 }
 
+/**
+ * High 64 bits of the 128-bit product (wasm has no such multiply): schoolbook on 32-bit halves,
+ * then the signed corrections (mulh: both signed, mulhsu: rs1 signed).
+ */
+function mulHigh(kind: 'mulh' | 'mulhu' | 'mulhsu'): Emit {
+  const M = 0xffffffff;
+  return (g, i) => {
+    if (i.d === 64) return;
+    const c = g.c;
+    g.reg(i.a);
+    c.set(L_A);
+    g.reg(i.b);
+    c.set(L_B);
+    g.wr(i.d, () => {
+      // mid = (alo*blo >>> 32) + (alo*bhi & M) + (ahi*blo & M), kept in L_EA
+      c.get(L_A).i64(M).op(Op.i64_and).get(L_B).i64(M).op(Op.i64_and).op(Op.i64_mul).i64(32).op(Op.i64_shr_u);
+      c.get(L_A).i64(M).op(Op.i64_and).get(L_B).i64(32).op(Op.i64_shr_u).op(Op.i64_mul).i64(M).op(Op.i64_and);
+      c.op(Op.i64_add);
+      c.get(L_A).i64(32).op(Op.i64_shr_u).get(L_B).i64(M).op(Op.i64_and).op(Op.i64_mul).i64(M).op(Op.i64_and);
+      c.op(Op.i64_add).set(L_EA);
+      // hi = ahi*bhi + (alo*bhi >>> 32) + (ahi*blo >>> 32) + (mid >>> 32)
+      c.get(L_A).i64(32).op(Op.i64_shr_u).get(L_B).i64(32).op(Op.i64_shr_u).op(Op.i64_mul);
+      c.get(L_A)
+        .i64(M)
+        .op(Op.i64_and)
+        .get(L_B)
+        .i64(32)
+        .op(Op.i64_shr_u)
+        .op(Op.i64_mul)
+        .i64(32)
+        .op(Op.i64_shr_u);
+      c.op(Op.i64_add);
+      c.get(L_A)
+        .i64(32)
+        .op(Op.i64_shr_u)
+        .get(L_B)
+        .i64(M)
+        .op(Op.i64_and)
+        .op(Op.i64_mul)
+        .i64(32)
+        .op(Op.i64_shr_u);
+      c.op(Op.i64_add);
+      c.get(L_EA).i64(32).op(Op.i64_shr_u).op(Op.i64_add);
+      if (kind !== 'mulhu') {
+        // - (a < 0 ? b : 0): (a >> 63) & b
+        c.get(L_A).i64(63).op(Op.i64_shr_s).get(L_B).op(Op.i64_and).op(Op.i64_sub);
+      }
+      if (kind === 'mulh') {
+        c.get(L_B).i64(63).op(Op.i64_shr_s).get(L_A).op(Op.i64_and).op(Op.i64_sub);
+      }
+    });
+  };
+}
+
 function branch(o: Op): Emit {
   return (g, i) => {
     g.reg(i.a);
@@ -523,6 +577,9 @@ const EMIT: Record<string, Emit> = {
   sraw: rrW((c) => c.op(Op.i32_shr_s)),
   mul: bin(Op.i64_mul),
   mulw: rrW((c) => c.op(Op.i32_mul)),
+  mulh: mulHigh('mulh'),
+  mulhu: mulHigh('mulhu'),
+  mulhsu: mulHigh('mulhsu'),
   div: divide('div', false),
   divu: divide('divu', false),
   rem: divide('rem', false),
