@@ -15,22 +15,45 @@ export function haveQemu(): boolean {
   return spawnSync('qemu-system-riscv64', ['--version']).status === 0;
 }
 
-/** Build all programs; returns the ELF paths by test name. */
-export function buildIsaTests(): Map<string, string> {
-  execFileSync(join(here, 'build.sh'), [ISA_CACHE], { stdio: 'pipe' });
-  const out = new Map<string, string>();
-  for (const f of readdirSync(ISA_CACHE).sort())
-    if (f.endsWith('.elf')) out.set(f.slice(0, -4), join(ISA_CACHE, f));
-  return out;
+/** The machines the programs are built for: `spike` (HTIF) and `virt` (UART + SiFive test finisher). */
+export type IsaMachine = 'spike' | 'virt';
+
+/** Where build.sh puts the programs for `machine`. */
+export function isaDir(machine: IsaMachine = 'spike'): string {
+  return machine === 'spike' ? ISA_CACHE : join(ISA_CACHE, 'virt');
 }
 
 /**
- * Run an ELF in QEMU's spike machine; output is the HTIF console, code the HTIF exit code, and
+ * Build all programs (for both machines); returns the ELF paths for `machine` by test name (the
+ * bench-* programs exist for spike only).
+ */
+export function buildIsaTests(machine: IsaMachine = 'spike'): Map<string, string> {
+  execFileSync(join(here, 'build.sh'), [ISA_CACHE], { stdio: 'pipe' });
+  return listIsaTests(machine);
+}
+
+/** The programs already built for `machine`, by test name. */
+export function listIsaTests(machine: IsaMachine = 'spike'): Map<string, string> {
+  const dir = isaDir(machine);
+  const out = new Map<string, string>();
+  for (const f of readdirSync(dir).sort()) if (f.endsWith('.elf')) out.set(f.slice(0, -4), join(dir, f));
+  return out;
+}
+
+/** The program that prints a line and exits with code 42 (src/exit/fail.S); after buildIsaTests(). */
+export function failingIsaTest(machine: IsaMachine = 'spike'): string {
+  return join(isaDir(machine), 'exit', 'fail.elf');
+}
+
+/**
+ * Run an ELF in QEMU's `machine` (spike by default); output is the console (HTIF's on spike, the
+ * UART on virt), exitCode QEMU's exit status (the HTIF exit code, or the test finisher's), and
  * cpuSeconds QEMU's user+system CPU time (all its threads; from the shell's `times`).
  */
 export function runInQemu(
   elf: string,
   timeoutMs = 20000,
+  machine: IsaMachine = 'spike',
 ): { output: string; exitCode: number | null; cpuSeconds: number } {
   // The console goes to a file: QEMU's HTIF exit() can drop output still queued for a pipe.
   const dir = mkdtempSync(join(tmpdir(), 'isa-qemu-'));
@@ -44,7 +67,7 @@ export function runInQemu(
         'sh',
         'qemu-system-riscv64',
         '-M',
-        'spike',
+        machine,
         '-bios',
         'none',
         '-kernel',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildIsaTests, haveCrossCompiler, haveQemu, runInQemu } from './isa-build.js';
+import { buildIsaTests, failingIsaTest, haveCrossCompiler, haveQemu, runInQemu } from './isa-build.js';
 import { SpikeHarness } from './harness.js';
 
 const ok = haveCrossCompiler() && haveQemu();
@@ -30,4 +30,18 @@ describe.skipIf(!ok)('ISA programs: our engine vs qemu-system-riscv64 -M spike',
       },
     );
   }
+
+  it('a failing program: same output and exit code (HTIF exit with code 42)', () => {
+    const path = failingIsaTest('spike');
+    const q = runInQemu(path);
+    const h = SpikeHarness.fromFile(path);
+    try {
+      const r = h.run(1_000_000);
+      expect(r.output.split('\n')).toEqual(q.output.split('\n'));
+      expect(r.exitCode).toBe(q.exitCode);
+      expect(q.exitCode).toBe(42);
+    } finally {
+      h.destroy();
+    }
+  });
 });

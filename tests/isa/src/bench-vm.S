@@ -125,7 +125,7 @@ s_ecall:
   beq a7, t1, s_inc
   call print_hex
   li a0, 0
-  j htif_exit
+  j test_exit
 s_inc:
   slli t0, a0, 1
   add a0, a0, t0

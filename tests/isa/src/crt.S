@@ -1,2 +1,2 @@
-/* Start-up for the C test programs: the shared harness code (HTIF, trap handler, _start). */
+/* Start-up for the C test programs: the shared harness code (console, exit, trap handler, _start). */
 #include "common.h"

@@ -52,7 +52,7 @@ target:
 
   /* 3. A load access fault in the middle of a hot block, ten times. */
   li s1, 10
-  li t6, 0x10000000           /* nothing there */
+  li t6, NO_DEVICE
 4:li a5, 0
   li a4, 5
   RESUME_AT(5f)

@@ -1,4 +1,4 @@
-/* Minimal runtime for the C ISA tests (no libc): HTIF printing from common.h and mem* for gcc. */
+/* Minimal runtime for the C ISA tests (no libc): console printing from common.h and mem* for gcc. */
 typedef unsigned long u64;
 typedef long i64;
 typedef unsigned int u32;

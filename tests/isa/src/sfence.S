@@ -18,6 +18,7 @@ test_main:
   li t2, (0x80000 << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D
   la t0, root
   sd t2, 16(t0)                   /* root[2]: identity gigapage for code, data, HTIF */
+  MAP_IO(root)
   MKPTE(t2, l1, PTE_V)
   sd t2, 8(t0)                    /* root[1] -> l1 (VA 0x40000000) */
   MKPTE(t2, l0, PTE_V)

@@ -20,6 +20,7 @@ test_main:
   /* root[2]: 1 GiB identity map of 0x80000000 (RWX, A, D) */
   li t2, (0x80000 << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D
   SET_PTE(root, 2, t2)
+  MAP_IO(root)
   /* root[1] -> l1; l1[0] -> l0 (VA 0x40000000..) */
   MKPTE(t2, l1, PTE_V)
   SET_PTE(root, 1, t2)
