@@ -89,15 +89,17 @@ function runInEngine(elf: string, timeoutMs: number): Promise<EngineRun> {
   );
 }
 
-/** Same console lines and exit status as QEMU for the same program. */
-async function expectSameAsQemu(elf: string): Promise<void> {
+/** Same console lines and exit status as QEMU for the same program; returns QEMU's exit status. */
+async function expectSameAsQemu(elf: string): Promise<number | null> {
   const q = runInQemu(elf, 20_000, 'virt');
+  expect(q.output, 'QEMU printed something').not.toBe('');
   const r = await runInEngine(elf, 90_000);
   const ctx = `our console:\n${r.output}\nour stderr:\n${r.stderr}`;
   expect(r.timedOut, `timed out; ${ctx}`).toBe(false);
   expect(r.output.split('\n'), ctx).toEqual(q.output.split('\n'));
   expect(r.exitCode, ctx).toBe(q.exitCode);
   expect(r.stderr).toBe('');
+  return q.exitCode;
 }
 
 describe.skipIf(!ok).concurrent('ISA programs on -M virt: our engine vs qemu-system-riscv64 -M virt', () => {
@@ -110,12 +112,14 @@ describe.skipIf(!ok).concurrent('ISA programs on -M virt: our engine vs qemu-sys
   });
 
   for (const [name, path] of elfs) {
-    it(`${name}: same console output and exit status`, () => expectSameAsQemu(path), 120_000);
+    it(
+      `${name}: same console output and exit status`,
+      async () => expect(await expectSameAsQemu(path), 'the program passes').toBe(0),
+      120_000,
+    );
   }
 
   it('a failing program: same output and exit status (the test finisher FAIL code)', async () => {
-    const elf = failingIsaTest('virt');
-    await expectSameAsQemu(elf);
-    expect(runInQemu(elf, 20_000, 'virt').exitCode).toBe(42);
+    expect(await expectSameAsQemu(failingIsaTest('virt'))).toBe(42);
   }, 120_000);
 });
