@@ -16,6 +16,7 @@
  * a reply to a command whose client disconnected is dropped rather than sent to the next client;
  * and a client that does not read its output is disconnected once its unsent output exceeds a bound.
  */
+import { yieldToMainLoop } from '../system/main-loop-yield.js';
 import { type QDict, type QObject, isQDict, qdict } from '../qobject/qobject.js';
 import { JsonStreamer, type JsonStreamLimits } from '../qobject/json-streamer.js';
 import { toJson } from '../qobject/json-writer.js';
@@ -245,7 +246,7 @@ export class MonitorQMP implements EventSink {
     }
     // In-band commands yield to the main loop before answering, as QEMU's dispatcher coroutine
     // does: a shutdown or reset the command requested is processed (and its event sent) first.
-    if (!oob) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!oob) await yieldToMainLoop();
     if (gen === this.generation && !this.destroyed) this.sendResponse(rsp);
   }
 

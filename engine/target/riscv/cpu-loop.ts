@@ -7,6 +7,7 @@
  * with setTimeout until the earliest timer deadline any registered source reports, or until `kick()`
  * (an interrupt line changed). So a busy guest keeps one core busy, an idle guest almost none.
  */
+import { mainLoopWaiters } from '../../system/main-loop-yield.js';
 import { deferWasmFlush, flushWasmQueueIfDue, type RiscvCpu } from './cpu.js';
 
 export interface CpuLoopOptions {
@@ -134,6 +135,11 @@ export class CpuRunLoop {
   private tick = (): void => {
     this.immediate = null;
     if (!this.runningFlag) return;
+    if (mainLoopWaiters() !== 0) {
+      // A QMP reply is due in this check phase: let it go before the next slice.
+      this.immediate = setImmediate(this.tick);
+      return;
+    }
     const runnable = this.runSlice();
     if (!this.runningFlag) {
       this.onStopped?.();
