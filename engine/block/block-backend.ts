@@ -158,7 +158,12 @@ export function blkForNode(bs: BlockDriverState): BlockBackend | undefined {
  * What a device's `drive` property resolves to (QEMU's set_drive_helper()): a backend by name,
  * else a node by name wrapped in a new anonymous backend. Attaches `dev` (its QOM path).
  */
-export function blkAttachDevByRef(ref: string, dev: string, propName = 'drive', typename = 'device'): BlockBackend {
+export function blkAttachDevByRef(
+  ref: string,
+  dev: string,
+  propName = 'drive',
+  typename = 'device',
+): BlockBackend {
   let blk = blkByName(ref);
   if (!blk) {
     const bs = bdrvFindNode(ref);

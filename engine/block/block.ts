@@ -156,13 +156,16 @@ export async function bdrvOpen(o: BlockOpenOptions, ctx: OpenContext = {}): Prom
   if (typeof o.file === 'string') {
     child = lookupReference(o.file);
   } else if (o.file) {
-    child = await bdrvOpen({ ...o.file, 'read-only': o.file['read-only'] ?? readOnly }, { parentReadOnly: readOnly });
+    child = await bdrvOpen(
+      { ...o.file, 'read-only': o.file['read-only'] ?? readOnly },
+      { parentReadOnly: readOnly },
+    );
     childIsNew = true;
   } else if (o.filename !== undefined) {
     child = await openFile({ driver: 'file', filename: o.filename, locking: o.locking }, readOnly);
     childIsNew = true;
   } else {
-    throw new QapiError("A block device must be specified for \"file\"");
+    throw new QapiError('A block device must be specified for "file"');
   }
   try {
     let probed = false;
@@ -232,7 +235,9 @@ function applyCommon(bs: BlockDriverState, o: BlockOpenOptions, readOnly: boolea
   bs.cacheDirect = o.cache?.direct ?? false;
   bs.cacheNoFlush = o.cache?.['no-flush'] ?? false;
   if (bs.detectZeroes === 'unmap' && bs.discard !== 'unmap') {
-    throw new QapiError("setting detect-zeroes to unmap is not allowed without setting discard operation to unmap");
+    throw new QapiError(
+      'setting detect-zeroes to unmap is not allowed without setting discard operation to unmap',
+    );
   }
 }
 
@@ -242,7 +247,12 @@ export function fullBackingFilename(overlayFilename: string, backing: string): s
   return join(dirname(overlayFilename), backing);
 }
 
-async function openBacking(bs: BlockDriverState, drv: Qcow2Driver, o: BlockOpenOptions, ctx: OpenContext): Promise<void> {
+async function openBacking(
+  bs: BlockDriverState,
+  drv: Qcow2Driver,
+  o: BlockOpenOptions,
+  ctx: OpenContext,
+): Promise<void> {
   bs.backingFile = drv.header.backingFile;
   bs.backingFormat = drv.header.backingFormat;
   if (o.backing === null || ctx.noBacking) return;
@@ -256,7 +266,10 @@ async function openBacking(bs: BlockDriverState, drv: Qcow2Driver, o: BlockOpenO
     if (!bs.backingFile) return;
     const path = fullBackingFilename(bs.filename, bs.backingFile);
     try {
-      backing = await bdrvOpen({ driver: bs.backingFormat ?? undefined, filename: path, 'read-only': true }, {});
+      backing = await bdrvOpen(
+        { driver: bs.backingFormat ?? undefined, filename: path, 'read-only': true },
+        {},
+      );
     } catch (e) {
       if (e instanceof QapiError) throw e.prepend('Could not open backing file: ');
       throw e;

@@ -42,9 +42,18 @@ registerBackendLookup('drive', (id) => blkRefExists(id));
  */
 export async function appendTempSnapshot(bs: BlockDriverState): Promise<BlockDriverState> {
   const path = join(tmpdir(), `vmstudio-snapshot-${process.pid}-${randomBytes(4).toString('hex')}.qcow2`);
-  await qcow2Create({ filename: path, size: bs.getLength(), backingFile: bs.filename, backingFormat: bs.driverName });
+  await qcow2Create({
+    filename: path,
+    size: bs.getLength(),
+    backingFile: bs.filename,
+    backingFormat: bs.driverName,
+  });
   try {
-    const overlay = await bdrvOpen({ driver: 'qcow2', file: { driver: 'file', filename: path, locking: 'off' }, backing: bs.nodeName });
+    const overlay = await bdrvOpen({
+      driver: 'qcow2',
+      file: { driver: 'file', filename: path, locking: 'off' },
+      backing: bs.nodeName,
+    });
     overlay.temporary = true;
     bs.refcnt--;
     return overlay;
@@ -56,7 +65,17 @@ export async function appendTempSnapshot(bs: BlockDriverState): Promise<BlockDri
 // ---- -drive --------------------------------------------------------------------------------
 
 export type DriveInterface = 'none' | 'virtio' | 'ide' | 'scsi' | 'floppy' | 'pflash' | 'mtd' | 'sd' | 'xen';
-const INTERFACES: readonly string[] = ['none', 'ide', 'scsi', 'floppy', 'pflash', 'mtd', 'sd', 'virtio', 'xen'];
+const INTERFACES: readonly string[] = [
+  'none',
+  'ide',
+  'scsi',
+  'floppy',
+  'pflash',
+  'mtd',
+  'sd',
+  'virtio',
+  'xen',
+];
 const unitsUsed = new Map<string, number>();
 
 export interface DriveResult {
@@ -104,7 +123,12 @@ export async function driveNew(arg: string, globalSnapshot = false): Promise<Dri
   const index = take('index');
   const unitOpt = take('unit');
   take('bus');
-  const unit = index !== undefined ? Number(index) : unitOpt !== undefined ? Number(unitOpt) : (unitsUsed.get(iface) ?? 0);
+  const unit =
+    index !== undefined
+      ? Number(index)
+      : unitOpt !== undefined
+        ? Number(unitOpt)
+        : (unitsUsed.get(iface) ?? 0);
   if (!Number.isInteger(unit) || unit < 0) throw new QapiError(`invalid unit`);
   unitsUsed.set(iface, Math.max(unitsUsed.get(iface) ?? 0, unit + 1));
   const id = take('id') ?? `${iface}${unit}`;
@@ -131,7 +155,8 @@ export async function driveNew(arg: string, globalSnapshot = false): Promise<Dri
     ['werror', werror, ['ignore', 'report', 'stop', 'enospc']],
     ['rerror', rerror, ['ignore', 'report', 'stop']],
   ] as const) {
-    if (!(allowed as readonly string[]).includes(v)) throw new QapiError(`'${v}' invalid ${k === 'werror' ? 'write' : 'read'} error action`);
+    if (!(allowed as readonly string[]).includes(v))
+      throw new QapiError(`'${v}' invalid ${k === 'werror' ? 'write' : 'read'} error action`);
   }
   const aio = take('aio');
   if (aio !== undefined && aio !== 'threads' && aio !== 'native' && aio !== 'io_uring') {
@@ -145,12 +170,14 @@ export async function driveNew(arg: string, globalSnapshot = false): Promise<Dri
       const sub = k.slice(5);
       const v = take(k)!;
       if (sub === 'locking') {
-        if (v !== 'on' && v !== 'off' && v !== 'auto') throw new QapiError(`Parameter 'locking' does not accept value '${v}'`);
+        if (v !== 'on' && v !== 'off' && v !== 'auto')
+          throw new QapiError(`Parameter 'locking' does not accept value '${v}'`);
         fileOpts.locking = v;
       } else if (sub === 'filename') fileOpts.filename = v;
       else if (sub === 'driver') {
         if (v !== 'file') throw new QapiError(`Unknown protocol '${v}'`);
-      } else if (sub !== 'aio') throw new QapiError(`Block protocol 'file' does not support the option '${sub}'`);
+      } else if (sub !== 'aio')
+        throw new QapiError(`Block protocol 'file' does not support the option '${sub}'`);
     }
   }
   const leftover = [...o.keys()][0];
@@ -194,7 +221,8 @@ export async function driveNew(arg: string, globalSnapshot = false): Promise<Dri
     blk = blkNew(id, root);
   } catch (e) {
     if (root) await bdrvUnref(root);
-    if (e instanceof QapiError && /already exists/.test(e.message)) throw new QapiError(`drive with id '${id}' already exists`);
+    if (e instanceof QapiError && /already exists/.test(e.message))
+      throw new QapiError(`drive with id '${id}' already exists`);
     throw e;
   }
   blk.writeCache = cache.writeback;
@@ -256,7 +284,8 @@ function toOpenOptions(o: T.BlockdevOptions): BlockOpenOptions {
     out.size = o.size;
   } else {
     if (o.encrypt) throw new QapiError('Encrypted qcow2 images are not supported by this engine');
-    if (o['data-file'] !== undefined) throw new QapiError('External data files are not supported by this engine');
+    if (o['data-file'] !== undefined)
+      throw new QapiError('External data files are not supported by this engine');
     if (o['lazy-refcounts']) throw new QapiError('Lazy refcounts are not supported by this engine');
     const b = o.backing;
     if (b !== undefined) out.backing = b === null || b === '' ? null : ref(b);

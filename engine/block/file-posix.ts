@@ -85,7 +85,7 @@ export class FileDriver implements NodeDriver {
     // Past EOF a file reads as zeroes already; only extend the length there.
     const end = offset + bytes;
     const inFile = Math.max(0, Math.min(end, this.length) - offset);
-    for (let done = 0; done < inFile; ) {
+    for (let done = 0; done < inFile;) {
       const n = Math.min(inFile - done, ZERO_CHUNK.length);
       await this.pwrite(offset + done, ZERO_CHUNK.subarray(0, n));
       done += n;

@@ -77,7 +77,11 @@ export async function qcow2Check(
   return d.lock.write(() => checkLocked(d, fix, log));
 }
 
-async function checkLocked(d: Qcow2Driver, fix: CheckFix, log: (line: string) => void): Promise<Qcow2CheckResult> {
+async function checkLocked(
+  d: Qcow2Driver,
+  fix: CheckFix,
+  log: (line: string) => void,
+): Promise<Qcow2CheckResult> {
   const res = emptyCheckResult();
   const cs = d.clusterSize;
   res.totalClusters = Math.ceil(d.header.size / cs);
@@ -121,7 +125,9 @@ async function checkLocked(d: Qcow2Driver, fix: CheckFix, log: (line: string) =>
     try {
       stored = await d.rc.get(i);
     } catch (e) {
-      log(`Can't get refcount for cluster ${i}: ${(e as Error).message.includes('unaligned') ? 'Input/output error' : (e as Error).message}`);
+      log(
+        `Can't get refcount for cluster ${i}: ${(e as Error).message.includes('unaligned') ? 'Input/output error' : (e as Error).message}`,
+      );
       res.checkErrors++;
       continue;
     }
@@ -187,7 +193,9 @@ async function countL1(
       }
       if (m.kind === 'compressed') {
         if (hi & OFLAG_COPIED_HI) {
-          log(`ERROR: coffset=0x${m.host.toString(16)}: copied flag must never be set for compressed clusters`);
+          log(
+            `ERROR: coffset=0x${m.host.toString(16)}: copied flag must never be set for compressed clusters`,
+          );
           res.corruptions++;
         }
         rc.inc(m.host - (m.host % 512), m.compressedBytes + (m.host % 512));
@@ -230,9 +238,16 @@ async function checkOflagCopied(
     if (refcount < 0) continue;
     const hi = entryHi(d.l1, i);
     if ((refcount === 1) !== ((hi & OFLAG_COPIED_HI) !== 0)) {
-      log(`${repair ? 'Repairing' : 'ERROR'} OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${entryBig(d.l1, i).toString(16)} refcount=${refcount}`);
+      log(
+        `${repair ? 'Repairing' : 'ERROR'} OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${entryBig(d.l1, i).toString(16)} refcount=${refcount}`,
+      );
       if (repair) {
-        setEntry(d.l1, i, refcount === 1 ? (hi | OFLAG_COPIED_HI) >>> 0 : (hi & ~OFLAG_COPIED_HI) >>> 0, entryLo(d.l1, i));
+        setEntry(
+          d.l1,
+          i,
+          refcount === 1 ? (hi | OFLAG_COPIED_HI) >>> 0 : (hi & ~OFLAG_COPIED_HI) >>> 0,
+          entryLo(d.l1, i),
+        );
         l1Dirty = true;
         res.corruptionsFixed++;
       } else {
@@ -254,9 +269,16 @@ async function checkOflagCopied(
       if (r < 0) continue;
       const ehi = entryHi(t, j);
       if ((r === 1) !== ((ehi & OFLAG_COPIED_HI) !== 0)) {
-        log(`${repair ? 'Repairing' : 'ERROR'} OFLAG_COPIED data cluster: l2_entry=${entryBig(t, j).toString(16)} refcount=${r}`);
+        log(
+          `${repair ? 'Repairing' : 'ERROR'} OFLAG_COPIED data cluster: l2_entry=${entryBig(t, j).toString(16)} refcount=${r}`,
+        );
         if (repair) {
-          setEntry(t, j, r === 1 ? (ehi | OFLAG_COPIED_HI) >>> 0 : (ehi & ~OFLAG_COPIED_HI) >>> 0, entryLo(t, j));
+          setEntry(
+            t,
+            j,
+            r === 1 ? (ehi | OFLAG_COPIED_HI) >>> 0 : (ehi & ~OFLAG_COPIED_HI) >>> 0,
+            entryLo(t, j),
+          );
           dirty = true;
           res.corruptionsFixed++;
         } else {

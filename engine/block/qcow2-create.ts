@@ -40,11 +40,14 @@ export function validateQcow2CreateOptions(o: Qcow2CreateOptions): void {
   }
   if (o.lazyRefcounts) {
     if (version < 3) {
-      throw new QapiError('Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)');
+      throw new QapiError(
+        'Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)',
+      );
     }
     throw new QapiError('Lazy refcounts are not supported by this engine');
   }
-  if (o.backingFormat && !o.backingFile) throw new QapiError('Backing format cannot be used without backing file');
+  if (o.backingFormat && !o.backingFile)
+    throw new QapiError('Backing format cannot be used without backing file');
 }
 
 /** Create (or overwrite) `o.filename` as an empty qcow2 image of `o.size` bytes. */
@@ -90,7 +93,9 @@ export async function qcow2Create(o: Qcow2CreateOptions): Promise<void> {
   try {
     fh = await open(o.filename, 'w');
   } catch (e) {
-    throw new QapiError(`Could not create '${o.filename}': ${(e as Error).message.replace(/^[A-Z]+: /, '').replace(/, open.*$/, '')}`);
+    throw new QapiError(
+      `Could not create '${o.filename}': ${(e as Error).message.replace(/^[A-Z]+: /, '').replace(/, open.*$/, '')}`,
+    );
   }
   try {
     await fh.write(header, 0, cs, 0);

@@ -78,7 +78,12 @@ function u64(v: DataView, off: number): number {
 }
 
 /** validate_table_offset(): cluster aligned and the table does not overflow a 64-bit offset. */
-export function tableOffsetValid(offset: number, entries: number, entryLen: number, clusterSize: number): boolean {
+export function tableOffsetValid(
+  offset: number,
+  entries: number,
+  entryLen: number,
+  clusterSize: number,
+): boolean {
   if (entries > Number.MAX_SAFE_INTEGER / entryLen) return false;
   const size = entries * entryLen;
   if (offset > Number.MAX_SAFE_INTEGER - size) return false;
@@ -88,7 +93,8 @@ export function tableOffsetValid(offset: number, entries: number, entryLen: numb
 /** The cluster holding the header, parsed and checked; `fileLength` bounds nothing QEMU does not. */
 export function parseQcow2Header(cluster0: Uint8Array): Qcow2Header {
   const v = new DataView(cluster0.buffer, cluster0.byteOffset, cluster0.byteLength);
-  if (cluster0.length < 72 || v.getUint32(0) !== QCOW_MAGIC) throw new QapiError('Image is not in qcow2 format');
+  if (cluster0.length < 72 || v.getUint32(0) !== QCOW_MAGIC)
+    throw new QapiError('Image is not in qcow2 format');
   const version = v.getUint32(4);
   if (version < 2 || version > 3) throw new QapiError(`Unsupported qcow2 version ${version}`);
   const clusterBits = v.getUint32(20);
@@ -134,23 +140,31 @@ export function parseQcow2Header(cluster0: Uint8Array): Qcow2Header {
   const extEnd = h.backingFileOffset ? h.backingFileOffset : clusterSize;
   readExtensions(v, h, h.headerLength, extEnd);
 
-  const unknownIncompat = h.incompatibleFeatures & ~BigInt(INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_DATA_FILE | INCOMPAT_COMPRESSION | INCOMPAT_EXTL2);
+  const unknownIncompat =
+    h.incompatibleFeatures &
+    ~BigInt(INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_DATA_FILE | INCOMPAT_COMPRESSION | INCOMPAT_EXTL2);
   if (unknownIncompat) {
     throw new QapiError(`Unsupported qcow2 feature(s): ${describeFeatures(h, 0, unknownIncompat)}`);
   }
   // Features QEMU has and this engine does not implement: refuse them the same way.
   const unsupported = h.incompatibleFeatures & BigInt(INCOMPAT_DATA_FILE | INCOMPAT_EXTL2);
-  if (unsupported) throw new QapiError(`Unsupported qcow2 feature(s): ${describeFeatures(h, 0, unsupported)}`);
+  if (unsupported)
+    throw new QapiError(`Unsupported qcow2 feature(s): ${describeFeatures(h, 0, unsupported)}`);
   if (h.incompatibleFeatures & BigInt(INCOMPAT_COMPRESSION)) {
     if (h.compressionType !== 0) {
       throw new QapiError(
-        h.compressionType === 1 ? 'Unsupported compression type: zstd' : `Unknown compression type ${h.compressionType}`,
+        h.compressionType === 1
+          ? 'Unsupported compression type: zstd'
+          : `Unknown compression type ${h.compressionType}`,
       );
     }
   } else if (h.compressionType !== 0) {
-    throw new QapiError(`compression_type field is non-zero (${h.compressionType}) but the compression type bit is not set`);
+    throw new QapiError(
+      `compression_type field is non-zero (${h.compressionType}) but the compression type bit is not set`,
+    );
   }
-  if (h.refcountOrder > 6) throw new QapiError('Reference count entry width too large; may not exceed 64 bits');
+  if (h.refcountOrder > 6)
+    throw new QapiError('Reference count entry width too large; may not exceed 64 bits');
   if (h.cryptMethod > 2) throw new QapiError(`Unsupported encryption method ${h.cryptMethod}`);
   if (h.cryptMethod !== 0) throw new QapiError('Encrypted qcow2 images are not supported by this engine');
 
@@ -167,7 +181,8 @@ export function parseQcow2Header(cluster0: Uint8Array): Qcow2Header {
   }
   const l2Bits = clusterBits - 3;
   const l1VmStateIndex = Math.ceil(h.size / 2 ** (clusterBits + l2Bits));
-  if (l1VmStateIndex > INT_MAX || h.size > Number.MAX_SAFE_INTEGER / 2) throw new QapiError('Image is too big');
+  if (l1VmStateIndex > INT_MAX || h.size > Number.MAX_SAFE_INTEGER / 2)
+    throw new QapiError('Image is too big');
   if (h.l1Size > QCOW_MAX_L1_SIZE / 8) throw new QapiError('Active L1 table too large');
   if (h.l1Size < l1VmStateIndex) throw new QapiError('L1 table is too small');
   if (!tableOffsetValid(h.l1TableOffset, h.l1Size, 8, clusterSize)) {
@@ -201,7 +216,10 @@ function readExtensions(v: DataView, h: Qcow2Header, start: number, end: number)
       for (let i = 0; i + 48 <= len; i += 48) {
         const nameBytes = data.subarray(i + 2, i + 48);
         const nul = nameBytes.indexOf(0);
-        h.featureNames.set(`${data[i]}:${data[i + 1]}`, new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)));
+        h.featureNames.set(
+          `${data[i]}:${data[i + 1]}`,
+          new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)),
+        );
       }
     } else if (type !== QCOW2_EXT_BITMAPS && type !== QCOW2_EXT_CRYPTO && type !== QCOW2_EXT_DATA_FILE) {
       h.unknownExtensions.push({ type, data: data.slice() });
@@ -277,7 +295,8 @@ export function buildQcow2Header(h: Qcow2Header, clusterSize: number): Uint8Arra
   off += 8; // end-of-extensions marker (zeroes)
   if (h.backingFile) {
     const name = new TextEncoder().encode(h.backingFile);
-    if (off + name.length > clusterSize || name.length > 1023) throw new QapiError('Backing file name too long');
+    if (off + name.length > clusterSize || name.length > 1023)
+      throw new QapiError('Backing file name too long');
     buf.set(name, off);
     put64(8, off);
     v.setUint32(16, name.length);

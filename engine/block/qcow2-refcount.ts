@@ -76,7 +76,9 @@ export class Qcow2Refcounts {
       throw this.host.corruption(`Refblock offset ${hex(off)} unaligned (reftable index: ${hex(index)})`);
     }
     if (off === Number.MAX_SAFE_INTEGER || off === 0) {
-      throw this.host.corruption(`Refblock at ${hex(off)} is not a valid offset (reftable index: ${hex(index)})`);
+      throw this.host.corruption(
+        `Refblock at ${hex(off)} is not a valid offset (reftable index: ${hex(index)})`,
+      );
     }
     b = new Uint8Array(this.clusterSize);
     await this.host.file.pread(off, b);

@@ -5,7 +5,12 @@
  */
 import { QapiError } from '../qapi/error.js';
 import type { NodeDriver } from './block-driver.js';
-import { QCOW_MAX_L1_SIZE, QCOW_MAX_SNAPSHOTS_SIZE, tableOffsetValid, type Qcow2Header } from './qcow2-header.js';
+import {
+  QCOW_MAX_L1_SIZE,
+  QCOW_MAX_SNAPSHOTS_SIZE,
+  tableOffsetValid,
+  type Qcow2Header,
+} from './qcow2-header.js';
 
 const QCOW_MAX_SNAPSHOT_EXTRA_DATA = 1024;
 

@@ -54,7 +54,12 @@ async function walkL1(
         const want = (await d.rc.get(m.host / cs)) === 1;
         const hi = entryHi(table, j);
         if (((hi & OFLAG_COPIED_HI) !== 0) !== want) {
-          setEntry(table, j, want ? (hi | OFLAG_COPIED_HI) >>> 0 : (hi & ~OFLAG_COPIED_HI) >>> 0, entryLo(table, j));
+          setEntry(
+            table,
+            j,
+            want ? (hi | OFLAG_COPIED_HI) >>> 0 : (hi & ~OFLAG_COPIED_HI) >>> 0,
+            entryLo(table, j),
+          );
           if (first < 0) first = j;
           last = j;
         }
@@ -177,7 +182,8 @@ export async function qcow2SnapshotGoto(d: Qcow2Driver, idOrName: string): Promi
     const next = new Uint8Array(d.l1Size * 8);
     next.set(snL1);
     // Start with every COPIED flag clear (always consistent: refcounts are now >= 2), then fix.
-    for (let i = 0; i < d.l1Size; i++) setEntry(next, i, (entryHi(next, i) & ~OFLAG_COPIED_HI) >>> 0, entryLo(next, i));
+    for (let i = 0; i < d.l1Size; i++)
+      setEntry(next, i, (entryHi(next, i) & ~OFLAG_COPIED_HI) >>> 0, entryLo(next, i));
     d.dropL2Cache();
     d.l1.set(next);
     await d.file.pwrite(d.l1Offset, d.l1);
@@ -193,7 +199,11 @@ export async function qcow2SnapshotGoto(d: Qcow2Driver, idOrName: string): Promi
 }
 
 /** qcow2_snapshot_delete(): by id and/or name, as given. */
-export async function qcow2SnapshotDelete(d: Qcow2Driver, id: string | null, name: string | null): Promise<Qcow2Snapshot> {
+export async function qcow2SnapshotDelete(
+  d: Qcow2Driver,
+  id: string | null,
+  name: string | null,
+): Promise<Qcow2Snapshot> {
   if (d.readOnly) throw new QapiError('Device is read-only');
   const sn = d.snapshots.find((s) => (id === null || s.id === id) && (name === null || s.name === name));
   if (!sn) throw new QapiError('snapshot not found');
@@ -222,7 +232,7 @@ export async function qcow2LoadVmstate(d: Qcow2Driver, buf: Uint8Array, pos: num
   await d.lock.read(async () => {
     const cs = d.clusterSize;
     const base = vmStateOffset(d) + pos;
-    for (let done = 0; done < buf.length; ) {
+    for (let done = 0; done < buf.length;) {
       const g = base + done;
       const n = Math.min(cs - (g % cs), buf.length - done);
       const m = await d.lookup(g);

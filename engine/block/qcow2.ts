@@ -207,7 +207,8 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
   formatSpecific(): QDict {
     const h = this.header;
     const data = qdict({ compat: h.version === 3 ? '1.1' : '0.10', 'compression-type': 'zlib' });
-    if (h.version === 3) data['lazy-refcounts'] = (h.compatibleFeatures & BigInt(COMPAT_LAZY_REFCOUNTS)) !== 0n;
+    if (h.version === 3)
+      data['lazy-refcounts'] = (h.compatibleFeatures & BigInt(COMPAT_LAZY_REFCOUNTS)) !== 0n;
     data['refcount-bits'] = 2 ** h.refcountOrder;
     if (h.version === 3) {
       data['corrupt'] = (h.incompatibleFeatures & BigInt(INCOMPAT_CORRUPT)) !== 0n;
@@ -244,7 +245,8 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
     if (!this.readOnly && !this.broken) {
       this.broken = true;
       this.header.incompatibleFeatures |= BigInt(INCOMPAT_CORRUPT);
-      if (this.header.version === 3) void this.writeHeaderU64(72, this.header.incompatibleFeatures).catch(() => {});
+      if (this.header.version === 3)
+        void this.writeHeaderU64(72, this.header.incompatibleFeatures).catch(() => {});
     }
     return new BlockIoError('EIO', message);
   }
@@ -307,7 +309,9 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
       throw this.corruption(`L2 table offset ${hex(l2Offset)} unaligned (L1 index: ${hex(l1Index)})`);
     }
     if (l2Offset < this.clusterSize) {
-      throw this.corruption(`L2 table offset ${hex(l2Offset)} overlaps the image header (L1 index: ${hex(l1Index)})`);
+      throw this.corruption(
+        `L2 table offset ${hex(l2Offset)} overlaps the image header (L1 index: ${hex(l1Index)})`,
+      );
     }
     t = new Uint8Array(this.clusterSize);
     await this.file.pread(l2Offset, t);
@@ -340,7 +344,8 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
     }
     const host = (hi & 0x00ffffff) * 0x100000000 + ((lo & 0xfffffe00) >>> 0);
     const copied = (hi & OFLAG_COPIED_HI) !== 0;
-    if (lo & OFLAG_ZERO_LO && this.header.version === 3) return { kind: 'zero', host, copied, compressedBytes: 0 };
+    if (lo & OFLAG_ZERO_LO && this.header.version === 3)
+      return { kind: 'zero', host, copied, compressedBytes: 0 };
     if (host === 0) return { kind: 'unallocated', host: 0, copied: false, compressedBytes: 0 };
     return { kind: 'normal', host, copied, compressedBytes: 0 };
   }
@@ -446,7 +451,8 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
     const hit = (name: string): never => {
       throw this.corruption(`Preventing invalid write on metadata (overlaps with ${name})`);
     };
-    const overlaps = (off: number, size: number): boolean => size > 0 && host < off + size && off < host + len;
+    const overlaps = (off: number, size: number): boolean =>
+      size > 0 && host < off + size && off < host + len;
     if (host < cs) hit('qcow2_header');
     if (overlaps(this.l1Offset, this.l1Size * 8)) hit('active L1 table');
     if (overlaps(this.rc.tableOffset, this.rc.tableClusters * cs)) hit('refcount table');
@@ -531,7 +537,9 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
       const guest = offset + pos;
       const inCl = guest % cs;
       const l2i = Math.floor(guest / cs) % this.l2Size;
-      const m = table ? this.decodeL2(table, l2i, l2Off) : { kind: 'unallocated' as const, host: 0, copied: false, compressedBytes: 0 };
+      const m = table
+        ? this.decodeL2(table, l2i, l2Off)
+        : { kind: 'unallocated' as const, host: 0, copied: false, compressedBytes: 0 };
       if (m.kind === 'normal' && m.copied) {
         // In place, merged with following clusters that are in place and contiguous.
         let n = Math.min(cs - inCl, data.length - pos);
@@ -552,7 +560,9 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
       let end = Math.min(data.length, pos + cs - inCl);
       while (end < data.length) {
         const ni = Math.floor((offset + end) / cs) % this.l2Size;
-        const nm = table ? this.decodeL2(table, ni, l2Off) : { kind: 'unallocated' as const, host: 0, copied: false, compressedBytes: 0 };
+        const nm = table
+          ? this.decodeL2(table, ni, l2Off)
+          : { kind: 'unallocated' as const, host: 0, copied: false, compressedBytes: 0 };
         if (nm.kind === 'normal' && nm.copied) break;
         olds.push(nm);
         end = Math.min(data.length, end + cs);
@@ -567,7 +577,11 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
       const tailEnd = inCl + (end - pos);
       if (tailEnd % cs !== 0 && (k > 1 || inCl === 0)) {
         const lastStart = (k - 1) * cs;
-        await this.readMapped(firstGuestCluster + lastStart, olds[k - 1]!, buf.subarray(lastStart, lastStart + cs));
+        await this.readMapped(
+          firstGuestCluster + lastStart,
+          olds[k - 1]!,
+          buf.subarray(lastStart, lastStart + cs),
+        );
       }
       buf.set(data.subarray(pos, end), inCl);
       const host = await this.rc.allocClusters(k);
@@ -593,16 +607,22 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
       if (headEnd === end) return;
     }
     const tailStart = Math.max(headEnd, Math.floor(end / cs) * cs);
-    for (let c = headEnd; c < tailStart; ) {
+    for (let c = headEnd; c < tailStart;) {
       const l1i = Math.floor(c / this.l2Coverage);
       const stop = Math.min(tailStart, (l1i + 1) * this.l2Coverage);
       await this.zeroClustersInL2(l1i, c, stop, mode);
       c = stop;
     }
-    if (end > tailStart && mode === 'zero') await this.writeLocked(tailStart, new Uint8Array(end - tailStart));
+    if (end > tailStart && mode === 'zero')
+      await this.writeLocked(tailStart, new Uint8Array(end - tailStart));
   }
 
-  private async zeroClustersInL2(l1i: number, start: number, stop: number, mode: 'zero' | 'discard'): Promise<void> {
+  private async zeroClustersInL2(
+    l1i: number,
+    start: number,
+    stop: number,
+    mode: 'zero' | 'discard',
+  ): Promise<void> {
     const cs = this.clusterSize;
     const v3 = this.header.version === 3;
     const hasBacking = this.backing !== null;
@@ -671,7 +691,7 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
     this.checkWritable();
     await this.lock.write(async () => {
       if (size < this.header.size) {
-        throw new QapiError('qcow2 doesn\'t support shrinking images yet');
+        throw new QapiError("qcow2 doesn't support shrinking images yet");
       }
       const needL1 = Math.ceil(size / this.l2Coverage);
       if (needL1 > this.l1Size) await this.growL1(needL1);
@@ -683,7 +703,7 @@ export class Qcow2Driver implements NodeDriver, RefcountHost {
   /** Move the active L1 table to a larger one (qcow2_grow_l1_table()). */
   async growL1(entries: number): Promise<void> {
     const cs = this.clusterSize;
-    if (entries > 32 * 1024 * 1024 / 8) throw new QapiError('Active L1 table too large');
+    if (entries > (32 * 1024 * 1024) / 8) throw new QapiError('Active L1 table too large');
     const bytes = Math.ceil((entries * 8) / cs) * cs;
     const table = new Uint8Array(bytes);
     table.set(this.l1);

@@ -66,7 +66,8 @@ export class RawDriver implements NodeDriver {
   }
 
   async truncate(size: number): Promise<void> {
-    if (this.offset || this.size !== null) throw new QapiError('Cannot resize a raw node with offset or size');
+    if (this.offset || this.size !== null)
+      throw new QapiError('Cannot resize a raw node with offset or size');
     if (!this.file.truncate) throw new QapiError('Image format driver does not support resize');
     await this.file.truncate(size);
   }
@@ -79,7 +80,9 @@ export class RawDriver implements NodeDriver {
   }
 
   allocatedFileSize(): Promise<number> {
-    return this.file.allocatedFileSize ? this.file.allocatedFileSize() : Promise.resolve(this.file.getLength());
+    return this.file.allocatedFileSize
+      ? this.file.allocatedFileSize()
+      : Promise.resolve(this.file.getLength());
   }
 
   dirtyFlag(): boolean {

@@ -50,7 +50,11 @@ function errText(e: unknown): string {
 }
 
 /** Send `data` to the destination; resolves when it has all of it. */
-export function sendStream(uri: MigrationUri, data: Uint8Array, onHandle: (c: Cancellable) => void): Promise<void> {
+export function sendStream(
+  uri: MigrationUri,
+  data: Uint8Array,
+  onHandle: (c: Cancellable) => void,
+): Promise<void> {
   switch (uri.kind) {
     case 'file':
       return (async () => {
@@ -164,7 +168,9 @@ export function receiveStream(
         return;
       }
       case 'exec': {
-        const child: ChildProcess = spawn('/bin/sh', ['-c', uri.command], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child: ChildProcess = spawn('/bin/sh', ['-c', uri.command], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         cancel = () => {
           child.kill('SIGKILL');
           reject(new QapiError('migration cancelled'));

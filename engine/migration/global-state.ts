@@ -27,7 +27,9 @@ export function globalStateStore(state: RunState = runstateGet()): void {
 export function globalStateReceivedRunstate(): RunState | null {
   if (!globalState.received) return null;
   const end = globalState.runstate.indexOf(0);
-  return Buffer.from(globalState.runstate.subarray(0, end < 0 ? RUNSTATE_LEN : end)).toString('latin1') as RunState;
+  return Buffer.from(globalState.runstate.subarray(0, end < 0 ? RUNSTATE_LEN : end)).toString(
+    'latin1',
+  ) as RunState;
 }
 
 export function globalStateReset(): void {

@@ -104,7 +104,12 @@ export function qmpQueryMigrate(): MigrationInfo {
       return { status: 'setup', 'total-time': Date.now() - s.startMs };
     case 'active':
     case 'cancelling':
-      return { status: s.status, 'total-time': Date.now() - s.startMs, 'setup-time': s.setupMs, ram: ramInfo() };
+      return {
+        status: s.status,
+        'total-time': Date.now() - s.startMs,
+        'setup-time': s.setupMs,
+        ram: ramInfo(),
+      };
     case 'completed':
       return {
         status: 'completed',
@@ -129,7 +134,7 @@ export function migrationFinished(): Promise<void> {
 
 /** migrate: start an outgoing migration to `uri`. */
 export function qmpMigrate(args: { uri: string; blk?: boolean; inc?: boolean; resume?: boolean }): void {
-  if (args.resume) throw new QapiError("Cannot resume if there is no paused migration");
+  if (args.resume) throw new QapiError('Cannot resume if there is no paused migration');
   if (args.blk || args.inc) throw new QapiError('Block migration is not supported by this engine');
   if (isActive(s.status) || incoming !== null) {
     throw new QapiError("There's a migration process in progress");

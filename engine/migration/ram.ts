@@ -63,7 +63,11 @@ export const ramStats: RamStats = { transferred: 0, total: 0, duplicate: 0, norm
  * vmstate_register_ram(): `block` migrates, named by `name` (default: the block's name) with the
  * owner's qdev path in front when it has one. Returns the id string used in the stream.
  */
-export function vmstateRegisterRam(block: RamBlock, owner: DeviceState | null = null, name = block.name): string {
+export function vmstateRegisterRam(
+  block: RamBlock,
+  owner: DeviceState | null = null,
+  name = block.name,
+): string {
   const path = owner ? qdevGetDevPath(owner) : null;
   const idstr = path ? `${path}/${name}` : name;
   if (blocks.some((b) => b.idstr === idstr && b.block !== block)) {
@@ -104,7 +108,12 @@ function discoverRam(): MigratableRam[] {
       const owner = mr.owner as QomObject | null;
       const dev = owner && objectDynamicCast(owner, 'device') ? (DEVICE(owner) as Dev) : null;
       const path = dev ? qdevGetDevPath(dev) : null;
-      found.push({ idstr: path ? `${path}/${mr.name}` : mr.name, block: blk, size: blk.size, seq: 1e9 + found.length });
+      found.push({
+        idstr: path ? `${path}/${mr.name}` : mr.name,
+        block: blk,
+        size: blk.size,
+        seq: 1e9 + found.length,
+      });
     }
     for (const sub of mr.subregions) walk(sub);
   };
@@ -162,7 +171,10 @@ function saveIterate(f: QemuFileWriter): boolean {
     const i32 = block.i32;
     for (let off = 0; off < b.size; off += TARGET_PAGE_SIZE) {
       const len = Math.min(TARGET_PAGE_SIZE, b.size - off);
-      const zero = len === TARGET_PAGE_SIZE ? isZeroPage(i32, off >> 2) : u8.subarray(off, off + len).every((x) => x === 0);
+      const zero =
+        len === TARGET_PAGE_SIZE
+          ? isZeroPage(i32, off >> 2)
+          : u8.subarray(off, off + len).every((x) => x === 0);
       const cont = last === block ? RAM_SAVE_FLAG_CONTINUE : 0;
       putHeader(f, off, (zero ? RAM_SAVE_FLAG_ZERO : RAM_SAVE_FLAG_PAGE) | cont);
       if (!cont) f.str8(b.idstr);

@@ -78,7 +78,8 @@ function calculateNewInstanceId(idstr: string): number {
 
 function calculateCompatInstanceId(idstr: string): number {
   let id = 0;
-  for (const se of handlers) if (se.compat?.idstr === idstr && se.compat.instanceId >= id) id = se.compat.instanceId + 1;
+  for (const se of handlers)
+    if (se.compat?.idstr === idstr && se.compat.instanceId >= id) id = se.compat.instanceId + 1;
   return id;
 }
 
@@ -115,7 +116,8 @@ export function vmstateRegister(
       idstr = `${path}/`;
       compat = {
         idstr: vmsd.name,
-        instanceId: instanceId === VMSTATE_INSTANCE_ID_ANY ? calculateCompatInstanceId(vmsd.name) : instanceId,
+        instanceId:
+          instanceId === VMSTATE_INSTANCE_ID_ANY ? calculateCompatInstanceId(vmsd.name) : instanceId,
       };
       instanceId = VMSTATE_INSTANCE_ID_ANY;
     }

@@ -15,16 +15,7 @@
 
 /** Scalar wire kinds. 64-bit kinds accept and produce number | bigint (bigint when beyond 2^53). */
 export type VMStateScalarKind =
-  | 'bool'
-  | 'uint8'
-  | 'uint16'
-  | 'uint32'
-  | 'uint64'
-  | 'int8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'float64';
+  'bool' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'int8' | 'int16' | 'int32' | 'int64' | 'float64';
 
 export type VMStateFieldKind =
   /** One scalar in `obj[name]`. */

@@ -54,12 +54,32 @@ describe('scalar kinds', () => {
 
   it('writes big-endian, in field order, with QEMU sizes', () => {
     expect(hex(vmstateSaveToBytes(d, src))).toBe(
-      '01' + 'ab' + 'fe' + 'beef' + 'fffd' + 'deadbeef' + 'fffffffc' + 'fedcba9876543210' + 'fffffffffffffffb' + '3ff8000000000000',
+      '01' +
+        'ab' +
+        'fe' +
+        'beef' +
+        'fffd' +
+        'deadbeef' +
+        'fffffffc' +
+        'fedcba9876543210' +
+        'fffffffffffffffb' +
+        '3ff8000000000000',
     );
   });
 
   it('reads back the same values (signed kinds sign-extended, big 64-bit values as bigint)', () => {
-    const dst = { b: false, u8: 0, i8: 0, u16: 0, i16: 0, u32: 0, i32: 0, u64: 0 as number | bigint, i64: 0, f: 0 };
+    const dst = {
+      b: false,
+      u8: 0,
+      i8: 0,
+      u16: 0,
+      i16: 0,
+      u32: 0,
+      i32: 0,
+      u64: 0 as number | bigint,
+      i64: 0,
+      f: 0,
+    };
     vmstateLoadFromBytes(d, dst, vmstateSaveToBytes(d, src));
     expect(dst).toEqual({ ...src });
   });
@@ -184,7 +204,9 @@ describe('arrays, buffers, structs', () => {
       { name: 'off', kind: 'uint32', fieldExists: (o) => o.wide === false },
       { name: 'off', kind: 'uint64', fieldExists: (o) => o.wide === true },
     ]);
-    expect(vmdescToJson(vmstateDescribe(d, { off: 1, wide: true }))).toContain('"name": "off[1]", "type": "uint64"');
+    expect(vmdescToJson(vmstateDescribe(d, { off: 1, wide: true }))).toContain(
+      '"name": "off[1]", "type": "uint64"',
+    );
   });
 });
 
@@ -198,7 +220,13 @@ describe('versions and subsections', () => {
       { name: 'b', kind: 'uint8', versionId: 3 },
     ],
     subsections: [
-      { name: 'dev/extra', versionId: 1, minimumVersionId: 1, needed: (o) => o.extra !== 0, fields: [{ name: 'extra', kind: 'uint16' }] },
+      {
+        name: 'dev/extra',
+        versionId: 1,
+        minimumVersionId: 1,
+        needed: (o) => o.extra !== 0,
+        fields: [{ name: 'extra', kind: 'uint16' }],
+      },
     ],
   };
 
@@ -221,7 +249,9 @@ describe('versions and subsections', () => {
   it('sends a subsection only when needed, and loads it when present', () => {
     expect(hex(vmstateSaveToBytes(d, { a: 1, b: 2, extra: 0 }))).toBe('0102');
     const bytes = vmstateSaveToBytes(d, { a: 1, b: 2, extra: 0x1234 });
-    expect(hex(bytes)).toBe('0102' + '05' + '09' + Buffer.from('dev/extra').toString('hex') + '00000001' + '1234');
+    expect(hex(bytes)).toBe(
+      '0102' + '05' + '09' + Buffer.from('dev/extra').toString('hex') + '00000001' + '1234',
+    );
     const dst = { a: 0, b: 0, extra: 0 };
     vmstateLoadFromBytes(d, dst, bytes);
     expect(dst).toEqual({ a: 1, b: 2, extra: 0x1234 });
@@ -270,7 +300,9 @@ describe('versions and subsections', () => {
     expect([...bytes]).toEqual([42]);
     vmstateLoadFromBytes(dd, { v: 0 }, bytes);
     expect(calls).toEqual(['pre_save', 'pre_load', 'post_load v1 42']);
-    expect(errOf(() => vmstateLoadFromBytes(dd, { v: 0 }, Uint8Array.from([0xff]))).message).toBe('bad value');
+    expect(errOf(() => vmstateLoadFromBytes(dd, { v: 0 }, Uint8Array.from([0xff]))).message).toBe(
+      'bad value',
+    );
   });
 
   it('truncated data fails with EIO and names the field', () => {

@@ -14,12 +14,7 @@
  * subsections). Loading writes into the object; callers that must not leave a half-loaded object
  * behind (savevm.ts) take a backup first and restore it on failure.
  */
-import type {
-  VMStateDescription,
-  VMStateField,
-  VMStateInfo,
-  VMStateScalarKind,
-} from './vmstate-types.js';
+import type { VMStateDescription, VMStateField, VMStateInfo, VMStateScalarKind } from './vmstate-types.js';
 import { QemuFileReader, QemuFileWriter } from './qemu-file.js';
 import { EINVAL, ENOENT, MigrationError, isMigrationError } from './migration-error.js';
 
@@ -218,12 +213,7 @@ function fieldTypeName(field: VMStateField): string {
   }
 }
 
-function descStart(
-  vmsd: VMStateDescription,
-  field: VMStateField,
-  i: number,
-  n: number,
-): VmdescObject {
+function descStart(vmsd: VMStateDescription, field: VMStateField, i: number, n: number): VmdescObject {
   const d: VmdescObject = { name: descName(vmsd, field) };
   if (n > 1) {
     if (canCompress(field)) d['array_len'] = n;
@@ -337,7 +327,10 @@ function saveField(
 
 function checkLength(field: VMStateField, arr: { length: number }, n: number): void {
   if (n > arr.length || n < 0) {
-    throw new MigrationError(EINVAL, `vmstate: field '${field.name}' has ${arr.length} elements, ${n} expected`);
+    throw new MigrationError(
+      EINVAL,
+      `vmstate: field '${field.name}' has ${arr.length} elements, ${n} expected`,
+    );
   }
 }
 
@@ -408,7 +401,10 @@ function loadField(f: QemuFileReader, field: VMStateField, obj: Obj): void {
       const n = elemCount(field, obj);
       if (n > arr.length || n < 0) {
         if (!Array.isArray(arr) || n < 0) {
-          throw new MigrationError(EINVAL, `vmstate: '${field.name}' has ${n} elements, at most ${arr.length} fit`);
+          throw new MigrationError(
+            EINVAL,
+            `vmstate: '${field.name}' has ${n} elements, at most ${arr.length} fit`,
+          );
         }
         arr.length = n;
       }
@@ -424,7 +420,10 @@ function loadField(f: QemuFileReader, field: VMStateField, obj: Obj): void {
       const buf = container(field, obj) as Uint8Array;
       const n = elemCount(field, obj);
       if (n > buf.length || n < 0) {
-        throw new MigrationError(EINVAL, `vmstate: '${field.name}' has ${n} bytes, at most ${buf.length} fit`);
+        throw new MigrationError(
+          EINVAL,
+          `vmstate: '${field.name}' has ${n} bytes, at most ${buf.length} fit`,
+        );
       }
       buf.set(f.bytes(n));
       return;
@@ -438,7 +437,10 @@ function loadField(f: QemuFileReader, field: VMStateField, obj: Obj): void {
       const arr = container(field, obj) as Obj[];
       const n = elemCount(field, obj);
       if (n > arr.length || n < 0) {
-        throw new MigrationError(EINVAL, `vmstate: '${field.name}' has ${n} elements, at most ${arr.length} fit`);
+        throw new MigrationError(
+          EINVAL,
+          `vmstate: '${field.name}' has ${n} elements, at most ${arr.length} fit`,
+        );
       }
       for (let i = 0; i < n; i++) vmstateLoadState(f, field.vmsd!, arr[i]!, field.vmsd!.versionId);
       return;
@@ -484,7 +486,12 @@ export function vmstateSaveToBytes(vmsd: VMStateDescription, obj: Obj, complete 
 }
 
 /** Load `bytes` (all of them) into `obj`; leftover bytes are an error. */
-export function vmstateLoadFromBytes(vmsd: VMStateDescription, obj: Obj, bytes: Uint8Array, versionId = vmsd.versionId): void {
+export function vmstateLoadFromBytes(
+  vmsd: VMStateDescription,
+  obj: Obj,
+  bytes: Uint8Array,
+  versionId = vmsd.versionId,
+): void {
   const f = new QemuFileReader(bytes);
   vmstateLoadState(f, vmsd, obj, versionId);
   if (!f.atEnd()) throw new MigrationError(EINVAL, `${vmsd.name}: ${f.remaining} unexpected trailing bytes`);

@@ -3,7 +3,8 @@
  * Code throws `QapiError`; the QMP dispatcher turns it into {"error": {"class", "desc"}}.
  * Any other exception escaping a command is an engine bug and is reported as GenericError.
  */
-export type ErrorClass = 'GenericError' | 'CommandNotFound' | 'DeviceNotActive' | 'DeviceNotFound' | 'KVMMissingCap';
+export type ErrorClass =
+  'GenericError' | 'CommandNotFound' | 'DeviceNotActive' | 'DeviceNotFound' | 'KVMMissingCap';
 
 export class QapiError extends Error {
   readonly errorClass: ErrorClass;

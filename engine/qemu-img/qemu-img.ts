@@ -17,7 +17,12 @@ import { imageInfo, imageInfoDump, snapshotTable } from '../block/image-info.js'
 import { Qcow2Driver } from '../block/qcow2.js';
 import { qcow2Check, type CheckFix, type Qcow2CheckResult } from '../block/qcow2-check.js';
 import { qcow2Create } from '../block/qcow2-create.js';
-import { findSnapshot, qcow2SnapshotCreate, qcow2SnapshotDelete, qcow2SnapshotGoto } from '../block/qcow2-snapshot.js';
+import {
+  findSnapshot,
+  qcow2SnapshotCreate,
+  qcow2SnapshotDelete,
+  qcow2SnapshotGoto,
+} from '../block/qcow2-snapshot.js';
 import { setBlockWarningSink } from '../block/block-warn.js';
 
 export const IMG_PROG = 'vmstudio-img';
@@ -51,7 +56,7 @@ function helpText(): string {
     '  info [-f fmt] [--output=ofmt] [--backing-chain] [-U] filename\n' +
     '  resize [-f fmt] [-q] filename [+ | -]size\n' +
     '  snapshot [-q] [-l | -a snapshot | -c snapshot | -d snapshot] [-U] filename\n\n' +
-    "Supported formats: qcow2 raw\n"
+    'Supported formats: qcow2 raw\n'
   );
 }
 
@@ -120,15 +125,22 @@ function parseSize(s: string): number {
   return Number(r.value);
 }
 
-async function openImage(filename: string, fmt: string | undefined, readOnly: boolean, o: { noBacking?: boolean; forceShare?: boolean } = {}): Promise<BlockDriverState> {
-  if (fmt !== undefined && fmt !== 'raw' && fmt !== 'qcow2') throw new ImgError(`Unknown file format '${fmt}'`);
+async function openImage(
+  filename: string,
+  fmt: string | undefined,
+  readOnly: boolean,
+  o: { noBacking?: boolean; forceShare?: boolean } = {},
+): Promise<BlockDriverState> {
+  if (fmt !== undefined && fmt !== 'raw' && fmt !== 'qcow2')
+    throw new ImgError(`Unknown file format '${fmt}'`);
   try {
     return await bdrvOpen(
       { driver: fmt, filename, 'read-only': readOnly, locking: o.forceShare ? 'off' : 'auto' },
       { noBacking: o.noBacking },
     );
   } catch (e) {
-    if (e instanceof QapiError) throw new ImgError(`Could not open '${filename}': ${e.message}`, e.hint ?? '');
+    if (e instanceof QapiError)
+      throw new ImgError(`Could not open '${filename}': ${e.message}`, e.hint ?? '');
     throw e;
   }
 }
@@ -137,7 +149,20 @@ async function openImage(filename: string, fmt: string | undefined, readOnly: bo
 
 const CREATE_OPTS: Record<string, string[]> = {
   raw: ['size', 'preallocation'],
-  qcow2: ['size', 'compat', 'backing_file', 'backing_fmt', 'cluster_size', 'preallocation', 'lazy_refcounts', 'refcount_bits', 'compression_type', 'extended_l2', 'encryption', 'data_file'],
+  qcow2: [
+    'size',
+    'compat',
+    'backing_file',
+    'backing_fmt',
+    'cluster_size',
+    'preallocation',
+    'lazy_refcounts',
+    'refcount_bits',
+    'compression_type',
+    'extended_l2',
+    'encryption',
+    'data_file',
+  ],
 };
 
 function parseCreateOpts(fmt: string, list: string[]): Map<string, string> {
@@ -195,7 +220,10 @@ async function imgCreateFile(
   if (fmt === 'raw' && backing) throw new QapiError("Invalid parameter 'backing_file'");
   if (backing) {
     if (!o.has('backing_fmt')) {
-      const probe = await bdrvOpen({ filename: fullBackingFilename(filename, backing), 'read-only': true }, { noBacking: true }).catch(() => null);
+      const probe = await bdrvOpen(
+        { filename: fullBackingFilename(filename, backing), 'read-only': true },
+        { noBacking: true },
+      ).catch(() => null);
       const e = new QapiError('Backing file specified without backing format');
       if (probe) {
         e.hint = `Detected format of ${probe.driverName}.`;
@@ -206,7 +234,12 @@ async function imgCreateFile(
     // The backing file must open; its size is the default size.
     let bs: BlockDriverState;
     try {
-      bs = await bdrvOpen({ driver: o.get('backing_fmt'), filename: fullBackingFilename(filename, backing), 'read-only': true, locking: 'off' });
+      bs = await bdrvOpen({
+        driver: o.get('backing_fmt'),
+        filename: fullBackingFilename(filename, backing),
+        'read-only': true,
+        locking: 'off',
+      });
     } catch (e) {
       if (e instanceof QapiError) {
         e.hint = 'Could not open backing image.';
@@ -219,11 +252,14 @@ async function imgCreateFile(
   }
   if (size === undefined) throw new QapiError('Image creation needs a size parameter');
   const pre = o.get('preallocation');
-  if (pre !== undefined && pre !== 'off') throw new QapiError(`Parameter 'preallocation' does not accept value '${pre}'`);
+  if (pre !== undefined && pre !== 'off')
+    throw new QapiError(`Parameter 'preallocation' does not accept value '${pre}'`);
   if (!quiet) io.out(formattingLine(filename, fmt, o, size) + '\n');
   if (fmt === 'raw') {
     const fh = await fsOpen(filename, 'w').catch((e: NodeJS.ErrnoException) => {
-      throw new QapiError(`Could not create '${filename}': ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
+      throw new QapiError(
+        `Could not create '${filename}': ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`,
+      );
     });
     await fh.truncate(Math.ceil(size / 512) * 512);
     await fh.close();
@@ -238,10 +274,16 @@ async function imgCreateFile(
   }
   const ct = o.get('compression_type');
   if (ct !== undefined && ct !== 'zlib') {
-    throw new QapiError(ct === 'zstd' ? 'Compression type zstd is not supported by this engine' : `Parameter 'compression-type' does not accept value '${ct}'`);
+    throw new QapiError(
+      ct === 'zstd'
+        ? 'Compression type zstd is not supported by this engine'
+        : `Parameter 'compression-type' does not accept value '${ct}'`,
+    );
   }
-  if (onOff('extended_l2', o.get('extended_l2'))) throw new QapiError('Extended L2 entries are not supported by this engine');
-  if (o.has('encryption') || o.has('data_file')) throw new QapiError('Encryption and external data files are not supported by this engine');
+  if (onOff('extended_l2', o.get('extended_l2')))
+    throw new QapiError('Extended L2 entries are not supported by this engine');
+  if (o.has('encryption') || o.has('data_file'))
+    throw new QapiError('Encryption and external data files are not supported by this engine');
   const cs = o.has('cluster_size') ? parseSize(o.get('cluster_size')!) : undefined;
   const rb = o.has('refcount_bits') ? Number(o.get('refcount_bits')) : undefined;
   await qcow2Create({
@@ -282,13 +324,18 @@ async function cmdCreate(io: ImgIo, argv: string[]): Promise<number> {
 async function cmdInfo(io: ImgIo, argv: string[]): Promise<number> {
   const p = getopt(argv, 'f:hU', { output: true, 'backing-chain': false, 'force-share': false, help: false });
   const output = last(p, 'output') ?? 'human';
-  if (output !== 'human' && output !== 'json') throw new ImgError(`--output must be used with human or json as argument.`);
+  if (output !== 'human' && output !== 'json')
+    throw new ImgError(`--output must be used with human or json as argument.`);
   if (p.args.length !== 1) throw new ImgError('Expecting one image file name', USAGE_HINT);
   const chain = p.opts.has('backing-chain');
-  const bs = await openImage(p.args[0]!, last(p, 'f'), true, { noBacking: !chain, forceShare: p.opts.has('U') || p.opts.has('force-share') });
+  const bs = await openImage(p.args[0]!, last(p, 'f'), true, {
+    noBacking: !chain,
+    forceShare: p.opts.has('U') || p.opts.has('force-share'),
+  });
   try {
     const infos: QDict[] = [];
-    for (let b: BlockDriverState | null = bs; b; b = chain ? b.backing : null) infos.push(imageInfo(b, false));
+    for (let b: BlockDriverState | null = bs; b; b = chain ? b.backing : null)
+      infos.push(imageInfo(b, false));
     if (output === 'json') io.out(toJson(chain ? infos : infos[0]!, true, { qdictOrder: true }) + '\n');
     else io.out(infos.map(imageInfoDump).join('\n'));
   } finally {
@@ -314,10 +361,14 @@ function checkSummary(io: ImgIo, r: Qcow2CheckResult): void {
     io.out('No errors were found on the image.\n');
   } else {
     if (r.corruptions) {
-      io.out(`\n${r.corruptions} errors were found on the image.\nData may be corrupted, or further writes to the image may corrupt it.\n`);
+      io.out(
+        `\n${r.corruptions} errors were found on the image.\nData may be corrupted, or further writes to the image may corrupt it.\n`,
+      );
     }
     if (r.leaks) {
-      io.out(`\n${r.leaks} leaked clusters were found on the image.\nThis means waste of disk space, but no harm to data.\n`);
+      io.out(
+        `\n${r.leaks} leaked clusters were found on the image.\nThis means waste of disk space, but no harm to data.\n`,
+      );
     }
     if (r.checkErrors) io.out(`\n${r.checkErrors} internal errors have occurred during the check.\n`);
   }
@@ -334,7 +385,8 @@ function checkSummary(io: ImgIo, r: Qcow2CheckResult): void {
 async function cmdCheck(io: ImgIo, argv: string[]): Promise<number> {
   const p = getopt(argv, 'f:hqr:TU', { output: true, repair: true, 'force-share': false, help: false });
   const output = last(p, 'output') ?? 'human';
-  if (output !== 'human' && output !== 'json') throw new ImgError(`--output must be used with human or json as argument.`);
+  if (output !== 'human' && output !== 'json')
+    throw new ImgError(`--output must be used with human or json as argument.`);
   const r = last(p, 'r') ?? last(p, 'repair');
   if (r !== undefined && r !== 'leaks' && r !== 'all') {
     throw new ImgError(`Unknown option value for -r (expecting 'leaks' or 'all'): ${r}`);
@@ -343,7 +395,10 @@ async function cmdCheck(io: ImgIo, argv: string[]): Promise<number> {
   if (p.args.length !== 1) throw new ImgError('Expecting one image file name', USAGE_HINT);
   const filename = p.args[0]!;
   const quiet = p.opts.has('q');
-  const bs = await openImage(filename, last(p, 'f'), fix === 'none', { noBacking: true, forceShare: p.opts.has('U') });
+  const bs = await openImage(filename, last(p, 'f'), fix === 'none', {
+    noBacking: true,
+    forceShare: p.opts.has('U'),
+  });
   try {
     const drv = bs.drv;
     if (!(drv instanceof Qcow2Driver)) {
@@ -389,12 +444,15 @@ async function cmdCheck(io: ImgIo, argv: string[]): Promise<number> {
 async function cmdSnapshot(io: ImgIo, argv: string[]): Promise<number> {
   const p = getopt(argv, 'la:c:d:hqU', { 'force-share': false, help: false });
   const actions = (['l', 'a', 'c', 'd'] as const).filter((k) => p.opts.has(k));
-  if (actions.length > 1) throw new ImgError('Cannot mix \'-l\', \'-a\', \'-c\', \'-d\'', USAGE_HINT);
+  if (actions.length > 1) throw new ImgError("Cannot mix '-l', '-a', '-c', '-d'", USAGE_HINT);
   const action = actions[0] ?? 'l';
   if (p.args.length !== 1) throw new ImgError('Expecting one image file name', USAGE_HINT);
   const filename = p.args[0]!;
   const name = action === 'l' ? '' : last(p, action)!;
-  const bs = await openImage(filename, undefined, action === 'l', { noBacking: true, forceShare: p.opts.has('U') });
+  const bs = await openImage(filename, undefined, action === 'l', {
+    noBacking: true,
+    forceShare: p.opts.has('U'),
+  });
   try {
     const drv = bs.drv;
     const q = drv instanceof Qcow2Driver ? drv : null;
@@ -415,7 +473,8 @@ async function cmdSnapshot(io: ImgIo, argv: string[]): Promise<number> {
         break;
       case 'd':
         if (!q) fail('delete', 'Operation not supported');
-        if (!findSnapshot(q!, name) || !q!.snapshots.some((s) => s.name === name)) fail('delete', 'snapshot not found');
+        if (!findSnapshot(q!, name) || !q!.snapshots.some((s) => s.name === name))
+          fail('delete', 'snapshot not found');
         await qcow2SnapshotDelete(q!, null, name).catch((e: Error) => fail('delete', e.message));
         break;
     }
@@ -447,14 +506,16 @@ async function cmdConvert(io: ImgIo, argv: string[]): Promise<number> {
   const srcs: BlockDriverState[] = [];
   let out: BlockDriverState | null = null;
   try {
-    for (const n of srcNames) srcs.push(await openImage(n, last(p, 'f'), true, { forceShare: p.opts.has('U') }));
+    for (const n of srcNames)
+      srcs.push(await openImage(n, last(p, 'f'), true, { forceShare: p.opts.has('U') }));
     const total = srcs.reduce((n, s) => n + s.getLength(), 0);
     if (!p.opts.has('n')) {
       try {
         const o = parseCreateOpts(outFmt, p.opts.get('o') ?? []);
         await imgCreateFile(io, outName, outFmt, o, total, true);
       } catch (e) {
-        if (e instanceof QapiError) throw new ImgError(`${outName}: error while converting ${outFmt}: ${e.message}`);
+        if (e instanceof QapiError)
+          throw new ImgError(`${outName}: error while converting ${outFmt}: ${e.message}`);
         throw e;
       }
     }
@@ -465,9 +526,11 @@ async function cmdConvert(io: ImgIo, argv: string[]): Promise<number> {
     let base = 0;
     for (const src of srcs) {
       const len = src.getLength();
-      for (let off = 0; off < len; ) {
+      for (let off = 0; off < len;) {
         const n = Math.min(chunk, len - off);
-        const st = src.drv.blockStatus ? await src.drv.blockStatus(off, n) : { bytes: n, zero: false, allocated: true };
+        const st = src.drv.blockStatus
+          ? await src.drv.blockStatus(off, n)
+          : { bytes: n, zero: false, allocated: true };
         // Zero extents stay unallocated in the fresh target (it reads as zeroes already).
         if (st.zero && !src.backing) {
           off += st.bytes;
@@ -505,7 +568,8 @@ async function cmdResize(io: ImgIo, argv: string[]): Promise<number> {
   // A leading '-' of a relative size is not an option.
   const sizeArg = argv.at(-1);
   const p = getopt(argv.slice(0, -1), 'f:hqU', { shrink: false, help: false });
-  if (sizeArg === undefined || p.args.length !== 1) throw new ImgError('Expecting image file name and size', USAGE_HINT);
+  if (sizeArg === undefined || p.args.length !== 1)
+    throw new ImgError('Expecting image file name and size', USAGE_HINT);
   const filename = p.args[0]!;
   const rel = sizeArg[0] === '+' ? 1 : sizeArg[0] === '-' ? -1 : 0;
   const n = parseSize(rel ? sizeArg.slice(1) : sizeArg);

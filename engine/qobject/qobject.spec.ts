@@ -10,7 +10,14 @@ describe('qobject', () => {
   });
   it('classifies values with QEMU QType names', () => {
     expect([null, true, 1, 1.5, 2n ** 64n, 's', [], qdict()].map((v) => qtypeOf(v))).toEqual([
-      'null', 'bool', 'int', 'number', 'int', 'string', 'array', 'object',
+      'null',
+      'bool',
+      'int',
+      'number',
+      'int',
+      'string',
+      'array',
+      'object',
     ]);
   });
   it('normalizes integers: safe ones as number, others as bigint', () => {

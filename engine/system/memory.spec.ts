@@ -117,10 +117,7 @@ describe('memory regions', () => {
   });
 
   it('prints info mtree like QEMU for the virt layout', () => {
-    const ref = readReference('info-mtree.txt').replace(
-      /\r\n/g,
-      '\n',
-    );
+    const ref = readReference('info-mtree.txt').replace(/\r\n/g, '\n');
     const sys = MemoryRegion.container('system', 2 ** 64);
     const ioRoot = MemoryRegion.container('io', 0x10000);
     const noop: MemoryRegionOps = { read: () => 0, write: () => {} };

@@ -233,7 +233,7 @@ export const QEMU_OPTIONS: readonly QemuOptionDef[] = [
     name: 'bios',
     hasArg: true,
     section: 'Debug/Expert options',
-    help: "-bios file      set the filename for the BIOS",
+    help: '-bios file      set the filename for the BIOS',
   },
   {
     name: 'S',

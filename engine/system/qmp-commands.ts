@@ -26,12 +26,7 @@ import { qobjectClone } from '../qobject/qobject.js';
 import { qmpMigrate, qmpMigrateCancel, qmpMigrateIncoming, qmpQueryMigrate } from '../migration/migration.js';
 import { qmpSnapshotDelete, qmpSnapshotLoad, qmpSnapshotSave } from '../migration/snapshot.js';
 import { qmpJobDismiss, qmpQueryJobs } from '../migration/job.js';
-import {
-  qmpBlockdevAdd,
-  qmpBlockdevDel,
-  qmpQueryBlock,
-  qmpQueryNamedBlockNodes,
-} from '../block/blockdev.js';
+import { qmpBlockdevAdd, qmpBlockdevDel, qmpQueryBlock, qmpQueryNamedBlockNodes } from '../block/blockdev.js';
 import { qmpQueryStats, qmpQueryStatsSchemas } from '../monitor/stats.js';
 import {
   qmpChardevAdd,

@@ -18,15 +18,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 type Reply = { return?: unknown; error?: { class: string; desc: string }; event?: string };
 
 /** Run the engine with `args`, send QMP commands on stdio, return the replies (events dropped). */
-function qmp(args: string[], cmds: Array<[string, Record<string, unknown>?]>): { replies: Reply[]; stderr: string; code: number | null } {
+function qmp(
+  args: string[],
+  cmds: Array<[string, Record<string, unknown>?]>,
+): { replies: Reply[]; stderr: string; code: number | null } {
   const input = [['qmp_capabilities'], ...cmds, ['quit']]
     .map(([execute, a]) => JSON.stringify(a ? { execute, arguments: a } : { execute }))
     .join('\n');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '-qmp', 'stdio', '-display', 'none'], {
-    input: input + '\n',
-    encoding: 'utf8',
-    timeout: 30000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', MAIN, ...args, '-qmp', 'stdio', '-display', 'none'],
+    {
+      input: input + '\n',
+      encoding: 'utf8',
+      timeout: 30000,
+    },
+  );
   const replies = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -46,7 +53,10 @@ const keys = (o: unknown): string[] => Object.keys(o as object).sort();
 describe('-drive and query-block', () => {
   it('matches the reference shape, with the default empty drives of the virt machine', () => {
     const f = img('hd0.qcow2');
-    const { replies } = qmp(['-M', 'virt', '-S', '-drive', `file=${f},format=qcow2,if=none,id=hd0`], [['query-block']]);
+    const { replies } = qmp(
+      ['-M', 'virt', '-S', '-drive', `file=${f},format=qcow2,if=none,id=hd0`],
+      [['query-block']],
+    );
     const ours = replies[0]!.return as Array<Record<string, unknown>>;
     const ref = JSON.parse(readReference('query-block.json')) as Array<Record<string, unknown>>;
     expect(ours.map((b) => b['device'])).toEqual(ref.map((b) => b['device']));
@@ -57,7 +67,12 @@ describe('-drive and query-block', () => {
     const ri = r['inserted'] as Record<string, unknown>;
     expect(keys(oi)).toEqual(keys(ri));
     expect(keys(oi['image'])).toEqual(keys(ri['image']));
-    expect(oi['image']).toMatchObject({ filename: f, format: 'qcow2', 'virtual-size': 67108864, 'cluster-size': 65536 });
+    expect(oi['image']).toMatchObject({
+      filename: f,
+      format: 'qcow2',
+      'virtual-size': 67108864,
+      'cluster-size': 65536,
+    });
     expect((oi['image'] as Record<string, unknown>)['format-specific']).toEqual(
       (ri['image'] as Record<string, unknown>)['format-specific'],
     );
@@ -68,7 +83,10 @@ describe('-drive and query-block', () => {
   it('-nodefaults drops the empty drives; -snapshot puts a temporary overlay on top', () => {
     const f = img('snapbase.qcow2');
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('vmstudio-snapshot-')).length;
-    const { replies } = qmp(['-M', 'virt', '-S', '-nodefaults', '-snapshot', '-drive', `file=${f},if=none,id=d`], [['query-block']]);
+    const { replies } = qmp(
+      ['-M', 'virt', '-S', '-nodefaults', '-snapshot', '-drive', `file=${f},if=none,id=d`],
+      [['query-block']],
+    );
     const list = replies[0]!.return as Array<Record<string, any>>;
     expect(list).toHaveLength(1);
     const image = list[0]!['inserted']['image'];
@@ -83,7 +101,9 @@ describe('-drive and query-block', () => {
   it('reports -drive errors at the option, as QEMU does', () => {
     const r = qmp(['-M', 'none', '-drive', `file=${join(dir, 'missing.qcow2')},if=none`], []);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`-drive file=${join(dir, 'missing.qcow2')},if=none: Could not open '${join(dir, 'missing.qcow2')}': No such file or directory`);
+    expect(r.stderr).toContain(
+      `-drive file=${join(dir, 'missing.qcow2')},if=none: Could not open '${join(dir, 'missing.qcow2')}': No such file or directory`,
+    );
     const r2 = qmp(['-M', 'none', '-drive', `file=${img('x.qcow2')},if=ide`], []);
     expect(r2.stderr).toContain('machine type does not support if=ide,bus=0,unit=0');
     const r3 = qmp(['-M', 'none', '-drive', `file=${img('y.qcow2')},bogus=1`], []);
@@ -92,7 +112,21 @@ describe('-drive and query-block', () => {
 
   it('refuses a second writer of the same image (image locking)', () => {
     const f = img('locked.qcow2');
-    const first = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '-M', 'none', '-drive', `file=${f},if=none,id=a`, '-drive', `file=${f},if=none,id=b`], { encoding: 'utf8', timeout: 30000 });
+    const first = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        '-M',
+        'none',
+        '-drive',
+        `file=${f},if=none,id=a`,
+        '-drive',
+        `file=${f},if=none,id=b`,
+      ],
+      { encoding: 'utf8', timeout: 30000 },
+    );
     expect(first.status).toBe(1);
     expect(first.stderr).toContain('Failed to get "write" lock');
     expect(first.stderr).toContain(`Is another process using the image [${f}]?`);

@@ -59,7 +59,9 @@ describe('vmstudio-img prints what qemu-img prints', () => {
       expect(a).toEqual(b);
     }
     // Each tool's image, described by the other (the files are byte-comparable in layout).
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'a.qcow2', '-F', 'qcow2', 'o.qcow2'], { cwd: dir });
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'a.qcow2', '-F', 'qcow2', 'o.qcow2'], {
+      cwd: dir,
+    });
     for (const c of [
       ['info', 'a.qcow2'],
       ['info', '--output=json', 'o.qcow2'],
@@ -176,11 +178,41 @@ describe('malformed images are refused with QEMU messages', () => {
     ['rtoff', [[48, 8, 0x10003]]],
     ['rtclusters', [[56, 4, 0x1000000]]],
     ['crypt', [[32, 4, 3]]],
-    ['snaps', [[60, 4, 100000], [64, 8, 0x50000]]],
-    ['snapoff', [[60, 4, 1], [64, 8, 0x50003]]],
-    ['bfoff', [[8, 8, 0x20000], [16, 4, 2000]]],
-    ['bfname', [[8, 8, 0x300], [16, 4, 2000]]],
-    ['extlen', [[0x70, 4, 0x6803f857], [0x74, 4, 0x100000]]],
+    [
+      'snaps',
+      [
+        [60, 4, 100000],
+        [64, 8, 0x50000],
+      ],
+    ],
+    [
+      'snapoff',
+      [
+        [60, 4, 1],
+        [64, 8, 0x50003],
+      ],
+    ],
+    [
+      'bfoff',
+      [
+        [8, 8, 0x20000],
+        [16, 4, 2000],
+      ],
+    ],
+    [
+      'bfname',
+      [
+        [8, 8, 0x300],
+        [16, 4, 2000],
+      ],
+    ],
+    [
+      'extlen',
+      [
+        [0x70, 4, 0x6803f857],
+        [0x74, 4, 0x100000],
+      ],
+    ],
   ];
   for (const [name, patches] of cases) {
     it(`${name}: same refusal as qemu-img info`, async () => {

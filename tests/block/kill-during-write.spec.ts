@@ -18,13 +18,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function killAfterReady(file: string, seed: number, delayMs: number): Promise<void> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, String(seed)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.stdout.on('data', (d) => {
       if (String(d).includes('ready')) setTimeout(() => child.kill('SIGKILL'), delayMs);
     });
-    child.on('exit', (code, sig) => (sig === 'SIGKILL' ? res() : rej(new Error(`writer exited ${code}: ${err}`))));
+    child.on('exit', (code, sig) =>
+      sig === 'SIGKILL' ? res() : rej(new Error(`writer exited ${code}: ${err}`)),
+    );
   });
 }
 

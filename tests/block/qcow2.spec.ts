@@ -161,7 +161,9 @@ describe('qcow2 written by us, checked by qemu-img', () => {
     await bdrvUnref(bs);
     expectClean(prev);
     // The base is untouched.
-    expect(qemuImg('compare', '-f', 'qcow2', '-F', 'raw', base, writeRaw('base.raw', pattern(4 << 20, 10))).code).toBe(0);
+    expect(
+      qemuImg('compare', '-f', 'qcow2', '-F', 'raw', base, writeRaw('base.raw', pattern(4 << 20, 10))).code,
+    ).toBe(0);
   });
 });
 
@@ -171,13 +173,16 @@ function writeRaw(name: string, data: Uint8Array): string {
 }
 
 describe('qcow2 written by qemu-img, read by us', () => {
-  const raw = writeRaw('src.raw', (() => {
-    const d = new Uint8Array(6 << 20);
-    d.set(pattern(1 << 20, 20), 0);
-    d.set(pattern(300000, 21), 3 << 20);
-    d.fill(0x41, (5 << 20) + 7, (5 << 20) + 9000);
-    return d;
-  })());
+  const raw = writeRaw(
+    'src.raw',
+    (() => {
+      const d = new Uint8Array(6 << 20);
+      d.set(pattern(1 << 20, 20), 0);
+      d.set(pattern(300000, 21), 3 << 20);
+      d.fill(0x41, (5 << 20) + 7, (5 << 20) + 9000);
+      return d;
+    })(),
+  );
   for (const [name, args] of [
     ['v3', []],
     ['v2 (compat=0.10)', ['-o', 'compat=0.10']],

@@ -45,7 +45,10 @@ export class FakeQueue {
   /** Post a chain: readable buffers (data given), then writable ones (sizes); returns the head. */
   add(out: Uint8Array[], inLens: number[], kick = true): number {
     const d = this.drv;
-    const bufs = [...out.map((b) => ({ b, w: false, len: b.length })), ...inLens.map((len) => ({ b: null, w: true, len }))];
+    const bufs = [
+      ...out.map((b) => ({ b, w: false, len: b.length })),
+      ...inLens.map((len) => ({ b: null, w: true, len })),
+    ];
     const head = this.nextDesc;
     const writable: { addr: number; len: number }[] = [];
     bufs.forEach((x, i) => {
@@ -155,7 +158,10 @@ export class FakeDriver {
     }
     virtioSetStatus(
       v,
-      VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK,
+      VIRTIO_CONFIG_S_ACKNOWLEDGE |
+        VIRTIO_CONFIG_S_DRIVER |
+        VIRTIO_CONFIG_S_FEATURES_OK |
+        VIRTIO_CONFIG_S_DRIVER_OK,
     );
   }
 }

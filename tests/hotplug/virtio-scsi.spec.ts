@@ -38,8 +38,21 @@ beforeEach(async () => {
   const img = join(dir, 'a.raw');
   writeFileSync(img, Buffer.alloc(1 << 20, 0x42));
   const r = await qemuInit(
-    ['-M', 'virt', '-S', '-bios', 'none', '-display', 'none', '-serial', 'none',
-      '-blockdev', `driver=file,filename=${img},node-name=f0`, '-device', 'virtio-scsi-device,id=scsi0'],
+    [
+      '-M',
+      'virt',
+      '-S',
+      '-bios',
+      'none',
+      '-display',
+      'none',
+      '-serial',
+      'none',
+      '-blockdev',
+      `driver=file,filename=${img},node-name=f0`,
+      '-device',
+      'virtio-scsi-device,id=scsi0',
+    ],
     { out: () => undefined, err: () => undefined },
   );
   expect(r.kind).toBe('running');
@@ -55,7 +68,11 @@ afterEach(async () => {
 });
 
 /** Send a CDB to target/LUN 0 and wait for the response: [response, status, sense key/asc, data]. */
-async function command(cdb: number[], dataIn = 0, target = 0): Promise<{ response: number; status: number; sense: number[]; data: Uint8Array }> {
+async function command(
+  cdb: number[],
+  dataIn = 0,
+  target = 0,
+): Promise<{ response: number; status: number; sense: number[]; data: Uint8Array }> {
   const req = new Uint8Array(19 + 32);
   req.set([1, target, 0, 0], 0);
   req.set(cdb, 19);
@@ -64,7 +81,12 @@ async function command(cdb: number[], dataIn = 0, target = 0): Promise<{ respons
     const used = drv.queues[2]!.takeUsed();
     if (used.length) {
       const d = used[0]!.data;
-      return { response: d[11]!, status: d[10]!, sense: [d[12 + 2]! & 0xf, d[12 + 12]!], data: d.subarray(108) };
+      return {
+        response: d[11]!,
+        status: d[10]!,
+        sense: [d[12 + 2]! & 0xf, d[12 + 12]!],
+        data: d.subarray(108),
+      };
     }
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -51,13 +51,27 @@ beforeEach(async () => {
   await chardevDeleteAll();
   const r = await qemuInit(
     [
-      '-M', 'virt', '-S', '-bios', 'none', '-display', 'none', '-serial', 'none',
-      '-chardev', 'null,id=c0',
-      '-chardev', `socket,id=s1,path=${sock},server=on,wait=off`,
-      '-chardev', 'null,id=c2',
-      '-device', 'virtio-serial-device,id=vser0',
-      '-device', 'virtconsole,chardev=c0,id=con0',
-      '-device', 'virtserialport,bus=vser0.0,chardev=s1,name=org.test.0,id=port0',
+      '-M',
+      'virt',
+      '-S',
+      '-bios',
+      'none',
+      '-display',
+      'none',
+      '-serial',
+      'none',
+      '-chardev',
+      'null,id=c0',
+      '-chardev',
+      `socket,id=s1,path=${sock},server=on,wait=off`,
+      '-chardev',
+      'null,id=c2',
+      '-device',
+      'virtio-serial-device,id=vser0',
+      '-device',
+      'virtconsole,chardev=c0,id=con0',
+      '-device',
+      'virtserialport,bus=vser0.0,chardev=s1,name=org.test.0,id=port0',
     ],
     { out: () => undefined, err: () => undefined },
   );
@@ -161,8 +175,21 @@ describe('virtio-serial without a console', () => {
     romsClear();
     await chardevDeleteAll();
     const r = await qemuInit(
-      ['-M', 'virt', '-S', '-bios', 'none', '-display', 'none', '-serial', 'none',
-        '-chardev', 'null,id=n0', '-device', 'virtio-serial-device,id=vser1'],
+      [
+        '-M',
+        'virt',
+        '-S',
+        '-bios',
+        'none',
+        '-display',
+        'none',
+        '-serial',
+        'none',
+        '-chardev',
+        'null,id=n0',
+        '-device',
+        'virtio-serial-device,id=vser1',
+      ],
       { out: () => undefined, err: () => undefined },
     );
     expect(r.kind).toBe('running');
@@ -171,7 +198,13 @@ describe('virtio-serial without a console', () => {
     for (let i = 0; i < 4; i++) drv.queues[2]!.add([], [64], false);
     send(ctrl(0, DEVICE_READY, 1));
     expect(received()).toEqual([]);
-    qmpDeviceAdd({ driver: 'virtserialport', bus: 'vser1.0', chardev: 'n0', name: 'org.test.first', id: 'p' });
+    qmpDeviceAdd({
+      driver: 'virtserialport',
+      bus: 'vser1.0',
+      chardev: 'n0',
+      name: 'org.test.first',
+      id: 'p',
+    });
     expect(received()).toEqual([[1, PORT_ADD, 1, '']]);
     expect(() => qmpDeviceAdd({ driver: 'virtserialport', bus: 'vser1.0', nr: '0' })).toThrow(
       'Port number 0 on virtio-serial devices reserved for virtconsole devices for backward compatibility.',

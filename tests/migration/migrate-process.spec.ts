@@ -24,10 +24,14 @@ afterAll(() => {
 
 async function engine(args: string[]): Promise<{ qmp: QmpTestClient; child: ChildProcess }> {
   const sock = join(dir, `qmp${n++}.sock`);
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args, '-qmp', `unix:${sock},server=on,wait=off`], {
-    cwd: REPO,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, ...args, '-qmp', `unix:${sock},server=on,wait=off`],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   children.push(child);
   const deadline = Date.now() + 20000;
   while (!existsSync(sock)) {
@@ -55,7 +59,8 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<
 }
 
 const status = async (q: QmpTestClient) => ((await ret(q, 'query-status')) as { status: string }).status;
-const doorbell = (q: QmpTestClient) => ret(q, 'qom-get', { path: '/machine/peripheral/t0', property: 'doorbell' });
+const doorbell = (q: QmpTestClient) =>
+  ret(q, 'qom-get', { path: '/machine/peripheral/t0', property: 'doorbell' });
 
 describe('migrate to another engine process', () => {
   for (const [what, out, inc] of [
@@ -76,7 +81,10 @@ describe('migrate to another engine process', () => {
       expect(await status(src.qmp)).toBe('postmigrate');
       src.child.kill();
       const dst = await engine([...BASE, '-incoming', inc(path)]);
-      await waitFor(() => status(dst.qmp), (s) => s !== 'inmigrate');
+      await waitFor(
+        () => status(dst.qmp),
+        (s) => s !== 'inmigrate',
+      );
       expect(await status(dst.qmp)).toBe('paused');
       expect(await doorbell(dst.qmp)).toBe(77);
       dst.child.kill();
@@ -90,7 +98,10 @@ describe('migrate to another engine process', () => {
     const src = await engine(BASE);
     await ret(src.qmp, 'qom-set', { path: '/machine/peripheral/t0', property: 'doorbell', value: 99 });
     await ret(src.qmp, 'migrate', { uri: `unix:${path}` });
-    await waitFor(() => status(dst.qmp), (s) => s !== 'inmigrate');
+    await waitFor(
+      () => status(dst.qmp),
+      (s) => s !== 'inmigrate',
+    );
     expect(await status(dst.qmp)).toBe('running');
     expect(await doorbell(dst.qmp)).toBe(99);
     src.child.kill();

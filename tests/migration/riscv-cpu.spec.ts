@@ -5,9 +5,23 @@
 import { describe, expect, it } from 'vitest';
 import { AddressSpace, MemoryRegion } from '../../engine/system/memory.js';
 import { RiscvCpu, TLB_EMPTY } from '../../engine/target/riscv/cpu.js';
-import { CSR_MCAUSE, CSR_MIE, CSR_MIP, CSR_MTVEC, CSR_MSTATUS, CSR_PMPADDR0, CSR_SATP, PRV_S } from '../../engine/target/riscv/cpu-state.js';
+import {
+  CSR_MCAUSE,
+  CSR_MIE,
+  CSR_MIP,
+  CSR_MTVEC,
+  CSR_MSTATUS,
+  CSR_PMPADDR0,
+  CSR_SATP,
+  PRV_S,
+} from '../../engine/target/riscv/cpu-state.js';
 import { vmstateRiscvCpu } from '../../engine/target/riscv/machine.js';
-import { vmstateDescribe, vmstateLoadFromBytes, vmstateSaveToBytes, vmdescToJson } from '../../engine/migration/vmstate.js';
+import {
+  vmstateDescribe,
+  vmstateLoadFromBytes,
+  vmstateSaveToBytes,
+  vmdescToJson,
+} from '../../engine/migration/vmstate.js';
 
 function hart(): { core: RiscvCpu; as: AddressSpace } {
   const sys = MemoryRegion.container('system', 2 ** 64);
@@ -48,7 +62,9 @@ describe('RISC-V hart VMState', () => {
     expect(other.resAddr).toBe(0x80001000);
     expect(other.wfi).toBe(true);
     expect(other.instret).toBe(core.instret);
-    expect(Buffer.from(vmstateSaveToBytes(vmstateRiscvCpu, { core: other })).equals(Buffer.from(bytes))).toBe(true);
+    expect(Buffer.from(vmstateSaveToBytes(vmstateRiscvCpu, { core: other })).equals(Buffer.from(bytes))).toBe(
+      true,
+    );
   });
 
   it('loading rebuilds caches: TLBs flushed, PMP ranges recomputed, interrupts re-checked, x0 stays 0', () => {
@@ -57,13 +73,17 @@ describe('RISC-V hart VMState', () => {
     const saved = vmstateSaveToBytes(vmstateRiscvCpu, { core });
     // Warm the TLBs, then make the stream's x0 non-zero to check the loader keeps x0 = 0.
     core.run(10);
-    expect(core.tlbs.some((set) => set.some((t) => t.tag.some((v, i) => i % 2 === 0 && v !== TLB_EMPTY)))).toBe(true);
+    expect(
+      core.tlbs.some((set) => set.some((t) => t.tag.some((v, i) => i % 2 === 0 && v !== TLB_EMPTY))),
+    ).toBe(true);
     const tampered = Uint8Array.from(saved);
     tampered[7] = 1; // low byte of env.gpr[0]
     core.attn = 0;
     vmstateLoadFromBytes(vmstateRiscvCpu, { core }, tampered);
     expect(core.getX(0)).toBe(0n);
-    expect(core.tlbs.every((set) => set.every((t) => t.tag.every((v, i) => i % 2 === 1 || v === TLB_EMPTY)))).toBe(true);
+    expect(
+      core.tlbs.every((set) => set.every((t) => t.tag.every((v, i) => i % 2 === 1 || v === TLB_EMPTY))),
+    ).toBe(true);
     expect(core.attn).toBe(1);
   });
 

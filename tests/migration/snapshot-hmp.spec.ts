@@ -13,11 +13,21 @@ import { testBridgeCreate } from '../../engine/hw/testdev/test-bridge.js';
 import '../../engine/hw/testdev/index.js';
 import type { TestDevice } from '../../engine/hw/testdev/test-device.js';
 import { qdict } from '../../engine/qobject/qobject.js';
-import { runstateGet, runstateResetForTests, setRunStateEventHook, vmStart } from '../../engine/system/runstate.js';
+import {
+  runstateGet,
+  runstateResetForTests,
+  setRunStateEventHook,
+  vmStart,
+} from '../../engine/system/runstate.js';
 import { qmpHumanMonitorCommand } from '../../engine/monitor/hmp.js';
 import { setSnapshotStoreDir } from '../../engine/migration/snapshot-store.js';
 import { qmpSnapshotLoad, qmpSnapshotSave, sizeToStr } from '../../engine/migration/snapshot.js';
-import { jobsResetForTests, qmpJobDismiss, qmpQueryJobs, setJobEventSink } from '../../engine/migration/job.js';
+import {
+  jobsResetForTests,
+  qmpJobDismiss,
+  qmpQueryJobs,
+  setJobEventSink,
+} from '../../engine/migration/job.js';
 import { virtualClock, virtualClockFollowRunState } from '../../engine/system/virtual-clock.js';
 
 let dir: string;
@@ -89,7 +99,9 @@ describe('HMP snapshots', () => {
   });
 
   it('errors as QEMU prints them', async () => {
-    expect(await hmp('loadvm nosuch')).toBe("Error: Snapshot 'nosuch' does not exist in one or more devices\r\n");
+    expect(await hmp('loadvm nosuch')).toBe(
+      "Error: Snapshot 'nosuch' does not exist in one or more devices\r\n",
+    );
     expect(await hmp('loadvm')).toBe('loadvm: string expected\r\nTry "help loadvm" for more information\r\n');
     expect(await hmp('delvm')).toBe('delvm: string expected\r\nTry "help delvm" for more information\r\n');
   });
@@ -133,7 +145,10 @@ describe('snapshot jobs', () => {
     events.length = 0;
     qmpSnapshotLoad({ 'job-id': 'load-bad', tag: 'nope', vmstate: 'x', devices: [] });
     await new Promise((r) => setTimeout(r, 100));
-    expect(events.slice(2)).toEqual(['JOB_STATUS_CHANGE load-bad aborting', 'JOB_STATUS_CHANGE load-bad concluded']);
+    expect(events.slice(2)).toEqual([
+      'JOB_STATUS_CHANGE load-bad aborting',
+      'JOB_STATUS_CHANGE load-bad concluded',
+    ]);
     expect(qmpQueryJobs()[0]!.error).toBe("Snapshot 'nope' does not exist in one or more devices");
     qmpSnapshotLoad({ 'job-id': 'load0', tag: 'j1', vmstate: 'x', devices: [] });
     await new Promise((r) => setTimeout(r, 100));

@@ -127,8 +127,12 @@ describe('stream layout compared with QEMU 7.2', () => {
     const start = Buffer.concat([
       Buffer.from('01000000020372616d0000000000000004', 'hex'),
       Buffer.from('0000000000005004', 'hex'),
-      Buffer.from([7]), Buffer.from('mig.ram'), Buffer.from('0000000000003000', 'hex'),
-      Buffer.from([7]), Buffer.from('mig.rom'), Buffer.from('0000000000002000', 'hex'),
+      Buffer.from([7]),
+      Buffer.from('mig.ram'),
+      Buffer.from('0000000000003000', 'hex'),
+      Buffer.from([7]),
+      Buffer.from('mig.rom'),
+      Buffer.from('0000000000002000', 'hex'),
       Buffer.from('0000000000000010', 'hex'),
       Buffer.from('7e00000002', 'hex'),
     ]);
@@ -137,11 +141,20 @@ describe('stream layout compared with QEMU 7.2', () => {
     page[0] = 0xaa;
     const part = Buffer.concat([
       Buffer.from('0200000002', 'hex'),
-      Buffer.from('0000000000000002', 'hex'), Buffer.from([7]), Buffer.from('mig.ram'), Buffer.from([0]),
-      Buffer.from('0000000000001028', 'hex'), page,
-      Buffer.from('0000000000002022', 'hex'), Buffer.from([0]),
-      Buffer.from('0000000000000002', 'hex'), Buffer.from([7]), Buffer.from('mig.rom'), Buffer.from([0]),
-      Buffer.from('0000000000001022', 'hex'), Buffer.from([0]),
+      Buffer.from('0000000000000002', 'hex'),
+      Buffer.from([7]),
+      Buffer.from('mig.ram'),
+      Buffer.from([0]),
+      Buffer.from('0000000000001028', 'hex'),
+      page,
+      Buffer.from('0000000000002022', 'hex'),
+      Buffer.from([0]),
+      Buffer.from('0000000000000002', 'hex'),
+      Buffer.from([7]),
+      Buffer.from('mig.rom'),
+      Buffer.from([0]),
+      Buffer.from('0000000000001022', 'hex'),
+      Buffer.from([0]),
       Buffer.from('0000000000000010', 'hex'),
       Buffer.from('7e00000002', 'hex'),
       Buffer.from('0300000002' + '0000000000000010' + '7e00000002', 'hex'),
@@ -244,11 +257,17 @@ describe('refused streams leave the machine as it was', () => {
   });
 
   const mutate = (fn: (b: Buffer) => Buffer) => new Uint8Array(fn(Buffer.from(good)));
-  const sectionAt = (b: Buffer, name: string) => b.indexOf(Buffer.concat([Buffer.from([name.length]), Buffer.from(name)]));
+  const sectionAt = (b: Buffer, name: string) =>
+    b.indexOf(Buffer.concat([Buffer.from([name.length]), Buffer.from(name)]));
 
   const cases: Array<[string, (b: Buffer) => Buffer, string[], number]> = [
     ['bad magic', (b) => (b.writeUInt8(0x51 ^ 1, 0), b), ['Not a migration stream'], 22],
-    ['v2 stream', (b) => (b.writeUInt32BE(2, 4), b), ["SaveVM v2 format is obsolete and don't work anymore"], 95],
+    [
+      'v2 stream',
+      (b) => (b.writeUInt32BE(2, 4), b),
+      ["SaveVM v2 format is obsolete and don't work anymore"],
+      95,
+    ],
     ['newer stream format', (b) => (b.writeUInt32BE(4, 4), b), ['Unsupported migration stream version'], 95],
     [
       'another machine type',
@@ -279,7 +298,10 @@ describe('refused streams leave the machine as it was', () => {
     [
       'RAM block of another size',
       (b) => (b.writeUInt32BE(0x4000, sectionAt(b, 'mig.ram') + 8 + 4), b),
-      ['Size mismatch: mig.ram: 0x4000 != 0x3000: Invalid argument', "error while loading state for instance 0x0 of device 'ram'"],
+      [
+        'Size mismatch: mig.ram: 0x4000 != 0x3000: Invalid argument',
+        "error while loading state for instance 0x0 of device 'ram'",
+      ],
       22,
     ],
     [
@@ -293,8 +315,16 @@ describe('refused streams leave the machine as it was', () => {
       ['Mismatched section id in footer for mig-state-dev - read 0x99 expected 0x%ID%'],
       22,
     ],
-    ['truncated in a device section', (b) => b.subarray(0, sectionAt(b, 'mig-state-dev') + 14 + 8 + 3), ['Failed to load mig-state-dev:regs', "error while loading state for instance 0x0 of device 'mig-state-dev'"], 5],
-    ['truncated before EOF', (b) => b.subarray(0, b.indexOf(Buffer.from([0, 6, 0, 0])) ), [], 5],
+    [
+      'truncated in a device section',
+      (b) => b.subarray(0, sectionAt(b, 'mig-state-dev') + 14 + 8 + 3),
+      [
+        'Failed to load mig-state-dev:regs',
+        "error while loading state for instance 0x0 of device 'mig-state-dev'",
+      ],
+      5,
+    ],
+    ['truncated before EOF', (b) => b.subarray(0, b.indexOf(Buffer.from([0, 6, 0, 0]))), [], 5],
   ];
 
   for (const [what, fn, reports, errno] of cases) {

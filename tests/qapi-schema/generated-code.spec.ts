@@ -289,12 +289,7 @@ describe('generated client', () => {
 describe('introspection (query-qmp-schema)', () => {
   type Info = { [k: string]: unknown };
   const ours = qmpSchemaInfo as unknown as Info[];
-  const ref = JSON.parse(
-    readFileSync(
-      referencePath('query-qmp-schema.json'),
-      'utf8',
-    ),
-  ) as Info[];
+  const ref = JSON.parse(readFileSync(referencePath('query-qmp-schema.json'), 'utf8')) as Info[];
   const index = (list: Info[]): Map<string, Info> => new Map(list.map((e) => [e.name as string, e]));
   const oi = index(ours);
   const ri = index(ref);
@@ -325,7 +320,16 @@ describe('introspection (query-qmp-schema)', () => {
   function withoutEnumValue(v: unknown, value: string): unknown {
     if (Array.isArray(v)) {
       return v
-        .filter((x) => x !== value && !(typeof x === 'object' && x !== null && (x as Info).name === value && Object.keys(x).length === 1))
+        .filter(
+          (x) =>
+            x !== value &&
+            !(
+              typeof x === 'object' &&
+              x !== null &&
+              (x as Info).name === value &&
+              Object.keys(x).length === 1
+            ),
+        )
         .map((x) => withoutEnumValue(x, value));
     }
     if (typeof v === 'object' && v !== null) {

@@ -225,7 +225,9 @@ describe('scsi-hd: capacity, reads and writes', () => {
     expect(senseOf(out.sense)).toEqual([5, 0x21, 0]);
     const short = await hba.command([0x42, 0, 0, 0, 0, 0, 0, 0, 6, 0], { dataOut: new Uint8Array(6) });
     expect(senseOf(short.sense)).toEqual([5, 0x1a, 0]);
-    const ws = await hba.command([0x93, 0x08, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0, 4, 0, 0], { dataOut: new Uint8Array(512) });
+    const ws = await hba.command([0x93, 0x08, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0, 4, 0, 0], {
+      dataOut: new Uint8Array(512),
+    });
     expect(ws.status).toBe(0);
     const pat = new Uint8Array(512).fill(0x5c);
     expect((await hba.command([0x41, 0, 0, 0, 0, 1, 0, 0, 2, 0], { dataOut: pat })).status).toBe(0);
@@ -289,7 +291,9 @@ describe('scsi-hd: MODE SENSE', () => {
     expect(ms.data[6]).toBe(0);
     const bad = sel.slice();
     bad[7] = 0x80; // a non-changeable bit of the caching page
-    expect(senseOf((await hba.command([0x15, 0x10, 0, 0, 24, 0], { dataOut: bad })).sense)).toEqual([5, 0x26, 0]);
+    expect(senseOf((await hba.command([0x15, 0x10, 0, 0, 24, 0], { dataOut: bad })).sense)).toEqual([
+      5, 0x26, 0,
+    ]);
   });
 
   it('read-only drives set WP and refuse writes with DATA PROTECT', async () => {
@@ -341,7 +345,9 @@ describe('SCSI bus: addressing, LUNs, unit attention', () => {
     expect(() => add({ driver: 'scsi-hd', drive: e.node, id: 'd3', 'scsi-id': '1', lun: '3' })).toThrow(
       "lun already used by 'd2'",
     );
-    expect(() => add({ driver: 'scsi-hd', drive: e.node, 'scsi-id': '256' })).toThrow('bad scsi device id: 256');
+    expect(() => add({ driver: 'scsi-hd', drive: e.node, 'scsi-id': '256' })).toThrow(
+      'bad scsi device id: 256',
+    );
     expect(() => add({ driver: 'scsi-hd', id: 'nodrive' })).toThrow('drive property not set');
     // the failed devices released the drive
     expect(add({ driver: 'scsi-hd', drive: e.node }).scsiId).toBe(2);

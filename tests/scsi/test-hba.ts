@@ -31,11 +31,20 @@ export class TestHba extends SysBusDevice {
   private buffers = new Map<SCSIRequest, Uint8Array>();
 
   /** Send `cdb` to target/LUN; `dataOut` for writes, `alloc` bytes of room for reads. */
-  command(cdb: number[], o: { target?: number; lun?: number; dataOut?: Uint8Array; alloc?: number } = {}): Promise<CmdResult> {
+  command(
+    cdb: number[],
+    o: { target?: number; lun?: number; dataOut?: Uint8Array; alloc?: number } = {},
+  ): Promise<CmdResult> {
     const target = o.target ?? 0;
     const lun = o.lun ?? 0;
     const dev = scsiDeviceFind(this.bus, 0, target, lun);
-    if (!dev) return Promise.resolve({ status: 'bad-target', data: new Uint8Array(0), sense: new Uint8Array(0), residual: 0 });
+    if (!dev)
+      return Promise.resolve({
+        status: 'bad-target',
+        data: new Uint8Array(0),
+        sense: new Uint8Array(0),
+        residual: 0,
+      });
     const buf = o.dataOut ?? new Uint8Array(o.alloc ?? 4096);
     const port = {
       size: buf.length,
@@ -52,12 +61,22 @@ export class TestHba extends SysBusDevice {
   onComplete(req: SCSIRequest, status: number): void {
     const buf = this.buffers.get(req)!;
     const sense = scsiReqGetSense(req, 96);
-    this.waiting.get(req)?.({ status, data: buf.subarray(0, buf.length - req.residual), sense, residual: req.residual });
+    this.waiting.get(req)?.({
+      status,
+      data: buf.subarray(0, buf.length - req.residual),
+      sense,
+      residual: req.residual,
+    });
   }
 
   onCancel(req: SCSIRequest): void {
     this.cancelled.push(req);
-    this.waiting.get(req)?.({ status: 'cancelled', data: new Uint8Array(0), sense: new Uint8Array(0), residual: 0 });
+    this.waiting.get(req)?.({
+      status: 'cancelled',
+      data: new Uint8Array(0),
+      sense: new Uint8Array(0),
+      residual: 0,
+    });
   }
 }
 

@@ -7,7 +7,10 @@
 import { errorSetg } from '../../qapi/error.js';
 import type { Visitor } from '../../qapi/visitor.js';
 import type { MachineInfo, MemorySizeConfiguration } from '../../qapi/generated/qapi-types.js';
-import { visit_type_MemorySizeConfiguration, visit_type_SMPConfiguration } from '../../qapi/generated/qapi-visit.js';
+import {
+  visit_type_MemorySizeConfiguration,
+  visit_type_SMPConfiguration,
+} from '../../qapi/generated/qapi-visit.js';
 import type { QomObject } from '../../qom/object.js';
 import {
   QomObject as QomObjectCtor,

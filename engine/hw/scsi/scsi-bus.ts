@@ -40,7 +40,13 @@ import type {
 import * as C from './scsi-constants.js';
 import { SENSE_CODE, type SCSISense } from './scsi-constants.js';
 import { scsiParseCdb, type SCSICommand } from './scsi-cdb.js';
-import { errnoOf, scsiBuildSense, scsiBuildSenseBuf, scsiConvertSense, scsiSenseFromErrno } from './scsi-sense.js';
+import {
+  errnoOf,
+  scsiBuildSense,
+  scsiBuildSenseBuf,
+  scsiConvertSense,
+  scsiSenseFromErrno,
+} from './scsi-sense.js';
 
 export const TYPE_SCSI_BUS = 'SCSI';
 export const TYPE_SCSI_DEVICE = 'scsi-device';
@@ -507,7 +513,11 @@ const reqopsTargetCommand: SCSIReqOps = {
         if (req.lun !== 0) {
           out = scsiBuildSenseBuf(SENSE_CODE.LUN_NOT_SUPPORTED, req.cmd.xfer, fixed);
         } else {
-          out = scsiConvertSense(dev.sense.subarray(0, dev.senseLen), Math.min(req.cmd.xfer, C.SCSI_SENSE_LEN), fixed);
+          out = scsiConvertSense(
+            dev.sense.subarray(0, dev.senseLen),
+            Math.min(req.cmd.xfer, C.SCSI_SENSE_LEN),
+            fixed,
+          );
         }
         if (dev.senseIsUa) {
           SCSI_DEVICE_GET_CLASS(dev).unitAttentionReported?.(dev);
@@ -564,7 +574,13 @@ export function scsiReqNew(
   const saved = cdb.slice(0, Math.max(C.SCSI_CMD_BUF_SIZE, cdb.length));
   let req: SCSIRequest;
   if (!cmd) {
-    const empty: SCSICommand = { buf: new Uint8Array(C.SCSI_CMD_BUF_SIZE), len: 0, xfer: 0, mode: 'none', lba: -1 };
+    const empty: SCSICommand = {
+      buf: new Uint8Array(C.SCSI_CMD_BUF_SIZE),
+      len: 0,
+      xfer: 0,
+      mode: 'none',
+      lba: -1,
+    };
     req = new SCSIRequest(dev, reqopsInvalidOpcode, tag, lun, empty, hbaPrivate, saved);
   } else if (cmd.xfer > 0x7fffffff) {
     req = new SCSIRequest(dev, reqopsInvalidField, tag, lun, cmd, hbaPrivate, saved);

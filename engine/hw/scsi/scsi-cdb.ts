@@ -19,7 +19,8 @@ export interface SCSICommand {
 }
 
 const be16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
-const be32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+const be32 = (b: Uint8Array, o: number) =>
+  ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 /** scsi_cdb_length(): by opcode group; -1 for vendor groups. */
 export function scsiCdbLength(opcode: number): number {

@@ -278,7 +278,10 @@ export function emulateModeSense(d: DiskView, cdb: Uint8Array): ModeSenseResult 
 }
 
 /** The current page contents and the changeable mask, for MODE SELECT checks. */
-export function modeSelectPages(d: DiskView, page: number): { current: Uint8Array; changeable: Uint8Array } | null {
+export function modeSelectPages(
+  d: DiskView,
+  page: number,
+): { current: Uint8Array; changeable: Uint8Array } | null {
   if (page === MODE_PAGE_ALLS) return null;
   const current = modeSensePage(d, page, 0);
   const changeable = modeSensePage(d, page, 1);

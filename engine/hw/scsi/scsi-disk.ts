@@ -178,7 +178,6 @@ export class SCSIDiskState extends SCSIDevice {
 // ---------------------------------------------------------------------------------------------------------
 // Emulated commands
 
-
 const DMA = new Set([
   C.READ_6,
   C.READ_10,
@@ -224,7 +223,13 @@ function finishData(req: SCSIRequest, data: Uint8Array): void {
 
 function failedIo(req: SCSIRequest, e: unknown, isRead: boolean): boolean {
   const s = disk(req);
-  const policy = isRead ? (s.rerror === 'auto' ? (s.blk?.rerror ?? 'report') : s.rerror) : s.werror === 'auto' ? (s.blk?.werror ?? 'enospc') : s.werror;
+  const policy = isRead
+    ? s.rerror === 'auto'
+      ? (s.blk?.rerror ?? 'report')
+      : s.rerror
+    : s.werror === 'auto'
+      ? (s.blk?.werror ?? 'enospc')
+      : s.werror;
   if (policy === 'ignore') return false;
   scsiReqIoError(req, e);
   return true;
@@ -249,7 +254,9 @@ function emulateStartStop(req: SCSIRequest): boolean {
     if (!start && !s.trayOpen && s.trayLocked) {
       scsiCheckCondition(
         req,
-        s.blk?.isInserted() ? SENSE_CODE.ILLEGAL_REQ_REMOVAL_PREVENTED : SENSE_CODE.NOT_READY_REMOVAL_PREVENTED,
+        s.blk?.isInserted()
+          ? SENSE_CODE.ILLEGAL_REQ_REMOVAL_PREVENTED
+          : SENSE_CODE.NOT_READY_REMOVAL_PREVENTED,
       );
       return false;
     }
@@ -403,7 +410,8 @@ function emulateCommand(req: SCSIRequest): void | Promise<void> {
   switch (op) {
     case C.TEST_UNIT_READY:
     case C.SEEK_10:
-      if (op === C.SEEK_10 && req.cmd.lba > s.maxLba) return scsiCheckCondition(req, SENSE_CODE.LBA_OUT_OF_RANGE);
+      if (op === C.SEEK_10 && req.cmd.lba > s.maxLba)
+        return scsiCheckCondition(req, SENSE_CODE.LBA_OUT_OF_RANGE);
       return scsiReqComplete(req, C.GOOD);
     case C.INQUIRY:
       if (cdb[1]! & 0x1) return answer(E.emulateVpdPage(view, cdb[2]!));
@@ -412,7 +420,8 @@ function emulateCommand(req: SCSIRequest): void | Promise<void> {
     case C.MODE_SENSE:
     case C.MODE_SENSE_10: {
       const r = E.emulateModeSense(view, cdb);
-      if (r === 'saving-not-supported') return scsiCheckCondition(req, SENSE_CODE.SAVING_PARAMS_NOT_SUPPORTED);
+      if (r === 'saving-not-supported')
+        return scsiCheckCondition(req, SENSE_CODE.SAVING_PARAMS_NOT_SUPPORTED);
       return answer(r === 'invalid-field' ? null : r);
     }
     case C.READ_TOC:
@@ -474,14 +483,7 @@ function emulateCommand(req: SCSIRequest): void | Promise<void> {
   }
 }
 
-const FUA_CMDS = new Set([
-  C.READ_10,
-  C.READ_12,
-  C.READ_16,
-  C.WRITE_10,
-  C.WRITE_12,
-  C.WRITE_16,
-]);
+const FUA_CMDS = new Set([C.READ_10, C.READ_12, C.READ_16, C.WRITE_10, C.WRITE_12, C.WRITE_16]);
 const ALWAYS_FUA = new Set([C.WRITE_VERIFY_10, C.WRITE_VERIFY_12, C.WRITE_VERIFY_16]);
 
 /** scsi_disk_dma_command() + the read/write loops. */
@@ -555,7 +557,8 @@ function checkBlockSize(name: string, v: number): void {
 function scsiDiskRealize(dev: SCSIDevice): void {
   const s = dev as SCSIDiskState;
   const typename = objectGetTypename(s);
-  if (s.drive && !s.blk) s.blk = blkAttachDevByRef(s.drive, objectGetCanonicalPath(s) ?? typename, 'drive', typename);
+  if (s.drive && !s.blk)
+    s.blk = blkAttachDevByRef(s.drive, objectGetCanonicalPath(s) ?? typename, 'drive', typename);
   try {
     if (!s.blk) throw errorSetg('drive property not set');
     if (!s.removable && !s.blk.isInserted()) throw errorSetg('Device needs media, but drive is empty');

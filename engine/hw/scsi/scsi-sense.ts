@@ -37,7 +37,11 @@ export function scsiParseSenseBuf(buf: Uint8Array): SCSISense {
   if (buf.length < 1) return { ...SENSE_CODE.NO_SENSE };
   if ((buf[0]! & 0x02) === 0) {
     // fixed format
-    return { key: (buf[2] ?? 0) & 0x0f, asc: buf.length >= 14 ? buf[12]! : 0, ascq: buf.length >= 14 ? buf[13]! : 0 };
+    return {
+      key: (buf[2] ?? 0) & 0x0f,
+      asc: buf.length >= 14 ? buf[12]! : 0,
+      ascq: buf.length >= 14 ? buf[13]! : 0,
+    };
   }
   return { key: (buf[1] ?? 0) & 0x0f, asc: buf[2] ?? 0, ascq: buf[3] ?? 0 };
 }

@@ -13,9 +13,20 @@
  * saves the queue and the descriptor chain, and the request runs again on the destination.
  */
 import { objectClassDynamicCast, typeRegister } from '../../qom/object.js';
-import { DeviceState, qbusResetAll, qbusSetHotplugHandler, qdevResetAll, qdevUnrealize } from '../core/qdev-core.js';
+import {
+  DeviceState,
+  qbusResetAll,
+  qbusSetHotplugHandler,
+  qdevResetAll,
+  qdevUnrealize,
+} from '../core/qdev-core.js';
 import { HotplugHandlerClass, TYPE_HOTPLUG_HANDLER } from '../core/hotplug.js';
-import { definePropBit64, definePropBool, definePropUint32, deviceClassSetProps } from '../core/qdev-properties.js';
+import {
+  definePropBit64,
+  definePropBool,
+  definePropUint32,
+  deviceClassSetProps,
+} from '../core/qdev-properties.js';
 import { errorSetg } from '../../qapi/error.js';
 import type { VMStateReader, VMStateWriter } from '../../migration/vmstate-types.js';
 import {
@@ -149,7 +160,8 @@ export class VirtIOSCSI extends VirtIODevice {
   cmdVqs: VirtQueue[] = [];
 }
 
-const le32 = (b: Uint8Array, o: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(o, true);
+const le32 = (b: Uint8Array, o: number) =>
+  new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(o, true);
 
 function readOut(elem: VirtQueueElement, len: number): Uint8Array | null {
   const out = new Uint8Array(len);
@@ -193,7 +205,11 @@ function pushElem(s: VirtIOSCSI, vq: VirtQueue, elem: VirtQueueElement, len: num
 }
 
 /** Write the command response header (+ sense) and return the chain. */
-function completeCmd(s: VirtIOSCSI, r: VirtIOSCSIReq, resp: { response: number; status?: number; resid?: number; sense?: Uint8Array }): void {
+function completeCmd(
+  s: VirtIOSCSI,
+  r: VirtIOSCSIReq,
+  resp: { response: number; status?: number; resid?: number; sense?: Uint8Array },
+): void {
   if (r.epoch !== null && r.epoch !== s.epoch) return;
   const hdr = new Uint8Array(CMD_RESP_HDR);
   const v = new DataView(hdr.buffer);
@@ -222,7 +238,12 @@ function dataPort(r: VirtIOSCSIReq): SCSIDataPort {
   };
 }
 
-function makeReq(s: VirtIOSCSI, vq: VirtQueue, elem: VirtQueueElement, epoch: number | null): VirtIOSCSIReq | null {
+function makeReq(
+  s: VirtIOSCSI,
+  vq: VirtQueue,
+  elem: VirtQueueElement,
+  epoch: number | null,
+): VirtIOSCSIReq | null {
   const reqSize = CMD_REQ_HDR + s.cdbSize;
   const respSize = CMD_RESP_HDR + s.senseSize;
   const p = parseReq(s, elem, reqSize, respSize);
@@ -409,7 +430,12 @@ function handleCtrl(s: VirtIOSCSI, vq: VirtQueue): void {
 // Events ------------------------------------------------------------------------------------------------
 
 /** virtio_scsi_push_event(): one event for `dev`'s LUN (or EVENTS_MISSED), if the driver left a buffer. */
-export function virtioScsiPushEvent(s: VirtIOSCSI, dev: SCSIDevice | null, event: number, reason: number): void {
+export function virtioScsiPushEvent(
+  s: VirtIOSCSI,
+  dev: SCSIDevice | null,
+  event: number,
+  reason: number,
+): void {
   if (!(s.status & VIRTIO_CONFIG_S_DRIVER_OK) || s.broken || !s.eventVq) return;
   const elem = s.eventVq.pop();
   if (!elem) {
@@ -518,7 +544,9 @@ function realize(vdev: VirtIODevice): void {
   const s = vdev as VirtIOSCSI;
   if (s.numQueues === VIRTIO_SCSI_AUTO_NUM_QUEUES) s.numQueues = 1;
   if (s.numQueues === 0 || s.numQueues > 1024 - 2) {
-    throw errorSetg(`Invalid number of queues (= ${s.numQueues}), must be a positive integer less than 1022.`);
+    throw errorSetg(
+      `Invalid number of queues (= ${s.numQueues}), must be a positive integer less than 1022.`,
+    );
   }
   if (s.virtqueueSize <= 2) throw errorSetg(`Invalid virtqueue_size (= ${s.virtqueueSize}), must be > 2`);
   if (s.virtqueueSize > 1024) {
@@ -530,7 +558,8 @@ function realize(vdev: VirtIODevice): void {
   s.ctrlVq = virtioAddQueue(s, s.virtqueueSize, (vq) => handleCtrl(s, vq));
   s.eventVq = virtioAddQueue(s, s.virtqueueSize, () => handleEvent(s));
   s.cmdVqs = [];
-  for (let i = 0; i < s.numQueues; i++) s.cmdVqs.push(virtioAddQueue(s, s.virtqueueSize, (vq) => handleCmd(s, vq)));
+  for (let i = 0; i < s.numQueues; i++)
+    s.cmdVqs.push(virtioAddQueue(s, s.virtqueueSize, (vq) => handleCmd(s, vq)));
   if (!s.bus) {
     s.bus = scsiBusNew(s, busInfo(s));
     qbusSetHotplugHandler(s.bus, s);

@@ -132,7 +132,9 @@ const label = (vser: VirtIOSerial) => vser.id ?? objectGetTypename(vser);
 
 export function virtioSerialPorts(vser: VirtIOSerial): VirtIOSerialPort[] {
   if (!vser.bus) return [];
-  return vser.bus.children.map((k) => k.child as VirtIOSerialPort).filter((p) => p.nr !== VIRTIO_CONSOLE_BAD_ID && p.realized);
+  return vser.bus.children
+    .map((k) => k.child as VirtIOSerialPort)
+    .filter((p) => p.nr !== VIRTIO_CONSOLE_BAD_ID && p.realized);
 }
 
 function findPortById(vser: VirtIOSerial, id: number): VirtIOSerialPort | null {
@@ -184,7 +186,13 @@ function flushControl(vser: VirtIOSerial): void {
 }
 
 /** send_control_event(): only with a multiport driver. `extra` follows the header (PORT_NAME). */
-export function sendControlEvent(vser: VirtIOSerial, id: number, event: number, value: number, extra?: Uint8Array): void {
+export function sendControlEvent(
+  vser: VirtIOSerial,
+  id: number,
+  event: number,
+  value: number,
+  extra?: Uint8Array,
+): void {
   if (!virtioVdevHasFeature(vser, VIRTIO_CONSOLE_F_MULTIPORT)) return;
   const msg = new Uint8Array(CONTROL_SIZE + (extra?.length ?? 0));
   const v = new DataView(msg.buffer);
@@ -215,7 +223,8 @@ function handleControlMessage(vser: VirtIOSerial, msg: Uint8Array): void {
         break;
       }
       // The guest is ready for ports: tell it about every port we have (oldest first).
-      for (const p of [...virtioSerialPorts(vser)].reverse()) sendControlEvent(vser, p.nr, VIRTIO_CONSOLE_PORT_ADD, 1);
+      for (const p of [...virtioSerialPorts(vser)].reverse())
+        sendControlEvent(vser, p.nr, VIRTIO_CONSOLE_PORT_ADD, 1);
       break;
     case VIRTIO_CONSOLE_PORT_READY: {
       const p = port!;
@@ -402,7 +411,8 @@ function save(vdev: VirtIODevice, f: VMStateWriter): void {
 function load(vdev: VirtIODevice, f: VMStateReader): void {
   const vser = vdev as VirtIOSerial;
   const max = f.u32();
-  if (max !== vser.maxPorts) throw errorSetg(`virtio-serial: max_ports mismatch (stream ${max}, device ${vser.maxPorts})`);
+  if (max !== vser.maxPorts)
+    throw errorSetg(`virtio-serial: max_ports mismatch (stream ${max}, device ${vser.maxPorts})`);
   const map = new Uint32Array(vser.portsMap.length);
   for (let i = 0; i < map.length; i++) map[i] = f.u32();
   for (let i = 0; i < map.length; i++) {
@@ -446,7 +456,8 @@ function portRealize(dev: DeviceState): void {
   const bus = port.parentBus as VirtIOSerialBus;
   const vser = bus.vser!;
   const k = VIRTIO_SERIAL_PORT_GET_CLASS(port);
-  if (findPortById(vser, port.nr)) throw errorSetg(`virtio-serial-bus: A port already exists at id ${port.nr}`);
+  if (findPortById(vser, port.nr))
+    throw errorSetg(`virtio-serial-bus: A port already exists at id ${port.nr}`);
   if (port.name && findPortByName(vser, port.name)) {
     throw errorSetg(`virtio-serial-bus: A port already exists by name ${port.name}`);
   }
@@ -506,7 +517,10 @@ typeRegister<VirtIOSerialPort, VirtIOSerialPortClass>({
     k.busType = TYPE_VIRTIO_SERIAL_BUS;
     k.realize = portRealize;
     k.unrealize = portUnrealize;
-    deviceClassSetProps(k, [definePropUint32('nr', 'nr', VIRTIO_CONSOLE_BAD_ID), definePropString('name', 'name')]);
+    deviceClassSetProps(k, [
+      definePropUint32('nr', 'nr', VIRTIO_CONSOLE_BAD_ID),
+      definePropString('name', 'name'),
+    ]);
   },
 });
 
@@ -530,7 +544,8 @@ typeRegister<VirtIOSerial, VirtioDeviceClass>({
       vser.cIvq = vser.cOvq = null;
       virtioCleanup(vser);
     };
-    vdc.getFeatures = (vdev, f) => f | bit(VIRTIO_CONSOLE_F_MULTIPORT) | (vdev as VirtIOSerial).consoleFeatures;
+    vdc.getFeatures = (vdev, f) =>
+      f | bit(VIRTIO_CONSOLE_F_MULTIPORT) | (vdev as VirtIOSerial).consoleFeatures;
     vdc.getConfig = getConfig;
     vdc.setConfig = setConfig;
     vdc.resetDevice = resetDevice;

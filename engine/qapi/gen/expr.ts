@@ -247,7 +247,7 @@ function checkAlternate(expr: ExprDict, info: SourceInfo): void {
     const v = value as ExprDict;
     checkKeys(v, info, source, ['type'], ['if']);
     checkIf(v, info, source);
-    checkType(v.get("type"), info, source, true);
+    checkType(v.get('type'), info, source, true);
   }
 }
 
