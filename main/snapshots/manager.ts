@@ -265,7 +265,8 @@ export class SnapshotManager {
 
   /**
    * Bring the library in line with the engine's snapshots: from `info snapshots` while the VM runs,
-   * from the snapshot store's files while it is stopped. Skipped while an operation is under way.
+   * from the snapshot store's files while a disk-less VM is stopped. Skipped while an operation is
+   * under way.
    */
   async reconcile(vmId: string): Promise<void> {
     if (this.ops.has(vmId)) return;
@@ -285,6 +286,9 @@ export class SnapshotManager {
         sizeBytes: storedSnapshotBytes(dir, r.tag) ?? r.vmStateSize,
       }));
     } else if (STOPPED.has(state)) {
+      // A VM with disks keeps its snapshots inside the first qcow2 disk, not in the store: the store
+      // is not the truth then, and the library waits for the engine's `info snapshots` at next start.
+      if (this.deps.library.getVm(vmId).disks.length > 0) return;
       facts = readSnapshotStore(dir).map((s) => ({
         tag: s.tag,
         createdAt: s.createdAt,
