@@ -69,7 +69,9 @@ describe.skipIf(!hasChromium || guestBootTestsGated())('a real Debian guest thro
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     for (const a of apps) await a.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    // VMSTUDIO_E2E_KEEP=1 keeps the data folder (library, VM folder, engine logs) for a post-mortem.
+    if (tmp && process.env.VMSTUDIO_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
+    else if (tmp) console.log(`guest-console: data kept in ${tmp}`);
   });
 
   async function open(app: RunningApp): Promise<{ page: Page; errors: string[] }> {
@@ -129,9 +131,13 @@ describe.skipIf(!hasChromium || guestBootTestsGated())('a real Debian guest thro
         // What the user saw, and what the app said, next to the failure.
         await shot(page, 'gc-failure').catch(() => undefined);
         const screen = await screenText(page).catch(() => '');
+        const notes = await page
+          .locator('[role="alert"], [role="status"]')
+          .allTextContents()
+          .catch(() => []);
         (e as Error).message +=
           `\n--- console screen ---\n${screen}\n--- app stderr ---\n${app.stderr().slice(-4000)}` +
-          `\n--- page errors ---\n${errors.join('\n')}`;
+          `\n--- page errors ---\n${errors.join('\n')}\n--- notifications ---\n${notes.join('\n')}`;
         throw e;
       }
     },
