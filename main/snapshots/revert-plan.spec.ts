@@ -116,6 +116,24 @@ describe('planRevert', () => {
     expect(p.problems[1]).toContain('128 MiB');
   });
 
+  it('says qcow2 disks go back with the memory, and names the raw ones that do not', () => {
+    const disk = (file: string, format: string) => ({ file, format, interface: 'virtio', readonly: false });
+    const p = planRevert({
+      snapshot,
+      record: record(),
+      current: vm({
+        disks: [disk('/v/disk0.qcow2', 'qcow2'), disk('/v/a.img', 'raw'), disk('/v/b.img', 'raw')],
+      }),
+      running: vm(),
+      liveDevices: [br0, dev0],
+      existingNames: [],
+    });
+    expect(p.notes).toEqual([
+      "'a.img', 'b.img' are raw images: disk contents there are not part of the snapshot, they keep their current contents.",
+      "The qcow2 disk goes back to 'clean install' too.",
+    ]);
+  });
+
   it('restores only the machine state of a snapshot taken outside VM Studio, and mentions raw disks', () => {
     const p = planRevert({
       snapshot: { ...snapshot, recorded: false },
@@ -129,7 +147,9 @@ describe('planRevert', () => {
     expect(p.devices).toEqual([]);
     expect(p.notes).toHaveLength(2);
     expect(p.notes[0]).toContain('was not taken by VM Studio');
-    expect(p.notes[1]).toContain('the disk keeps its current contents');
+    expect(p.notes[1]).toBe(
+      "'d.img' is a raw image: disk contents there are not part of the snapshot, it keeps its current contents.",
+    );
   });
 
   it('does not compare devices when the machine is not running', () => {

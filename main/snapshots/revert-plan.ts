@@ -154,9 +154,18 @@ export function planRevert(input: RevertPlanInput): RevertPlanResult {
       });
     }
   }
-  if (current.disks.length) {
+  // qcow2 disks hold internal snapshots taken together with the memory; raw images cannot.
+  const raw = current.disks.filter((d) => d.format !== 'qcow2');
+  const qcow2 = current.disks.length - raw.length;
+  if (raw.length) {
+    const names = raw.map((d) => `'${d.file.slice(d.file.lastIndexOf('/') + 1)}'`).join(', ');
     out.notes.push(
-      `Disk contents are not part of the snapshot yet (raw images): ${current.disks.length === 1 ? 'the disk keeps its' : 'the disks keep their'} current contents.`,
+      `${names} ${raw.length === 1 ? 'is a raw image' : 'are raw images'}: disk contents there are not part of the snapshot, ${raw.length === 1 ? 'it keeps its' : 'they keep their'} current contents.`,
+    );
+  }
+  if (qcow2) {
+    out.notes.push(
+      `${qcow2 === 1 ? 'The qcow2 disk goes' : `The ${qcow2} qcow2 disks go`} back to ${name} too.`,
     );
   }
   return out;
