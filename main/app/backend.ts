@@ -11,13 +11,15 @@ import { loadGuests } from '../library/guests.js';
 import { Library } from '../library/library.js';
 import type { EngineCommand, EngineTimeouts } from '../supervisor/engine-process.js';
 import { Supervisor } from '../supervisor/supervisor.js';
-import { appPaths, appVersion } from './paths.js';
+import { appPaths, appVersion, guestCacheRoot } from './paths.js';
 
 export interface BackendOptions {
   dataDir: string;
   mode: AppInfo['mode'];
   engine?: EngineCommand;
   guestsDir?: string;
+  /** Where guest builds are cached (default: guestCacheRoot(dataDir)). */
+  cacheDir?: string;
   timeouts?: Partial<EngineTimeouts>;
   /** Create the default Debian VM in a new, empty library (default true). */
   defaultVm?: boolean;
@@ -43,26 +45,29 @@ export function defaultEngineCommand(): EngineCommand {
 
 /**
  * The default guest's builder (assets/guests/debian-riscv64/build.ts): fetches Debian's packages
- * once and caches the build. An unreachable mirror becomes a message that says what to do.
+ * once and caches the build under `cacheRoot` (where loadGuests looks for it). An unreachable mirror
+ * becomes a message that says what to do.
  */
-export const defaultGuestBuilder: NonNullable<VmServiceOptions['prepareGuest']> = {
-  canPrepare: (guestId) => guestId === 'debian-riscv64',
-  async prepare(_guestId, log) {
-    const { ensureDefaultGuest, MirrorUnavailableError } =
-      await import('../../assets/guests/debian-riscv64/build.js');
-    try {
-      await ensureDefaultGuest({ log });
-    } catch (e) {
-      if (e instanceof MirrorUnavailableError) {
-        throw new Error(
-          `the Debian mirror is unreachable (${e.message}). Check the network connection, or point ` +
-            'VMSTUDIO_DEBIAN_MIRROR at a reachable Debian mirror, then start the VM again.',
-        );
+export function defaultGuestBuilder(cacheRoot: string): NonNullable<VmServiceOptions['prepareGuest']> {
+  return {
+    canPrepare: (guestId) => guestId === 'debian-riscv64',
+    async prepare(_guestId, log) {
+      const { ensureDefaultGuest, MirrorUnavailableError } =
+        await import('../../assets/guests/debian-riscv64/build.js');
+      try {
+        await ensureDefaultGuest({ log, cacheDir: path.join(cacheRoot, 'guests', 'debian-riscv64') });
+      } catch (e) {
+        if (e instanceof MirrorUnavailableError) {
+          throw new Error(
+            `the Debian mirror is unreachable (${e.message}). Check the network connection, or point ` +
+              'VMSTUDIO_DEBIAN_MIRROR at a reachable Debian mirror, then start the VM again.',
+          );
+        }
+        throw e;
       }
-      throw e;
-    }
-  },
-};
+    },
+  };
+}
 
 export async function createBackend(options: BackendOptions): Promise<Backend> {
   const library = Library.open(path.join(options.dataDir, 'library.db'));
@@ -75,6 +80,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     throw e;
   }
   const guestsDir = options.guestsDir ?? appPaths.guests;
+  const cacheRoot = options.cacheDir ?? guestCacheRoot(options.dataDir);
   const service = new VmService(library, {
     dataDir: options.dataDir,
     mode: options.mode,
@@ -83,13 +89,15 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       engine: options.engine ?? defaultEngineCommand(),
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     },
-    guests: () => loadGuests(guestsDir),
-    prepareGuest: options.prepareGuest ?? defaultGuestBuilder,
+    guests: () => loadGuests(guestsDir, cacheRoot),
+    prepareGuest: options.prepareGuest ?? defaultGuestBuilder(cacheRoot),
   });
   service.reconcileSnapshots();
   if (options.defaultVm !== false) {
     try {
-      await seedDefaultVm(library, loadGuests(guestsDir), (req) => service.handlers['vms.create'](req));
+      await seedDefaultVm(library, loadGuests(guestsDir, cacheRoot), (req) =>
+        service.handlers['vms.create'](req),
+      );
     } catch (e) {
       library.log(null, 'created', `Could not create the default VM: ${(e as Error).message}`);
     }

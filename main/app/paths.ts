@@ -34,6 +34,27 @@ export const appPaths = {
   icon: path.join(APP_ROOT, 'assets', 'icon.png'),
 };
 
+/** True when the app runs from an installed package (inside app.asar), not from a source checkout. */
+export function isPackagedApp(root = APP_ROOT): boolean {
+  return root.split(/[\\/]/).some((part) => part === 'app.asar' || part === 'app.asar.unpacked');
+}
+
+/**
+ * Where downloaded and built guest files (the default guest's Debian packages and builds) are cached:
+ * `$VMSTUDIO_CACHE_DIR`; else, in a source checkout, `<repo>/.cache` (shared with the guest builder's
+ * command line, CI and the tests); else `<dataDir>/cache`, because an installed app's own folder is
+ * read-only (AppImage, deb, dmg) or replaced by the next update (nsis).
+ */
+export function guestCacheRoot(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  root = APP_ROOT,
+): string {
+  if (env.VMSTUDIO_CACHE_DIR) return path.resolve(env.VMSTUDIO_CACHE_DIR);
+  if (!isPackagedApp(root)) return path.join(root, '.cache');
+  return path.join(dataDir, 'cache');
+}
+
 export function appVersion(): string {
   try {
     return (JSON.parse(fs.readFileSync(path.join(APP_ROOT, 'package.json'), 'utf8')) as { version: string })

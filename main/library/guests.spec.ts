@@ -24,21 +24,21 @@ describe('loadGuests', () => {
     machine: 'virt',
     cpus: 1,
     memoryMiB: 512,
-    buildsDir: '.cache/builds',
+    buildsDir: 'guests/deb/builds',
     kernel: 'Image',
     initrd: 'initrd.cpio',
   };
 
   it('takes the boot files from the newest complete build', () => {
     write(path.join(root, 'assets/guests/deb/guest.json'), JSON.stringify(manifest));
-    write(path.join(root, '.cache/builds/old/guest.json'), '{}', 1000);
-    write(path.join(root, '.cache/builds/old/Image'), 'k');
-    write(path.join(root, '.cache/builds/old/initrd.cpio'), 'i');
-    write(path.join(root, '.cache/builds/new/guest.json'), '{}', 2000);
-    write(path.join(root, '.cache/builds/new/Image'), 'k');
-    fs.mkdirSync(path.join(root, '.cache/builds/unfinished'));
-    const [g] = loadGuests(path.join(root, 'assets/guests'));
-    expect(g!.kernel).toBe(path.join(root, '.cache/builds/new/Image'));
+    write(path.join(root, 'cache/guests/deb/builds/old/guest.json'), '{}', 1000);
+    write(path.join(root, 'cache/guests/deb/builds/old/Image'), 'k');
+    write(path.join(root, 'cache/guests/deb/builds/old/initrd.cpio'), 'i');
+    write(path.join(root, 'cache/guests/deb/builds/new/guest.json'), '{}', 2000);
+    write(path.join(root, 'cache/guests/deb/builds/new/Image'), 'k');
+    fs.mkdirSync(path.join(root, 'cache/guests/deb/builds/unfinished'));
+    const [g] = loadGuests(path.join(root, 'assets/guests'), path.join(root, 'cache'));
+    expect(g!.kernel).toBe(path.join(root, 'cache/guests/deb/builds/new/Image'));
     expect(publicGuest(g!)).toEqual({
       id: 'deb',
       title: 'Debian',
@@ -55,7 +55,7 @@ describe('loadGuests', () => {
     write(path.join(root, 'assets/guests/deb/guest.json'), JSON.stringify(manifest));
     write(path.join(root, 'assets/guests/lib/x.ts'), '');
     write(path.join(root, 'assets/guests/broken/guest.json'), '{not json');
-    const guests = loadGuests(path.join(root, 'assets/guests'));
+    const guests = loadGuests(path.join(root, 'assets/guests'), path.join(root, 'cache'));
     expect(guests.map((g) => [g.id, g.available, g.missing])).toEqual([
       ['deb', false, ['Image', 'initrd.cpio']],
     ]);

@@ -1,8 +1,8 @@
 /**
  * Guest templates: ready-made VM recipes described by assets/guests/<id>/guest.json. Their boot files
- * sit next to the manifest, or, with `buildsDir` (relative to the app root), in the newest build a
- * guest builder published there (assets/guests/debian-riscv64/build.ts writes one folder per build
- * with its own guest.json). A template's disk is copied into each new VM's folder, so VMs never share
+ * sit next to the manifest, or, with `buildsDir` (relative to the guest cache folder, see
+ * `guestCacheRoot`), in the newest build a guest builder published there
+ * (assets/guests/debian-riscv64/build.ts writes one folder per build with its own guest.json). A template's disk is copied into each new VM's folder, so VMs never share
  * (or modify) the shipped image.
  */
 import fs from 'node:fs';
@@ -21,7 +21,7 @@ export interface GuestManifest {
   firmware?: string;
   disk?: string;
   append?: string;
-  /** Folder of builds (relative to the app root); files are looked up in the newest build. */
+  /** Folder of builds (relative to the guest cache folder); files are looked up in the newest build. */
   buildsDir?: string;
 }
 
@@ -54,9 +54,9 @@ export function newestBuild(buildsDir: string): string | null {
   return best?.dir ?? null;
 }
 
-function resolve(dir: string, m: GuestManifest, appRoot: string): ResolvedGuest {
+function resolve(dir: string, m: GuestManifest, cacheRoot: string): ResolvedGuest {
   if (m.buildsDir) {
-    const build = newestBuild(path.resolve(appRoot, m.buildsDir));
+    const build = newestBuild(path.resolve(cacheRoot, m.buildsDir));
     // Without a build the names still resolve (under the manifest) so `missing` can list them.
     if (build) dir = build;
   }
@@ -85,11 +85,11 @@ function resolve(dir: string, m: GuestManifest, appRoot: string): ResolvedGuest 
   };
 }
 
-/** Every valid manifest under `guestsDir`, sorted by title; broken manifests are skipped. */
-export function loadGuests(
-  guestsDir: string,
-  appRoot = path.resolve(guestsDir, '..', '..'),
-): ResolvedGuest[] {
+/**
+ * Every valid manifest under `guestsDir`, sorted by title; broken manifests are skipped. Builds are
+ * looked up under `cacheRoot`.
+ */
+export function loadGuests(guestsDir: string, cacheRoot: string): ResolvedGuest[] {
   let entries: string[];
   try {
     entries = fs.readdirSync(guestsDir);
@@ -102,7 +102,7 @@ export function loadGuests(
     try {
       const m = JSON.parse(fs.readFileSync(path.join(dir, 'guest.json'), 'utf8')) as GuestManifest;
       if (typeof m.id === 'string' && typeof m.title === 'string' && Number.isInteger(m.cpus))
-        out.push(resolve(dir, m, appRoot));
+        out.push(resolve(dir, m, cacheRoot));
     } catch {
       // not a guest folder
     }

@@ -267,9 +267,14 @@ describe('electron-builder.yml', () => {
     expect(list(linux.target)).toEqual(['AppImage', 'deb']);
     expect(list((c.mac as Dict).target)).toEqual(['dmg']);
     expect(list((c.win as Dict).target)).toEqual(['nsis']);
-    // A deb needs a maintainer "Name <e-mail>" (package.json has no author to take it from).
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { author?: unknown };
-    if (!pkg.author) expect(String(linux.maintainer)).toMatch(/^[^<>]+ <[^@\s]+@[^@\s>]+>$/);
+    // A deb needs a maintainer "Name <e-mail>": linux.maintainer, else package.json's author with an e-mail.
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      author?: string | { name?: string; email?: string };
+    };
+    const author = pkg.author;
+    const maintainer =
+      linux.maintainer ?? (typeof author === 'object' ? `${author.name} <${author.email}>` : author);
+    expect(String(maintainer)).toMatch(/^[^<>]+ <[^@\s]+@[^@\s>]+\.[a-z]+>$/);
     // One artifact name template per target kind may not collide: AppImage and deb differ by ext.
     expect(String((c.appImage as Dict).artifactName)).toContain('${ext}');
   });

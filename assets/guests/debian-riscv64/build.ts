@@ -47,7 +47,7 @@ export interface PackageVersion {
 }
 
 export interface EnsureGuestOptions {
-  /** Cache directory (default `<repo>/.cache/guests/debian-riscv64`). */
+  /** Cache directory (default `$VMSTUDIO_CACHE_DIR/guests/debian-riscv64`, else under `<repo>/.cache`). */
   cacheDir?: string;
   /** Re-check the mirror for new package versions when the last check is older than this (default 1 day). */
   maxAgeMs?: number;
@@ -109,8 +109,13 @@ function findRecipeDir(): string {
   }
 }
 
-/** `<repo>/.cache/guests/debian-riscv64`, the repo being the nearest ancestor with a package.json. */
+/**
+ * `$VMSTUDIO_CACHE_DIR/guests/debian-riscv64`, else `<repo>/.cache/guests/debian-riscv64`, the repo
+ * being the nearest ancestor with a package.json (the app passes its own folder, see guestCacheRoot).
+ */
 export function defaultCacheDir(recipeDir = findRecipeDir()): string {
+  if (process.env.VMSTUDIO_CACHE_DIR)
+    return join(resolve(process.env.VMSTUDIO_CACHE_DIR), 'guests', 'debian-riscv64');
   for (let d = recipeDir; dirname(d) !== d; d = dirname(d)) {
     if (existsSync(join(d, 'package.json'))) return join(d, '.cache', 'guests', 'debian-riscv64');
   }
