@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DevicePropertySpec, DeviceTypeInfo } from '../../../main/api/contract.js';
 import {
+  defaultLabel,
   fieldError,
   filterDevices,
   initialForm,
@@ -96,6 +97,28 @@ describe('device form: request', () => {
     f.values.mode = 'auto';
     f.values.serial = 'abc';
     expect(requestProperties(f, SPECS)).toEqual({ flag: true, u8: '42', serial: 'abc' });
+  });
+});
+
+describe('device form: default labels', () => {
+  it("shows QEMU's all-ones 'not set' marks as such, every other default as its value", () => {
+    const nr = spec('nr', 'uint32', 'int', { defaultValue: 4294967295, min: '0', max: '4294967295' });
+    const boot = spec('bootindex', 'int32', 'int', {
+      defaultValue: -1,
+      min: '-2147483648',
+      max: '2147483647',
+    });
+    expect(defaultLabel(nr)).toBe('not set');
+    expect(defaultLabel(boot)).toBe('not set');
+    expect(defaultLabel(by.get('u64')!)).toBe('not set');
+    expect(defaultLabel(by.get('u8')!)).toBe('8');
+    expect(defaultLabel(by.get('i8')!)).toBe('-8');
+    expect(defaultLabel(by.get('size')!)).toBe('4096');
+    expect(defaultLabel(by.get('serial')!)).toBeNull();
+    // The mark is only a label: typing the number itself still means "the default", so nothing is sent.
+    const f = initialForm('virtserialport', [nr], 'port0');
+    f.values.nr = '4294967295';
+    expect(requestProperties(f, [nr])).toEqual({});
   });
 });
 

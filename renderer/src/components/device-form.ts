@@ -56,6 +56,18 @@ export function defaultText(s: DevicePropertySpec): string | null {
   return String(s.defaultValue);
 }
 
+/**
+ * The default as the form shows it. QEMU marks "not set, the device decides" with an integer
+ * property's all-ones value (virtserialport's nr, scsi-hd's lun: ~0u; bootindex, scsi-id: -1), so
+ * those read "not set" rather than 4294967295.
+ */
+export function defaultLabel(s: DevicePropertySpec): string | null {
+  const text = defaultText(s);
+  if (text === null || s.kind !== 'int') return text;
+  const unsetMark = s.min === '0' ? s.max : '-1';
+  return text === unsetMark ? 'not set' : text;
+}
+
 /** QEMU's id_wellformed(). */
 export const ID_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
