@@ -37,7 +37,8 @@ import {
   MirrorUnavailableError,
   type DefaultGuest,
 } from '../../assets/guests/debian-riscv64/build.js';
-import { GUEST_PROMPT, startSerialProcess, type SerialProcess } from './serial-session.js';
+import { GUEST_PROMPT, type SerialProcess } from './serial-session.js';
+import { bootToPrompt, guestMachineArgs } from '../machine/guest-on-engine.js';
 
 const hasTool = (t: string): boolean => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 const tmp = mkdtempSync(join(tmpdir(), 'vmstudio-guest-test-'));
@@ -532,37 +533,18 @@ describe('default guest build', () => {
 
 const hasQemu = hasTool('qemu-system-riscv64');
 
-/** Boots the guest with its console on stdio; returns the running VM and the time to the prompt. */
+/** Boots the guest in QEMU with its console on stdio; returns the running VM and the time to the prompt. */
 async function bootGuest(
   g: DefaultGuest,
   extra: string[] = [],
 ): Promise<{ vm: SerialProcess; promptMs: number }> {
-  const args = [
-    '-M',
-    'virt',
-    '-m',
-    '256M',
-    '-nographic',
-    '-bios',
-    g.firmware.fwDynamicBin,
-    '-kernel',
-    g.kernel,
-    '-initrd',
-    g.initrd,
-    '-append',
-    g.append,
-    ...extra,
-  ];
-  const t0 = performance.now();
-  const vm = startSerialProcess('qemu-system-riscv64', args, { timeoutMs: 20_000 });
-  try {
-    await vm.session.waitFor(/VM Studio guest ready \(riscv64, Linux \S+\)/, 120_000);
-    await vm.session.waitFor(GUEST_PROMPT, 30_000);
-  } catch (e) {
-    vm.kill();
-    throw new Error(`${(e as Error).message}\nqemu stderr: ${vm.stderr()}`);
-  }
-  return { vm, promptMs: performance.now() - t0 };
+  const args = guestMachineArgs(g, { memory: '256M', extra });
+  const { vm, ms } = await bootToPrompt(args, {
+    command: 'qemu-system-riscv64',
+    timeoutMs: 20_000,
+    bootTimeoutMs: 150_000,
+  });
+  return { vm, promptMs: ms };
 }
 
 describe.skipIf(!hasQemu)('default guest in QEMU', () => {

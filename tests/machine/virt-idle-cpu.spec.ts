@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bootToPrompt, guestEngineArgs, needGuest } from './guest-on-engine.js';
+import { guestEngineArgs, hostSleep, needGuest, powerOff, withGuestAtPrompt } from './guest-on-engine.js';
 
 /** Clock ticks per second of /proc/PID/stat's times (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
@@ -19,13 +19,10 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ; // fields 14 and 15 of the file
 }
 
-const hostSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe.skipIf(process.platform !== 'linux')('idle guest on our virt machine', () => {
   it('uses under 5% of a host core at the prompt', { timeout: 2_400_000 }, async (ctx) => {
     const g = await needGuest(ctx);
-    const { vm } = await bootToPrompt(guestEngineArgs(g));
-    try {
+    await withGuestAtPrompt(guestEngineArgs(g), async (vm) => {
       await hostSleep(15_000); // let the boot's deferred work (module loads, timers) finish
       const pid = vm.child.pid!;
       const c0 = cpuSeconds(pid);
@@ -36,10 +33,7 @@ describe.skipIf(process.platform !== 'linux')('idle guest on our virt machine', 
       expect(share).toBeLessThan(0.05);
       // Still alive and answering after the quiet spell.
       expect((await vm.session.run('echo $((6*7))', { timeoutMs: 120_000 })).trim()).toBe('42');
-      vm.session.sendLine('poweroff -f');
-      expect(await vm.waitExit(180_000)).toEqual({ code: 0, signal: null });
-    } finally {
-      vm.kill();
-    }
+      expect(await powerOff(vm, 180_000)).toEqual({ code: 0, signal: null });
+    });
   });
 });

@@ -7,7 +7,7 @@
  * One boot (minutes at the interpreter's speed); skipped when the guest is not built or gated in CI.
  */
 import { describe, expect, it } from 'vitest';
-import { bootToPrompt, guestEngineArgs, needGuest } from './guest-on-engine.js';
+import { guestEngineArgs, guestShell, needGuest, powerOff, withGuestAtPrompt } from './guest-on-engine.js';
 
 describe('default guest on our virt machine with -smp 2', () => {
   it(
@@ -15,10 +15,10 @@ describe('default guest on our virt machine with -smp 2', () => {
     { timeout: 2_400_000 },
     async (ctx) => {
       const g = await needGuest(ctx);
-      const { vm, ms } = await bootToPrompt(guestEngineArgs(g, { bios: 'default', extra: ['-smp', '2'] }));
-      const run = (c: string) => vm.session.run(c, { timeoutMs: 180_000 });
-      try {
+      const args = guestEngineArgs(g, { bios: 'default', extra: ['-smp', '2'] });
+      await withGuestAtPrompt(args, async (vm, ms) => {
         console.log(`[virt smp 2] prompt after ${(ms / 1000).toFixed(1)} s`);
+        const run = guestShell(vm, 180_000);
         const boot = vm.session.output;
         expect(boot).toMatch(/Platform HART Count\s*: 2\n/);
         expect(boot).toMatch(/smp: Brought up 1 node, 2 CPUs/);
@@ -41,13 +41,8 @@ describe('default guest on our virt machine with -smp 2', () => {
         );
         expect(both.trim().split('\n')).toEqual(['0', '1']);
 
-        vm.session.sendLine('poweroff -f');
-        expect(await vm.waitExit(180_000)).toEqual({ code: 0, signal: null });
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\nengine stderr: ${vm.stderr()}`);
-      } finally {
-        vm.kill();
-      }
+        expect(await powerOff(vm, 180_000)).toEqual({ code: 0, signal: null });
+      });
     },
   );
 });

@@ -11,51 +11,27 @@
  * Skipped (with the reason) when the guest, qemu-img, mkfs.ext4 or debugfs is missing.
  */
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
-import { defaultGuestForBootTests } from '../helpers/guest-boot.js';
-import { GUEST_PROMPT, startSerialProcess } from '../guest/serial-session.js';
-
-const REPO = join(import.meta.dirname, '../..');
-const ENGINE = join(REPO, 'tests/machine/engine-main.ts');
-
-function which(cmd: string): string | null {
-  for (const dir of ['/usr/bin', '/usr/sbin', '/bin', '/sbin'])
-    if (existsSync(join(dir, cmd))) return join(dir, cmd);
-  return null;
-}
-
-let guest: DefaultGuest | undefined;
-let skipReason = '';
-const ready = defaultGuestForBootTests().then(
-  (g) => {
-    guest = g;
-  },
-  (e: unknown) => {
-    skipReason = `default guest not available offline: ${(e as Error).message}`;
-  },
-);
-
-const run = (cmd: string, args: string[]) =>
-  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+import type { SerialProcess } from '../guest/serial-session.js';
+import {
+  guestEngineArgs,
+  guestShell,
+  hostToolPath,
+  hostRun as run,
+  needGuest,
+  powerOff,
+  withGuestAtPrompt,
+} from '../machine/guest-on-engine.js';
 
 describe('virtio-blk and virtio-rng in the Debian guest on our engine', () => {
   it(
     'formats, mounts and writes a qcow2 disk; reads a host-made image; reads /dev/hwrng',
     { timeout: 1_800_000 },
     async (ctx) => {
-      await ready;
-      const tools = ['qemu-img', 'mkfs.ext4', 'debugfs'].filter((t) => !which(t));
-      if (!guest || tools.length) {
-        const why = guest ? `missing host tools: ${tools.join(', ')}` : skipReason;
-        console.warn(why);
-        ctx.skip(why);
-      }
-      const g = guest!;
+      const g = await needGuest(ctx, { hostTools: ['qemu-img', 'mkfs.ext4', 'debugfs'] });
       const dir = mkdtempSync(join(tmpdir(), 'vmstudio-virtio-'));
       try {
         // Disk 1: blank qcow2 from qemu-img.
@@ -72,26 +48,8 @@ describe('virtio-blk and virtio-rng in the Debian guest on our engine', () => {
         const hostQcow = join(dir, 'host.qcow2');
         run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, hostQcow]);
 
-        let guestMd5 = '';
-        const vm = startSerialProcess(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            ENGINE,
-            '-M',
-            'virt',
-            '-m',
-            '512M',
-            '-nographic',
-            '-bios',
-            g.firmware.fwDynamicBin,
-            '-kernel',
-            g.kernel,
-            '-initrd',
-            g.initrd,
-            '-append',
-            g.append,
+        const args = guestEngineArgs(g, {
+          extra: [
             '-drive',
             `file=${blank},if=none,id=d0`,
             '-device',
@@ -103,58 +61,56 @@ describe('virtio-blk and virtio-rng in the Debian guest on our engine', () => {
             '-device',
             'virtio-rng-device',
           ],
-          { timeoutMs: 120_000 },
-        );
-        try {
-          await vm.session.waitFor(/VM Studio guest ready/, 1_200_000);
-          await vm.session.waitFor(GUEST_PROMPT, 120_000);
-          const sh = (c: string, timeoutMs = 300_000) => vm.session.run(c, { timeoutMs });
-          // Which /dev/vdX is which, by serial (GET_ID).
-          const serials = await sh('for d in /sys/block/vd*; do echo "${d##*/} $(cat $d/serial)"; done');
-          const devOf = (serial: string) => {
-            const m = new RegExp(`^(vd[a-z]) ${serial}\\s*$`, 'm').exec(serials);
-            if (!m) throw new Error(`no disk with serial ${serial} in:\n${serials}`);
-            return `/dev/${m[1]}`;
-          };
-          const blankDev = devOf('VMS-BLANK');
-          const hostDev = devOf('VMS-HOST');
-          expect((await sh(`cat /sys/block/${blankDev.slice(5)}/size`)).trim()).toBe(
-            String((64 * 1024 * 1024) / 512),
-          );
-
-          // virtio-rng
-          expect(await sh('cat /sys/class/misc/hw_random/rng_current')).toMatch(/virtio_rng/);
-          const words = (await sh('head -c 64 /dev/hwrng | od -An -tx1 | wc -w')).trim();
-          expect(words).toBe('64');
-
-          // The host-made image.
-          await sh('mkdir -p /mnt/h /mnt/b');
-          await sh(`mount -o ro -t ext4 ${hostDev} /mnt/h`);
-          expect(await sh('cat /mnt/h/note.txt')).toContain('made on the host');
-          const md5Payload = createHash('md5').update(payload).digest('hex');
-          expect(await sh('md5sum /mnt/h/payload.bin')).toContain(md5Payload);
-          await sh('umount /mnt/h');
-
-          // Format and fill the blank disk.
-          await sh(`mke2fs -q ${blankDev}`, 600_000);
-          await sh(`mount -t ext2 ${blankDev} /mnt/b`);
-          await sh('echo "written by the guest" > /mnt/b/hello.txt');
-          await sh('dd if=/dev/urandom of=/mnt/b/blob bs=1024 count=512 2>/dev/null');
-          await sh('mkdir /mnt/b/dir && cp /mnt/b/hello.txt /mnt/b/dir/copy.txt');
-          guestMd5 = /^([0-9a-f]{32})/.exec((await sh('md5sum /mnt/b/blob')).trim())![1]!;
-          await sh('sync', 600_000);
-          await sh('umount /mnt/b', 600_000);
-          vm.session.sendLine('poweroff -f');
-          expect(await vm.waitExit(300_000)).toEqual({ code: 0, signal: null });
-        } catch (e) {
-          // What the guest's kernel said about virtio, for the failure report.
-          const dmesg = await vm.session
+        });
+        // What the guest's kernel said about virtio, for a failure report.
+        const diagnose = async (vm: SerialProcess) =>
+          `guest dmesg:\n${await vm.session
             .run('dmesg | grep -i -E "virtio|vd[a-z]|blk" | tail -40', { timeoutMs: 120_000 })
-            .catch(() => '(no dmesg)');
-          throw new Error(`${(e as Error).message}\nguest dmesg:\n${dmesg}\nengine stderr: ${vm.stderr()}`);
-        } finally {
-          vm.kill();
-        }
+            .catch(() => '(no dmesg)')}`;
+        const guestMd5 = await withGuestAtPrompt(
+          args,
+          async (vm) => {
+            const sh = guestShell(vm, 300_000);
+            // Which /dev/vdX is which, by serial (GET_ID).
+            const serials = await sh('for d in /sys/block/vd*; do echo "${d##*/} $(cat $d/serial)"; done');
+            const devOf = (serial: string) => {
+              const m = new RegExp(`^(vd[a-z]) ${serial}\\s*$`, 'm').exec(serials);
+              if (!m) throw new Error(`no disk with serial ${serial} in:\n${serials}`);
+              return `/dev/${m[1]}`;
+            };
+            const blankDev = devOf('VMS-BLANK');
+            const hostDev = devOf('VMS-HOST');
+            expect((await sh(`cat /sys/block/${blankDev.slice(5)}/size`)).trim()).toBe(
+              String((64 * 1024 * 1024) / 512),
+            );
+
+            // virtio-rng
+            expect(await sh('cat /sys/class/misc/hw_random/rng_current')).toMatch(/virtio_rng/);
+            const words = (await sh('head -c 64 /dev/hwrng | od -An -tx1 | wc -w')).trim();
+            expect(words).toBe('64');
+
+            // The host-made image.
+            await sh('mkdir -p /mnt/h /mnt/b');
+            await sh(`mount -o ro -t ext4 ${hostDev} /mnt/h`);
+            expect(await sh('cat /mnt/h/note.txt')).toContain('made on the host');
+            const md5Payload = createHash('md5').update(payload).digest('hex');
+            expect(await sh('md5sum /mnt/h/payload.bin')).toContain(md5Payload);
+            await sh('umount /mnt/h');
+
+            // Format and fill the blank disk.
+            await sh(`mke2fs -q ${blankDev}`, 600_000);
+            await sh(`mount -t ext2 ${blankDev} /mnt/b`);
+            await sh('echo "written by the guest" > /mnt/b/hello.txt');
+            await sh('dd if=/dev/urandom of=/mnt/b/blob bs=1024 count=512 2>/dev/null');
+            await sh('mkdir /mnt/b/dir && cp /mnt/b/hello.txt /mnt/b/dir/copy.txt');
+            const md5 = /^([0-9a-f]{32})/.exec((await sh('md5sum /mnt/b/blob')).trim())![1]!;
+            await sh('sync', 600_000);
+            await sh('umount /mnt/b', 600_000);
+            expect(await powerOff(vm, 300_000)).toEqual({ code: 0, signal: null });
+            return md5;
+          },
+          { diagnose },
+        );
 
         // The host checks what the guest wrote.
         const check = run('qemu-img', ['check', blank]);
@@ -171,7 +127,7 @@ describe('virtio-blk and virtio-rng in the Debian guest on our engine', () => {
         run('debugfs', ['-R', `dump /blob ${dumped}`, out]);
         expect(createHash('md5').update(readFileSync(dumped)).digest('hex')).toBe(guestMd5);
         // e2fsck agrees the filesystem is clean.
-        const fsck = which('e2fsck');
+        const fsck = hostToolPath('e2fsck');
         if (fsck) run(fsck, ['-n', '-f', out]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
