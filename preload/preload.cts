@@ -24,6 +24,8 @@ const METHODS = [
   'vms.pause',
   'vms.resume',
   'vms.reset',
+  'disks.add',
+  'disks.remove',
   'console.write',
   'console.history',
   'qmp.execute',

@@ -39,7 +39,7 @@ const u64 = (v: DataView, o: number): number => {
 };
 
 export async function readSnapshotTable(
-  file: NodeDriver,
+  file: Pick<NodeDriver, 'pread'>,
   h: Qcow2Header,
   clusterSize: number,
 ): Promise<Qcow2Snapshot[]> {

@@ -18,6 +18,11 @@ export interface DiskConfig {
   /** How the guest sees it (`virtio` = virtio-blk). */
   interface: string;
   readonly: boolean;
+  /**
+   * In summaries: VM Studio made the image for this VM (in its folder), so removing the disk may
+   * delete the file. Images the user picked are only ever detached.
+   */
+  owned?: boolean;
 }
 
 /**
@@ -456,6 +461,15 @@ export interface VmStudioApi {
     pause(id: string): Promise<void>;
     resume(id: string): Promise<void>;
     reset(id: string): Promise<void>;
+  };
+  disks: {
+    /** Attach an existing image or a new one (stopped VMs only). */
+    add(vmId: string, request: DiskRequest): Promise<VmSummary>;
+    /**
+     * Detach disk `index` (stopped VMs only); `deleteFile` also deletes an image VM Studio made for
+     * the VM. Refused while the image holds snapshots.
+     */
+    remove(vmId: string, index: number, options?: { deleteFile?: boolean }): Promise<VmSummary>;
   };
   console: {
     /** Send keyboard input to the guest's serial console. */

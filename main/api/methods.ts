@@ -17,6 +17,8 @@ export const API_METHODS = [
   'vms.pause',
   'vms.resume',
   'vms.reset',
+  'disks.add',
+  'disks.remove',
   'console.write',
   'console.history',
   'qmp.execute',

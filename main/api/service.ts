@@ -12,7 +12,6 @@ import type {
   ApiEventName,
   AppInfo,
   DiskConfig,
-  DiskRequest,
   LogEntry,
   QmpSchemaSummary,
   Vm,
@@ -29,15 +28,22 @@ import { TypeHierarchy } from '../devices/qom-walk.js';
 import { summarizeSchema } from '../qmp/schema-summary.js';
 import type { ApiMethod } from './contract.js';
 import type { ResolvedGuest } from '../library/guests.js';
-import { createQcow2Image, probeImageFormat } from '../library/disk-images.js';
 import { publicGuest } from '../library/guests.js';
 import type { Library } from '../library/library.js';
+import { diskRemovalBlocker, isOwnedImage, materializeDisks } from '../library/vm-disks.js';
 import { SnapshotManager } from '../snapshots/manager.js';
 import { snapshotStoreDir } from '../snapshots/store-files.js';
 import { processCpuTimeMs } from '../stats/cpu-time.js';
 import { StatsSampler, sumInstructions } from '../stats/sampler.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor/supervisor.js';
-import { checkInt, checkNewVm, checkPatch, checkString, ValidationError } from './validate.js';
+import {
+  checkDiskRequests,
+  checkInt,
+  checkNewVm,
+  checkPatch,
+  checkString,
+  ValidationError,
+} from './validate.js';
 import { toWire } from './wire.js';
 
 export type ApiHandlers = { [M in ApiMethod]: (...params: unknown[]) => Promise<unknown> };
@@ -269,8 +275,10 @@ export class VmService {
   }
 
   private summarize(vm: Vm): VmSummary {
+    const folder = this.vmFolder(vm.id);
     return {
       ...vm,
+      disks: vm.disks.map((d) => ({ ...d, owned: isOwnedImage(d.file, folder) })),
       ...this.supervisor.status(vm.id),
       pendingRestart: pendingRestartFields(this.supervisor.startedConfig(vm.id), vm),
     };
@@ -282,51 +290,6 @@ export class VmService {
       const vm = this.library.getVm(id);
       throw new ValidationError(`VM '${vm.name}' is ${state}: stop it to ${action}`);
     }
-  }
-
-  /**
-   * Turn disk requests into disk configs, creating new images in the VM's folder: qcow2 when asked
-   * (memory snapshots are stored in a VM's first disk, and only qcow2 can hold them), else a sparse
-   * raw file. An existing image without an explicit format is probed, so a .qcow2 is not read raw.
-   */
-  private async materializeDisks(
-    vmId: string,
-    requests: DiskRequest[],
-    templateDisk: string | null,
-  ): Promise<DiskConfig[]> {
-    const folder = this.vmFolder(vmId);
-    const disks: DiskConfig[] = [];
-    const target = (i: number, ext: string): string => path.join(folder, `disk${i}.${ext}`);
-    if (templateDisk) {
-      fs.mkdirSync(folder, { recursive: true });
-      const file = target(0, 'img');
-      fs.copyFileSync(templateDisk, file, fs.constants.COPYFILE_FICLONE);
-      disks.push({ file, format: probeImageFormat(file), interface: 'virtio', readonly: false });
-    }
-    for (const r of requests) {
-      const base = { interface: r.interface ?? 'virtio', readonly: r.readonly ?? false };
-      if (r.file) {
-        disks.push({ ...base, format: r.format ?? probeImageFormat(r.file), file: r.file });
-        continue;
-      }
-      fs.mkdirSync(folder, { recursive: true });
-      const bytes = (r.sizeMiB ?? 0) * 1024 * 1024;
-      if (r.format === 'qcow2') {
-        const file = target(disks.length, 'qcow2');
-        await createQcow2Image(file, bytes);
-        disks.push({ ...base, format: 'qcow2', file });
-      } else {
-        const file = target(disks.length, 'img');
-        const fd = fs.openSync(file, 'wx');
-        try {
-          fs.ftruncateSync(fd, bytes);
-        } finally {
-          fs.closeSync(fd);
-        }
-        disks.push({ ...base, format: 'raw', file });
-      }
-    }
-    return disks;
   }
 
   /** The VM with its template's boot files filled in where it has none of its own. */
@@ -380,8 +343,8 @@ export class VmService {
         const vmId = randomUUID();
         let disks: DiskConfig[];
         try {
-          disks = await this.materializeDisks(
-            vmId,
+          disks = await materializeDisks(
+            this.vmFolder(vmId),
             req.disks ?? [],
             guest?.disk && fs.existsSync(guest.disk) ? guest.disk : null,
           );
@@ -530,6 +493,51 @@ export class VmService {
       },
       'snapshots.delete': async (vmId, snapshotId) => this.snapshots.delete(id(vmId), snapshotId),
       'snapshots.rename': async (vmId, snapshotId, name) => this.snapshots.rename(id(vmId), snapshotId, name),
+      'disks.add': async (vmId, request) => {
+        const i = id(vmId);
+        const vm = this.library.getVm(i);
+        this.requireStopped(i, 'change its disks');
+        const [req] = checkDiskRequests([request]);
+        const [disk] = await materializeDisks(this.vmFolder(i), [req!], null, vm.disks);
+        try {
+          this.library.updateVm(i, {}, [...vm.disks, disk!]);
+        } catch (e) {
+          if (!req!.file) fs.rmSync(disk!.file, { force: true });
+          throw e;
+        }
+        this.log(i, 'config', `Disk ${vm.disks.length} added: ${disk!.file} (${disk!.format})`);
+        this.emit('vms-changed', { vmIds: [i] });
+        return this.summary(i);
+      },
+      'disks.remove': async (vmId, index, options) => {
+        const i = id(vmId);
+        const vm = this.library.getVm(i);
+        this.requireStopped(i, 'change its disks');
+        const n = checkInt(index, 'index', 0, Math.max(0, vm.disks.length - 1));
+        const deleteFile = (options as { deleteFile?: unknown } | null | undefined)?.deleteFile === true;
+        const disk = vm.disks[n];
+        if (!disk) throw new ValidationError(`VM '${vm.name}' has no disk ${n}`);
+        if (deleteFile && !isOwnedImage(disk.file, this.vmFolder(i)))
+          throw new ValidationError(
+            `'${disk.file}' was not made by VM Studio for '${vm.name}': it is never deleted, only detached`,
+          );
+        const blocker = await diskRemovalBlocker(vm.name, vm.disks, n);
+        if (blocker) throw new ValidationError(blocker);
+        this.library.updateVm(
+          i,
+          {},
+          vm.disks.filter((_, k) => k !== n),
+        );
+        // The library no longer refers to the file: only now may it go.
+        if (deleteFile) fs.rmSync(disk.file, { force: true });
+        this.log(
+          i,
+          'config',
+          `Disk ${n} removed: ${disk.file}${deleteFile ? ' (file deleted)' : ' (file kept)'}`,
+        );
+        this.emit('vms-changed', { vmIds: [i] });
+        return this.summary(i);
+      },
       'stats.history': async (vmId) => this.stats.samples(id(vmId)),
       'log.list': async (vmId, limit) => {
         const v = vmId === null || vmId === undefined ? null : id(vmId);

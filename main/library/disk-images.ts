@@ -5,6 +5,8 @@
  */
 import fs from 'node:fs';
 import { qcow2Create } from '../../engine/block/qcow2-create.js';
+import { parseQcow2Header } from '../../engine/block/qcow2-header.js';
+import { readSnapshotTable } from '../../engine/block/qcow2-snapshot-table.js';
 
 /** qcow2's magic, "QFI\xfb", at offset 0. */
 const QCOW2_MAGIC = 0x514649fb;
@@ -28,4 +30,34 @@ export function probeImageFormat(file: string): 'qcow2' | 'raw' {
 export async function createQcow2Image(file: string, bytes: number): Promise<void> {
   fs.closeSync(fs.openSync(file, 'wx'));
   await qcow2Create({ filename: file, size: bytes });
+}
+
+/**
+ * Names of the internal snapshots a qcow2 image holds (its snapshot table, read with the engine's
+ * parser), or [] for any other file. A damaged table is an error: callers must not take "no
+ * snapshots" for granted then, as removing or deleting the image could lose them.
+ */
+export async function qcow2SnapshotNames(file: string): Promise<string[]> {
+  if (probeImageFormat(file) !== 'qcow2') return [];
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const driver = {
+      async pread(offset: number, buf: Uint8Array): Promise<void> {
+        if (offset + buf.length > size)
+          throw new Error(`'${file}': snapshot table beyond the end of the file`);
+        await fh.read(buf, 0, buf.length, offset);
+      },
+    };
+    const head = new Uint8Array(Math.min(size, 72));
+    await driver.pread(0, head);
+    const clusterBits = new DataView(head.buffer).getUint32(20);
+    const cluster0 = new Uint8Array(Math.min(size, 2 ** Math.min(clusterBits, 21)));
+    await driver.pread(0, cluster0);
+    const header = parseQcow2Header(cluster0);
+    const table = await readSnapshotTable(driver, header, 2 ** header.clusterBits);
+    return table.map((s) => s.name);
+  } finally {
+    await fh.close();
+  }
 }

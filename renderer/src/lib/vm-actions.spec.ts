@@ -18,5 +18,10 @@ describe('vm actions', () => {
     expect(availability({ name: 'web', state: 'stopped' }, 'start', true).reason).toBe(
       "An action on 'web' is in progress",
     );
+    expect(availability(running, 'disks')).toEqual({
+      enabled: false,
+      reason: "'web' is running: stop it to change its disks",
+    });
+    expect(availability({ name: 'web', state: 'crashed' }, 'disks').enabled).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { VmState } from '../../../main/api/contract.js';
 
-export type VmAction = 'start' | 'pause' | 'resume' | 'stop' | 'forceStop' | 'reset' | 'edit' | 'delete';
+export type VmAction = 'start' | 'pause' | 'resume' | 'stop' | 'forceStop' | 'reset' | 'edit' | 'delete' | 'disks';
 
 export interface Availability {
   enabled: boolean;
@@ -67,5 +67,7 @@ export function availability(
         : on;
     case 'delete':
       return isIdle ? on : off(`'${vm.name}' is ${word}: stop it before deleting it`);
+    case 'disks':
+      return isIdle ? on : off(`'${vm.name}' is ${word}: stop it to change its disks`);
   }
 }
