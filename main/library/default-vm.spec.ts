@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiEventMap, GuestProgress, NewVmRequest, VmSummary } from '../api/contract.js';
 import { VmService } from '../api/service.js';
+import { emptyMachineConfig } from '../supervisor/testing/empty-machine-vm.js';
 import { seedDefaultVm } from './default-vm.js';
 import type { ResolvedGuest } from './guests.js';
 import { Library } from './library.js';
@@ -52,19 +53,15 @@ describe('the default VM', () => {
     const made: NewVmRequest[] = [];
     const create = async (r: NewVmRequest) => {
       made.push(r);
-      lib.createVm({
-        name: r.name,
-        guest: r.guest,
-        machine: 'virt',
-        cpus: r.cpus,
-        memoryMiB: r.memoryMiB,
-        firmware: null,
-        kernel: null,
-        initrd: null,
-        append: null,
-        devices: [],
-        notes: '',
-      });
+      lib.createVm(
+        emptyMachineConfig({
+          name: r.name,
+          guest: r.guest,
+          machine: 'virt',
+          cpus: r.cpus,
+          memoryMiB: r.memoryMiB,
+        }),
+      );
     };
     expect(await seedDefaultVm(lib, [debian], create)).toBe(true);
     expect(made).toEqual([{ name: 'Debian riscv64', guest: 'debian-riscv64', cpus: 1, memoryMiB: 512 }]);
@@ -78,19 +75,7 @@ describe('the default VM', () => {
       throw new Error('must not be called');
     };
     expect(await seedDefaultVm(lib, [], create)).toBe(false);
-    lib.createVm({
-      name: 'mine',
-      guest: null,
-      machine: 'none',
-      cpus: 1,
-      memoryMiB: 64,
-      firmware: null,
-      kernel: null,
-      initrd: null,
-      append: null,
-      devices: [],
-      notes: '',
-    });
+    lib.createVm(emptyMachineConfig({ name: 'mine' }));
     expect(await seedDefaultVm(lib, [debian], create)).toBe(false);
   });
 

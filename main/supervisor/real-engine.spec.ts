@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Vm } from '../api/contract.js';
 import { appPaths } from '../app/paths.js';
 import { Supervisor } from './supervisor.js';
+import { emptyMachineVm } from './testing/empty-machine-vm.js';
 
 const built = fs.existsSync(path.join(appPaths.root, 'dist', 'engine', 'system', 'main.js'));
 if (!built)
@@ -40,23 +40,7 @@ describe.skipIf(!built)('Supervisor with the real engine', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const vm: Vm = {
-    id: 'real-none',
-    name: 'empty machine',
-    guest: null,
-    machine: 'none',
-    cpus: 1,
-    memoryMiB: 64,
-    firmware: null,
-    kernel: null,
-    initrd: null,
-    append: null,
-    devices: [],
-    notes: '',
-    disks: [],
-    createdAt: 0,
-    updatedAt: 0,
-  };
+  const vm = emptyMachineVm('real-none');
 
   it('starts -M none, answers QMP, lists /machine and stops without a crash', async () => {
     await sup.start(vm);

@@ -10,6 +10,7 @@ import type { QmpEvent } from '../qmp/client.js';
 import { buildEngineArgs } from './cmdline.js';
 import { isAlive, runPaths, writeRecord } from './run-dir.js';
 import { Supervisor, type SupervisorListener } from './supervisor.js';
+import { emptyMachineVm } from './testing/empty-machine-vm.js';
 
 const FAKE_ENGINE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testing', 'fake-engine.mjs');
 
@@ -18,24 +19,7 @@ let sup: Supervisor;
 let events: { states: [string, VmState, string | null][]; console: string; qmp: QmpEvent[] };
 
 function vm(name = 'test vm', over: Partial<Vm> = {}): Vm {
-  return {
-    id: `vm-${Math.random().toString(16).slice(2, 10)}`,
-    name,
-    guest: null,
-    machine: 'none',
-    cpus: 1,
-    memoryMiB: 64,
-    firmware: null,
-    kernel: null,
-    initrd: null,
-    append: null,
-    devices: [],
-    notes: '',
-    disks: [],
-    createdAt: 0,
-    updatedAt: 0,
-    ...over,
-  };
+  return emptyMachineVm(`vm-${Math.random().toString(16).slice(2, 10)}`, { name, ...over });
 }
 
 function makeSupervisor(env: NodeJS.ProcessEnv = {}, timeouts = {}): Supervisor {

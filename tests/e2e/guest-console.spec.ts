@@ -11,15 +11,19 @@
  * VMSTUDIO_GUEST_BOOT_TESTS=0 skips it (tests/helpers/guest-boot.ts). Screenshots go to
  * test-results/e2e/gc-*.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { defaultGuestForBootTests, guestBootTestsGated } from '../helpers/guest-boot.js';
-import { CHROMIUM, ensureBuilt, launchBrowser, SCREENSHOTS, startApp, type RunningApp } from './harness.js';
+import {
+  e2eSession,
+  HAS_CHROMIUM,
+  shot,
+  snapshotRow as row,
+  vmItem,
+  waitForState,
+  type RunningApp,
+} from './harness.js';
 
-const hasChromium = fs.existsSync(CHROMIUM);
 const BOOT_MS = 6 * 60_000;
 
 let skipReason = '';
@@ -54,46 +58,10 @@ async function waitScreen(page: Page, re: RegExp, timeoutMs: number): Promise<Re
   }
 }
 
-describe.skipIf(!hasChromium || guestBootTestsGated())('a real Debian guest through the web UI', () => {
-  let tmp: string;
-  const apps: RunningApp[] = [];
-  const contexts: BrowserContext[] = [];
+describe.skipIf(!HAS_CHROMIUM || guestBootTestsGated())('a real Debian guest through the web UI', () => {
+  // VMSTUDIO_E2E_KEEP=1 keeps the data folder (library, VM folder, engine logs) for a post-mortem.
+  const session = e2eSession('guest-console', () => ready);
   let seq = 0;
-
-  beforeAll(async () => {
-    await ready;
-    ensureBuilt();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstudio-e2e-guest-'));
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  });
-
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    for (const a of apps) await a.stop();
-    // VMSTUDIO_E2E_KEEP=1 keeps the data folder (library, VM folder, engine logs) for a post-mortem.
-    if (tmp && process.env.VMSTUDIO_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
-    else if (tmp) console.log(`guest-console: data kept in ${tmp}`);
-  });
-
-  async function open(app: RunningApp): Promise<{ page: Page; errors: string[] }> {
-    const ctx = await launchBrowser(fs.mkdtempSync(path.join(tmp, 'profile-')));
-    contexts.push(ctx);
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    await page.goto(app.url);
-    return { page, errors };
-  }
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
-  const state = (page: Page, s: string, timeout = 30_000) =>
-    page
-      .locator(`[data-testid="vm-item"] [data-testid="state-badge"][data-state="${s}"]`)
-      .waitFor({ timeout });
-  const row = (page: Page, name: string) => page.locator(`[data-testid="snapshot-row"][data-name="${name}"]`);
 
   /** Type a line into the guest's shell through the console (keyboard focus on xterm.js). */
   async function type(page: Page, line: string): Promise<void> {
@@ -122,12 +90,10 @@ describe.skipIf(!hasChromium || guestBootTestsGated())('a real Debian guest thro
         return;
       }
       const t0 = Date.now();
-      const dataDir = path.join(tmp, 'data');
-      const app = await startApp(dataDir);
-      apps.push(app);
-      const { page, errors } = await open(app);
+      const app = await session.start('data');
+      const { page, errors } = await session.open(app);
       try {
-        await flow(page, errors, app, dataDir, t0);
+        await flow(page, errors, app, t0);
       } catch (e) {
         // What the user saw, and what the app said, next to the failure.
         await shot(page, 'gc-failure').catch(() => undefined);
@@ -145,13 +111,7 @@ describe.skipIf(!hasChromium || guestBootTestsGated())('a real Debian guest thro
     20 * 60_000,
   );
 
-  async function flow(
-    page: Page,
-    errors: string[],
-    app: RunningApp,
-    dataDir: string,
-    t0: number,
-  ): Promise<void> {
+  async function flow(page: Page, errors: string[], app: RunningApp, t0: number): Promise<void> {
     // --- The wizard: the default guest, with a new disk (qcow2, so memory snapshots can live in it).
     await page.getByTestId('empty-new-vm').click();
     await page.getByTestId('guest-debian-riscv64').click();
@@ -162,7 +122,7 @@ describe.skipIf(!hasChromium || guestBootTestsGated())('a real Debian guest thro
     await shot(page, 'gc-01-wizard');
     await page.getByTestId('wizard-create').click();
     await page.getByTestId('wizard').waitFor({ state: 'detached' });
-    await page.locator('[data-testid="vm-item"][data-vm-name="debian-console"]').waitFor();
+    await vmItem(page, 'debian-console').waitFor();
 
     // --- Stopped: no hot-plug, and the UI says why; a virtio-serial controller for the next boot.
     await page.getByTestId('tab-devices').click();
@@ -177,7 +137,7 @@ describe.skipIf(!hasChromium || guestBootTestsGated())('a real Debian guest thro
 
     // --- Boot to the shell prompt.
     await page.getByTestId('action-start').click();
-    await state(page, 'running', 60_000);
+    await waitForState(page, 'running', 60_000);
     await page.getByTestId('tab-console').click();
     const bootStart = Date.now();
     await waitScreen(page, /VM Studio guest ready/, BOOT_MS);
@@ -229,7 +189,7 @@ describe.skipIf(!hasChromium || guestBootTestsGated())('a real Debian guest thro
     await revert.getByTestId('revert-confirm').click();
     await revert.waitFor({ state: 'detached' });
     await page.locator('[data-testid="snapshot-progress"][data-status="done"]').waitFor({ timeout: 180_000 });
-    await state(page, 'running');
+    await waitForState(page, 'running');
 
     // The guest is back at the prompt as it was: the old file, no variable, the old sector on disk
     // (the page cache is dropped first, so the read comes from the reverted image).
@@ -289,18 +249,15 @@ describe.skipIf(!hasChromium || guestBootTestsGated())('a real Debian guest thro
 
     // --- Stop, then a new main process on the same data folder.
     await page.getByTestId('action-stop').click();
-    await state(page, 'stopped', 60_000);
+    await waitForState(page, 'stopped', 60_000);
     await page.getByTestId('tab-devices').click();
     await expect(page.getByTestId('add-device').getAttribute('title')).resolves.toBe(
       "'debian-console' is stopped: start it to add or remove devices",
     );
     expect(errors).toEqual([]);
-    expect(await app.stop()).toBe(0);
 
-    const again = await startApp(dataDir);
-    apps.push(again);
-    const { page: page2, errors: errors2 } = await open(again);
-    await page2.locator('[data-testid="vm-item"][data-vm-name="debian-console"]').waitFor();
+    const { page: page2, errors: errors2 } = await session.restart(app, 'data');
+    await vmItem(page2, 'debian-console').waitFor();
     await page2.getByTestId('tab-snapshots').click();
     await row(page2, 'at the prompt').waitFor();
     await expect(page2.getByTestId('snapshot-name').allTextContents()).resolves.toEqual(['at the prompt']);

@@ -6,67 +6,20 @@
  * the QMP console, change the configuration while running (pending restart), stop the VM, restart
  * the app and find the VM. Screenshots go to test-results/e2e/.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuilt, launchBrowser, SCREENSHOTS, startApp, type RunningApp } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { createNoneMachineVm, e2eSession, HAS_CHROMIUM, shot, vmItem, waitForState } from './harness.js';
 
-const hasChromium = fs.existsSync(CHROMIUM);
-
-describe.skipIf(!hasChromium)('hotplug through the web UI (real engine, machine none)', () => {
-  let tmp: string;
-  const apps: RunningApp[] = [];
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(() => {
-    ensureBuilt();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstudio-e2e-hotplug-'));
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  });
-
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    for (const a of apps) await a.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
-  async function open(app: RunningApp): Promise<{ page: Page; errors: string[] }> {
-    const ctx = await launchBrowser(fs.mkdtempSync(path.join(tmp, 'profile-')));
-    contexts.push(ctx);
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    await page.goto(app.url);
-    return { page, errors };
-  }
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
-  const state = (page: Page, s: string) =>
-    page.locator(`[data-testid="vm-item"] [data-testid="state-badge"][data-state="${s}"]`).waitFor();
+describe.skipIf(!HAS_CHROMIUM)('hotplug through the web UI (real engine, machine none)', () => {
+  const session = e2eSession('hotplug');
 
   it('hot-plugs and unplugs a device through the dialog, then finds the VM after a restart', async () => {
-    const dataDir = path.join(tmp, 'data');
-    const app = await startApp(dataDir);
-    apps.push(app);
-    const { page, errors } = await open(app);
+    const app = await session.start('data');
+    const { page, errors } = await session.open(app);
 
     // A VM on the empty machine with the test bridge, from the wizard's advanced options.
-    await page.getByTestId('empty-new-vm').click();
-    await page.getByTestId('guest-custom').click();
-    await page.getByTestId('wizard-name').fill('hotplug-lab');
-    await page.getByTestId('wizard-advanced').click();
-    await page.getByTestId('wizard-machine').selectOption('none');
-    await page.getByTestId('wizard-devices').fill('vmstudio-test-bridge,id=br0,unplug-delay-ms=1500');
-    await page.getByTestId('wizard-cpus').fill('1');
-    await page.getByTestId('wizard-memory').fill('64');
-    await shot(page, 'hp-01-wizard-machine-none');
-    await page.getByTestId('wizard-create').click();
-    await page.getByTestId('wizard').waitFor({ state: 'detached' });
+    await createNoneMachineVm(page, 'hotplug-lab', ['vmstudio-test-bridge,id=br0,unplug-delay-ms=1500'], () =>
+      shot(page, 'hp-01-wizard-machine-none'),
+    );
 
     // Devices while stopped: the exact reason why nothing can be added.
     await page.getByTestId('tab-devices').click();
@@ -75,7 +28,7 @@ describe.skipIf(!hasChromium)('hotplug through the web UI (real engine, machine 
     );
 
     await page.getByTestId('action-start').click();
-    await state(page, 'running');
+    await waitForState(page, 'running');
     const tree = page.getByTestId('device-tree');
     await tree.locator('[data-path="/machine/peripheral/br0"]').waitFor();
 
@@ -155,16 +108,13 @@ describe.skipIf(!hasChromium)('hotplug through the web UI (real engine, machine 
     await shot(page, 'hp-09-pending-restart');
 
     await page.getByTestId('action-stop').click();
-    await state(page, 'stopped');
+    await waitForState(page, 'stopped');
     await page.getByTestId('pending-restart').waitFor({ state: 'detached' });
     expect(errors).toEqual([]);
 
     // Restart the app on the same data folder: the VM is in the library with its devices.
-    expect(await app.stop()).toBe(0);
-    const again = await startApp(dataDir);
-    apps.push(again);
-    const { page: page2, errors: errors2 } = await open(again);
-    await page2.locator('[data-testid="vm-item"][data-vm-name="hotplug-lab"]').waitFor();
+    const { page: page2, errors: errors2 } = await session.restart(app, 'data');
+    await vmItem(page2, 'hotplug-lab').waitFor();
     await page2.getByTestId('tab-devices').click();
     await page2.getByText('vmstudio-test-bridge,id=br0,unplug-delay-ms=1500').waitFor();
     await shot(page2, 'hp-10-after-restart');

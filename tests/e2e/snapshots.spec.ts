@@ -7,49 +7,20 @@
  * restart the app and find the snapshots. Also the live load graph, and the default VM of a fresh
  * library. Screenshots go to test-results/e2e/.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuilt, launchBrowser, SCREENSHOTS, startApp, type RunningApp } from './harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  createNoneMachineVm,
+  e2eSession,
+  HAS_CHROMIUM,
+  shot,
+  snapshotRow as row,
+  vmItem,
+  waitForState,
+} from './harness.js';
 
-const hasChromium = fs.existsSync(CHROMIUM);
-
-describe.skipIf(!hasChromium)('snapshots through the web UI (real engine, machine none)', () => {
-  let tmp: string;
-  const apps: RunningApp[] = [];
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(() => {
-    ensureBuilt();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstudio-e2e-snap-'));
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  });
-
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    for (const a of apps) await a.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
-  async function open(app: RunningApp): Promise<{ page: Page; errors: string[] }> {
-    const ctx = await launchBrowser(fs.mkdtempSync(path.join(tmp, 'profile-')));
-    contexts.push(ctx);
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    await page.goto(app.url);
-    return { page, errors };
-  }
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
-  const state = (page: Page, s: string) =>
-    page.locator(`[data-testid="vm-item"] [data-testid="state-badge"][data-state="${s}"]`).waitFor();
-  const row = (page: Page, name: string) => page.locator(`[data-testid="snapshot-row"][data-name="${name}"]`);
+describe.skipIf(!HAS_CHROMIUM)('snapshots through the web UI (real engine, machine none)', () => {
+  const session = e2eSession('snap');
 
   /** Set dev0's doorbell through the Devices tab's live property editor, and read it back there. */
   async function ring(page: Page, value: number): Promise<void> {
@@ -81,23 +52,13 @@ describe.skipIf(!hasChromium)('snapshots through the web UI (real engine, machin
   }
 
   it('takes, reverts (keeping the current state), deletes and renames snapshots; they survive a restart', async () => {
-    const dataDir = path.join(tmp, 'data');
-    const app = await startApp(dataDir);
-    apps.push(app);
-    const { page, errors } = await open(app);
+    const app = await session.start('data');
+    const { page, errors } = await session.open(app);
 
-    await page.getByTestId('empty-new-vm').click();
-    await page.getByTestId('guest-custom').click();
-    await page.getByTestId('wizard-name').fill('snap-lab');
-    await page.getByTestId('wizard-advanced').click();
-    await page.getByTestId('wizard-machine').selectOption('none');
-    await page
-      .getByTestId('wizard-devices')
-      .fill('vmstudio-test-bridge,id=br0,unplug-delay-ms=50\nvmstudio-test-device,id=dev0,bus=br0.0');
-    await page.getByTestId('wizard-cpus').fill('1');
-    await page.getByTestId('wizard-memory').fill('64');
-    await page.getByTestId('wizard-create').click();
-    await page.getByTestId('wizard').waitFor({ state: 'detached' });
+    await createNoneMachineVm(page, 'snap-lab', [
+      'vmstudio-test-bridge,id=br0,unplug-delay-ms=50',
+      'vmstudio-test-device,id=dev0,bus=br0.0',
+    ]);
 
     // Stopped: the exact reason why nothing can be taken.
     await page.getByTestId('tab-snapshots').click();
@@ -107,7 +68,7 @@ describe.skipIf(!hasChromium)('snapshots through the web UI (real engine, machin
     await shot(page, 'snap-01-stopped');
 
     await page.getByTestId('action-start').click();
-    await state(page, 'running');
+    await waitForState(page, 'running');
 
     // The live graph: the VM list's sparkline and the Performance tab.
     await page.getByTestId('tab-performance').click();
@@ -213,15 +174,12 @@ describe.skipIf(!hasChromium)('snapshots through the web UI (real engine, machin
     ]);
 
     await page.getByTestId('action-stop').click();
-    await state(page, 'stopped');
+    await waitForState(page, 'stopped');
     expect(errors).toEqual([]);
 
     // Restart the app on the same data folder: the snapshots are there, with the renamed name.
-    expect(await app.stop()).toBe(0);
-    const again = await startApp(dataDir);
-    apps.push(again);
-    const { page: page2, errors: errors2 } = await open(again);
-    await page2.locator('[data-testid="vm-item"][data-vm-name="snap-lab"]').waitFor();
+    const { page: page2, errors: errors2 } = await session.restart(app, 'data');
+    await vmItem(page2, 'snap-lab').waitFor();
     await page2.getByTestId('tab-snapshots').click();
     await row(page2, 'doorbell two').waitFor();
     await row(page2, 'second').waitFor();
@@ -234,10 +192,9 @@ describe.skipIf(!hasChromium)('snapshots through the web UI (real engine, machin
   }, 240_000);
 
   it('creates the default Debian VM in a fresh library', async () => {
-    const app = await startApp(path.join(tmp, 'fresh'), { VMSTUDIO_NO_DEFAULT_VM: '' });
-    apps.push(app);
-    const { page, errors } = await open(app);
-    await page.locator('[data-testid="vm-item"][data-vm-name="Debian riscv64"]').waitFor();
+    const app = await session.start('fresh', { VMSTUDIO_NO_DEFAULT_VM: '' });
+    const { page, errors } = await session.open(app);
+    await vmItem(page, 'Debian riscv64').waitFor();
     await expect(page.getByTestId('vm-title').textContent()).resolves.toBe('Debian riscv64');
     await page.getByText('1 vCPU').first().waitFor();
     await page.getByText('512 MiB').first().waitFor();

@@ -3,71 +3,27 @@
  * it again; and the console against a stand-in engine until the real one boots guests.
  * Screenshots go to test-results/e2e/.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CHROMIUM,
-  ensureBuilt,
-  launchBrowser,
-  ROOT,
-  SCREENSHOTS,
-  startApp,
-  type RunningApp,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, e2eSession, HAS_CHROMIUM, ROOT, shot, vmItem, waitForState } from './harness.js';
 
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) {
+if (!HAS_CHROMIUM) {
   console.warn(`Skipping the end-to-end UI tests: ${CHROMIUM} is not installed (apt-get install chromium).`);
 }
 
 const FAKE_ENGINE = path.join(ROOT, 'main', 'supervisor', 'testing', 'fake-engine.mjs');
 
-describe.skipIf(!hasChromium)('web UI end to end', () => {
-  let tmp: string;
-  const apps: RunningApp[] = [];
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(() => {
-    ensureBuilt();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstudio-e2e-'));
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  });
-
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    for (const a of apps) await a.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
-  async function open(app: RunningApp, scheme: 'light' | 'dark' = 'light'): Promise<Page> {
-    const ctx = await launchBrowser(fs.mkdtempSync(path.join(tmp, 'profile-')), scheme);
-    contexts.push(ctx);
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    (page as Page & { jsErrors?: string[] }).jsErrors = errors;
-    await page.goto(app.url);
-    return page;
-  }
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+describe.skipIf(!HAS_CHROMIUM)('web UI end to end', () => {
+  const session = e2eSession('web-ui');
 
   it('creates a VM through the wizard, and finds it again after restarting the app', async () => {
-    const dataDir = path.join(tmp, 'data');
-    const app = await startApp(dataDir);
-    apps.push(app);
+    const app = await session.start('data');
 
     // Nothing is served without the token.
     const denied = await fetch(`http://127.0.0.1:${app.port}/`);
     expect(denied.status).toBe(403);
 
-    const page = await open(app);
+    const { page, errors } = await session.open(app);
     // The token was traded for a cookie and removed from the address bar.
     expect(new URL(page.url()).search).toBe('');
     await page.getByRole('heading', { name: 'No virtual machines yet' }).waitFor();
@@ -95,7 +51,7 @@ describe.skipIf(!hasChromium)('web UI end to end', () => {
     await page.getByTestId('wizard-create').click();
     await wizard.waitFor({ state: 'detached' });
 
-    const item = page.locator('[data-testid="vm-item"][data-vm-name="debian-web"]');
+    const item = vmItem(page, 'debian-web');
     await item.waitFor();
     await expect(page.getByTestId('vm-title').textContent()).resolves.toBe('debian-web');
     await expect(item.getByTestId('state-badge').getAttribute('data-state')).resolves.toBe('stopped');
@@ -107,17 +63,14 @@ describe.skipIf(!hasChromium)('web UI end to end', () => {
     await page.getByTestId('tab-snapshots').click();
     await shot(page, '06-snapshots');
 
-    expect((page as Page & { jsErrors?: string[] }).jsErrors).toEqual([]);
+    expect(errors).toEqual([]);
     // Web mode prints exactly one line.
     expect(app.stdout().trim().split('\n')).toHaveLength(1);
 
     // Restart the app on the same data folder: the VM is still in the library.
-    expect(await app.stop()).toBe(0);
-    const again = await startApp(dataDir);
-    apps.push(again);
+    const { app: again, page: page2 } = await session.restart(app, 'data', 'dark');
     expect(again.token).not.toBe(app.token);
-    const page2 = await open(again, 'dark');
-    await page2.locator('[data-testid="vm-item"][data-vm-name="debian-web"]').waitFor();
+    await vmItem(page2, 'debian-web').waitFor();
     await expect(page2.getByTestId('vm-title').textContent()).resolves.toBe('debian-web');
     await page2.getByTestId('tab-config').click();
     await expect(page2.locator('input[type="number"]').first().inputValue()).resolves.toBe('2');
@@ -125,9 +78,8 @@ describe.skipIf(!hasChromium)('web UI end to end', () => {
   }, 180_000);
 
   it('drives a running VM and its serial console (stand-in engine)', async () => {
-    const app = await startApp(path.join(tmp, 'data-console'), { VMSTUDIO_ENGINE_SCRIPT: FAKE_ENGINE });
-    apps.push(app);
-    const page = await open(app);
+    const app = await session.start('data-console', { VMSTUDIO_ENGINE_SCRIPT: FAKE_ENGINE });
+    const { page, errors } = await session.open(app);
     await page.getByTestId('empty-new-vm').click();
     await page.getByTestId('guest-custom').click();
     await page.getByTestId('wizard-name').fill('console-test');
@@ -137,7 +89,7 @@ describe.skipIf(!hasChromium)('web UI end to end', () => {
     await page.getByTestId('wizard').waitFor({ state: 'detached' });
 
     await page.getByTestId('action-start').click();
-    await page.locator('[data-testid="vm-item"] [data-testid="state-badge"][data-state="running"]').waitFor();
+    await waitForState(page, 'running');
     const term = page.getByTestId('console');
     await term.getByText('login:').waitFor();
     await term.click();
@@ -147,11 +99,11 @@ describe.skipIf(!hasChromium)('web UI end to end', () => {
     await shot(page, '08-console-running');
 
     await page.getByTestId('action-pause').click();
-    await page.locator('[data-testid="vm-item"] [data-testid="state-badge"][data-state="paused"]').waitFor();
+    await waitForState(page, 'paused');
     await page.getByTestId('tab-devices').click();
     await shot(page, '09-paused-devices');
     await page.getByTestId('action-resume').click();
-    await page.locator('[data-testid="vm-item"] [data-testid="state-badge"][data-state="running"]').waitFor();
+    await waitForState(page, 'running');
     // The QMP console for power users.
     await page.getByTestId('tab-qmp').click();
     await page.getByTestId('qmp-input').fill('query-status');
@@ -163,7 +115,7 @@ describe.skipIf(!hasChromium)('web UI end to end', () => {
     await shot(page, '10-qmp-console');
 
     await page.getByTestId('action-stop').click();
-    await page.locator('[data-testid="vm-item"] [data-testid="state-badge"][data-state="stopped"]').waitFor();
-    expect((page as Page & { jsErrors?: string[] }).jsErrors).toEqual([]);
+    await waitForState(page, 'stopped');
+    expect(errors).toEqual([]);
   }, 180_000);
 });
