@@ -16,40 +16,37 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { objectNewChild } from '../../qom/object.js';
 import { errorSetg } from '../../qapi/error.js';
 import { defineMachine, MachineState, type MachineClass } from '../core/machine.js';
-import { qdevGetGpioIn, qdevRealize } from '../core/qdev-core.js';
-import { sysbusGetDefault } from '../core/sysbus.js';
+import { qdevGetGpioIn } from '../core/qdev-core.js';
 import { MemoryRegion } from '../../system/memory.js';
 import { Fdt } from '../../system/device-tree.js';
-import { RiscvHartArrayState, TYPE_RISCV_CPU_BASE64, TYPE_RISCV_HART_ARRAY } from './riscv_hart.js';
-import { addressSpaceMemory, getSystemMemory } from './machine-memory.js';
-import {
-  RISCV_ACLINT_DEFAULT_MTIME,
-  RISCV_ACLINT_DEFAULT_MTIMER_SIZE,
-  RISCV_ACLINT_DEFAULT_MTIMECMP,
-  RISCV_ACLINT_DEFAULT_TIMEBASE_FREQ,
-  RISCV_ACLINT_SWI_SIZE,
-  riscvAclintMtimerCreate,
-  riscvAclintSwiCreate,
-} from '../intc/riscv_aclint.js';
+import { RiscvHartArrayState, TYPE_RISCV_CPU_BASE64 } from './riscv_hart.js';
+import { getSystemMemory } from './machine-memory.js';
+import { IRQ_M_EXT, IRQ_S_EXT } from '../../target/riscv/cpu-state.js';
 import { plicHartConfigString, sifivePlicCreate } from '../intc/sifive_plic.js';
 import { FINISHER_PASS, FINISHER_RESET, sifiveTestCreate } from '../misc/sifive_test.js';
 import { goldfishRtcCreate } from '../rtc/goldfish_rtc.js';
 import { virtioMmioCreate } from '../virtio/virtio-mmio.js';
 import { serialMmInit } from '../char/serial.js';
 import { serialHd } from '../char/serial-hds.js';
+import { RISCV64_BIOS_BIN } from './boot.js';
+import { riscvMachineFinish } from './riscv-machine.js';
 import {
-  RISCV64_BIOS_BIN,
-  riscvCalcKernelStartAddr,
-  riscvFindAndLoadFirmware,
-  riscvLoadFdt,
-  riscvLoadInitrd,
-  riscvLoadKernel,
-  riscvSetupRomResetVec,
-} from './boot.js';
-import { riscvDumpDtbIfAsked, riscvMachineFinish } from './riscv-machine.js';
+  riscvBoardBoot,
+  riscvBoardCreateClint,
+  riscvBoardCreateHarts,
+  riscvBoardCreateMemory,
+} from './riscv-board.js';
+import {
+  riscvFdtAddClint,
+  riscvFdtAddCpus,
+  riscvFdtAddMemory,
+  riscvFdtAddSoc,
+  riscvFdtSetRoot,
+} from './riscv-fdt.js';
+
+export { RISCV_ISA_STRING } from './riscv-fdt.js';
 
 export const VIRT_CPUS_MAX = 512;
 
@@ -88,22 +85,11 @@ export const VIRT_PLIC_CONTEXT_STRIDE = 0x1000;
 /** UART clock in the device tree (QEMU: 3686400). */
 export const UART_CLOCK_FREQ = 3686400;
 
-/**
- * riscv,isa of our harts, in QEMU 7.2's format (single letters, then multi-letter extensions in
- * QEMU's canonical order). QEMU's own rv64 adds "h"; our harts have no hypervisor extension.
- */
-export const RISCV_ISA_STRING = 'rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc';
-
 /** riscv_pmu_generate_fdt_node() with QEMU's default 16 counters. */
 const PMU_EVENT_TO_MHPMCOUNTERS = [
   0x01, 0x01, 0x7fff9, 0x02, 0x02, 0x7fffc, 0x10019, 0x10019, 0x7fff8, 0x1001b, 0x1001b, 0x7fff8, 0x10021,
   0x10021, 0x7fff8, 0x00, 0x00, 0x00, 0x00, 0x00,
 ];
-
-const IRQ_M_SOFT = 3;
-const IRQ_M_TIMER = 7;
-const IRQ_S_EXT = 9;
-const IRQ_M_EXT = 11;
 
 export class RiscvVirtState extends MachineState {
   soc: RiscvHartArrayState | null = null;
@@ -118,69 +104,15 @@ const hex = (n: number) => n.toString(16);
 export function virtCreateFdt(s: RiscvVirtState, cmdline: string | null, rngSeed?: Uint8Array): Fdt {
   const fdt = new Fdt();
   const m = VIRT_MEMMAP;
-  const harts = s.soc!.harts;
-  const numHarts = harts.length;
-  fdt.setpropString('/', 'model', 'riscv-virtio,qemu');
-  fdt.setpropString('/', 'compatible', 'riscv-virtio');
-  fdt.setpropCell('/', '#size-cells', 2);
-  fdt.setpropCell('/', '#address-cells', 2);
-
-  fdt.addSubnode('/soc');
-  fdt.setpropEmpty('/soc', 'ranges');
-  fdt.setpropString('/soc', 'compatible', 'simple-bus');
-  fdt.setpropCell('/soc', '#size-cells', 2);
-  fdt.setpropCell('/soc', '#address-cells', 2);
+  riscvFdtSetRoot(fdt, 'riscv-virtio,qemu', 'riscv-virtio');
+  riscvFdtAddSoc(fdt);
 
   // create_fdt_sockets(): one socket.
-  let phandle = 1;
-  fdt.addSubnode('/cpus');
-  fdt.setpropCell('/cpus', 'timebase-frequency', RISCV_ACLINT_DEFAULT_TIMEBASE_FREQ);
-  fdt.setpropCell('/cpus', '#size-cells', 0);
-  fdt.setpropCell('/cpus', '#address-cells', 1);
-  fdt.addSubnode('/cpus/cpu-map');
-  const clust = '/cpus/cpu-map/cluster0';
-  fdt.addSubnode(clust);
-  const intc = new Array<number>(numHarts);
-  for (let cpu = numHarts - 1; cpu >= 0; cpu--) {
-    const hartid = harts[cpu]!.hartid;
-    const cpuPhandle = phandle++;
-    const name = `/cpus/cpu@${hartid}`;
-    fdt.addSubnode(name);
-    fdt.setpropString(name, 'mmu-type', 'riscv,sv48');
-    fdt.setpropString(name, 'riscv,isa', RISCV_ISA_STRING);
-    fdt.setpropString(name, 'compatible', 'riscv');
-    fdt.setpropString(name, 'status', 'okay');
-    fdt.setpropCell(name, 'reg', hartid);
-    fdt.setpropString(name, 'device_type', 'cpu');
-    fdt.setpropCell(name, 'phandle', cpuPhandle);
-    intc[cpu] = phandle++;
-    const intcName = `${name}/interrupt-controller`;
-    fdt.addSubnode(intcName);
-    fdt.setpropCell(intcName, 'phandle', intc[cpu]!);
-    fdt.setpropString(intcName, 'compatible', 'riscv,cpu-intc');
-    fdt.setpropEmpty(intcName, 'interrupt-controller');
-    fdt.setpropCell(intcName, '#interrupt-cells', 1);
-    const core = `${clust}/core${cpu}`;
-    fdt.addSubnode(core);
-    fdt.setpropCell(core, 'cpu', cpuPhandle);
-  }
-  const memName = `/memory@${hex(m.dram.base)}`;
-  fdt.addSubnode(memName);
-  fdt.setpropCells(
-    memName,
-    'reg',
-    0,
-    m.dram.base,
-    Math.floor(Number(s.ramSize) / 2 ** 32),
-    Number(s.ramSize) >>> 0,
-  );
-  fdt.setpropString(memName, 'device_type', 'memory');
-
-  const clintName = `/soc/clint@${hex(m.clint.base)}`;
-  fdt.addSubnode(clintName);
-  fdt.setpropStringArray(clintName, 'compatible', ['sifive,clint0', 'riscv,clint0']);
-  fdt.setpropCells(clintName, 'reg', 0, m.clint.base, 0, m.clint.size);
-  fdt.setpropCells(clintName, 'interrupts-extended', ...intc.flatMap((p) => [p, IRQ_M_SOFT, p, IRQ_M_TIMER]));
+  const cpus = riscvFdtAddCpus(fdt, s.soc!.harts, 1);
+  const intc = cpus.intc;
+  let phandle = cpus.phandle;
+  riscvFdtAddMemory(fdt, m.dram.base, Number(s.ramSize));
+  riscvFdtAddClint(fdt, m.clint.base, m.clint.size, intc);
 
   const plicPhandle = phandle++;
   const plicName = `/soc/plic@${hex(m.plic.base)}`;
@@ -266,32 +198,14 @@ function virtMachineInit(machine: MachineState): void {
   const s = machine as RiscvVirtState;
   const m = VIRT_MEMMAP;
   const system = getSystemMemory();
-  const as = addressSpaceMemory();
   const smp = s.smp.cpus;
-  if (s.cpuType && s.cpuType !== TYPE_RISCV_CPU_BASE64) {
-    throw errorSetg(`unable to find CPU model '${s.cpuType.replace(/-riscv-cpu$/, '')}'`);
-  }
 
   // The harts: /machine/soc0 with harts[0..N-1].
-  const soc = objectNewChild<RiscvHartArrayState>(s, 'soc0', TYPE_RISCV_HART_ARRAY);
-  soc.cpuType = TYPE_RISCV_CPU_BASE64;
-  soc.hartidBase = 0;
-  soc.numHarts = smp;
-  soc.resetvec = m.mrom.base;
-  qdevRealize(soc, sysbusGetDefault());
+  const soc = riscvBoardCreateHarts(s, m.mrom.base);
   s.soc = soc;
 
   // CLINT: MSWI + MTIMER.
-  riscvAclintSwiCreate(m.clint.base, 0, smp, false);
-  const mtimer = riscvAclintMtimerCreate(
-    m.clint.base + RISCV_ACLINT_SWI_SIZE,
-    RISCV_ACLINT_DEFAULT_MTIMER_SIZE,
-    0,
-    smp,
-    RISCV_ACLINT_DEFAULT_MTIMECMP,
-    RISCV_ACLINT_DEFAULT_MTIME,
-    RISCV_ACLINT_DEFAULT_TIMEBASE_FREQ,
-  );
+  const mtimer = riscvBoardCreateClint(m.clint.base, smp);
 
   const plic = sifivePlicCreate(
     m.plic.base,
@@ -310,11 +224,9 @@ function virtMachineInit(machine: MachineState): void {
   );
 
   // RAM and the mask ROM.
-  s.ramRegion = MemoryRegion.ram('riscv_virt_board.ram', Number(s.ramSize));
-  s.ram = s.ramRegion;
-  system.addSubregion(m.dram.base, s.ramRegion);
-  s.mrom = MemoryRegion.rom('riscv_virt_board.mrom', m.mrom.size);
-  system.addSubregion(m.mrom.base, s.mrom);
+  const mem = riscvBoardCreateMemory(s, 'riscv_virt_board.ram', m.dram, 'riscv_virt_board.mrom', m.mrom);
+  s.ramRegion = mem.ram;
+  s.mrom = mem.mrom;
 
   sifiveTestCreate(m.test.base);
   for (let i = 0; i < VIRTIO_COUNT; i++) {
@@ -340,20 +252,13 @@ function virtMachineInit(machine: MachineState): void {
   s.fdt = fdt;
 
   // virt_machine_done(): firmware, kernel, initrd, fdt, reset vector.
-  const startAddr = m.dram.base;
-  const firmwareEnd = riscvFindAndLoadFirmware(s, RISCV64_BIOS_BIN, startAddr, as);
-  let kernelEntry = 0;
-  if (s.kernelFilename) {
-    const kernelStart = riscvCalcKernelStartAddr(firmwareEnd);
-    kernelEntry = riscvLoadKernel(s, kernelStart, as);
-    if (s.initrdFilename) riscvLoadInitrd(s, kernelEntry, as, fdt);
-  } else if (s.initrdFilename) {
-    throw errorSetg('-initrd needs -kernel');
-  }
-  const dtb = fdt.toDtb();
-  riscvDumpDtbIfAsked(s, dtb);
-  const fdtAddr = riscvLoadFdt(m.dram.base, Number(s.ramSize), dtb, as);
-  riscvSetupRomResetVec(startAddr, m.mrom.base, m.mrom.size, kernelEntry, fdtAddr, as);
+  riscvBoardBoot(s, {
+    defaultFirmware: RISCV64_BIOS_BIN,
+    dram: m.dram,
+    mrom: m.mrom,
+    fdt: () => fdt,
+    initrdNeedsKernel: true,
+  });
 
   riscvMachineFinish(soc.harts, [mtimer]);
 }
