@@ -5,74 +5,43 @@
  * Also the other chardev commands (query-chardev, query-chardev-backends, chardev-send-break,
  * ringbuf-write/-read) and the errors QEMU 7.2 answers (texts taken from qemu-system-riscv64 7.2).
  */
-import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { objectResolvePath } from '../../engine/qom/object.js';
 import { resetEventThrottling } from '../../engine/monitor/monitor.js';
-import { bit } from '../../engine/hw/virtio/virtio.js';
 import type { VirtIOSerial } from '../../engine/hw/virtio/virtio-serial.js';
 import type { Json } from '../qmp/qmp-test-client.js';
-import { FakeDriver } from './fake-virtio-driver.js';
+import {
+  CONTROL,
+  FakeSerialDriver,
+  VIRT_TEST_ARGS,
+  connectUnix,
+  peripheral,
+  settle,
+} from '../helpers/virt-device-harness.js';
 import { startQmpEngine, type QmpEngine } from './qmp-engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmstudio-chradd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const DEVICE_READY = 0;
-const PORT_ADD = 1;
-const PORT_REMOVE = 2;
-const PORT_READY = 3;
-const PORT_OPEN = 6;
-const PORT_NAME = 7;
+const { DEVICE_READY, PORT_ADD, PORT_NAME, PORT_OPEN, PORT_READY, PORT_REMOVE } = CONTROL;
 
-function ctrl(id: number, event: number, value: number): Uint8Array {
-  const b = new Uint8Array(8);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, id, true);
-  v.setUint16(4, event, true);
-  v.setUint16(6, value, true);
-  return b;
-}
-
-let drv: FakeDriver;
+let drv: FakeSerialDriver;
 let eng: QmpEngine;
 
 beforeEach(async () => {
   eng = await startQmpEngine([
-    '-M',
-    'virt',
-    '-S',
-    '-bios',
-    'none',
-    '-display',
-    'none',
+    ...VIRT_TEST_ARGS,
     '-serial',
     'none',
     '-device',
     'virtio-serial-device,id=vser0',
   ]);
-  drv = new FakeDriver(objectResolvePath('/machine/peripheral/vser0') as VirtIOSerial);
-  // port 0 rx/tx, control in/out, port 1 rx/tx, port 2 rx/tx
-  drv.init(bit(1), 8, 32);
-  for (let i = 0; i < 16; i++) drv.queues[2]!.add([], [64], false);
+  drv = new FakeSerialDriver(peripheral<VirtIOSerial>('vser0'));
 });
 
 afterEach(() => eng.close());
-
-/** Control messages the device sent since the last call: [id, event, value, extra]. */
-function received(): [number, number, number, string][] {
-  return drv.queues[2]!.takeUsed().map((u) => {
-    const v = new DataView(u.data.buffer);
-    const extra = Buffer.from(u.data.subarray(8, u.len)).toString('latin1');
-    return [v.getUint32(0, true), v.getUint16(4, true), v.getUint16(6, true), extra];
-  });
-}
-
-const send = (m: Uint8Array) => drv.queues[3]!.add([m], []);
-const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
 
 const ok = (cmd: string, args?: { [k: string]: Json }) => eng.ok(cmd, args);
 const fails = (cmd: string, args?: { [k: string]: Json }) => eng.fails(cmd, args);
@@ -85,8 +54,8 @@ const unixServer = (path: string) => ({
 describe('chardev-add + virtserialport hotplug', () => {
   it('socket chardev backs a hot-plugged port; busy until device_del, then removable', async () => {
     const path = join(dir, 'hot.sock');
-    send(ctrl(0, DEVICE_READY, 1));
-    expect(received()).toEqual([]);
+    drv.sendControl(0, DEVICE_READY, 1);
+    expect(drv.controlReceived()).toEqual([]);
 
     expect(await ok('chardev-add', { id: 'hs', backend: unixServer(path) })).toEqual({});
     expect(await ok('query-chardev')).toContainEqual({
@@ -102,9 +71,9 @@ describe('chardev-add + virtserialport hotplug', () => {
       name: 'org.test.hot',
       id: 'hp',
     });
-    expect(received()).toEqual([[1, PORT_ADD, 1, '']]);
-    send(ctrl(1, PORT_READY, 1));
-    expect(received()).toEqual([[1, PORT_NAME, 1, 'org.test.hot\0']]);
+    expect(drv.controlReceived()).toEqual([[1, PORT_ADD, 1, '']]);
+    drv.sendControl(1, PORT_READY, 1);
+    expect(drv.controlReceived()).toEqual([[1, PORT_NAME, 1, 'org.test.hot\0']]);
 
     // Attached but not opened by the guest: busy, yet not "frontend-open" (as in QEMU).
     expect(await fails('chardev-remove', { id: 'hs' })).toEqual({
@@ -112,14 +81,12 @@ describe('chardev-add + virtserialport hotplug', () => {
       desc: "Chardev 'hs' is busy",
     });
 
-    const client = net.createConnection(path);
-    await new Promise<void>((r) => client.once('connect', () => r()));
-    await settle();
-    expect(received()).toEqual([[1, PORT_OPEN, 1, '']]);
+    const client = await connectUnix(path);
+    expect(drv.controlReceived()).toEqual([[1, PORT_OPEN, 1, '']]);
 
     // The guest opens the port: VSERPORT_CHANGE, and the chardev's frontend counts as open.
     const from = eng.qmp.messages.length;
-    send(ctrl(1, PORT_OPEN, 1));
+    drv.sendControl(1, PORT_OPEN, 1);
     const ev = await eng.qmp.event('VSERPORT_CHANGE', from);
     expect(ev['data']).toEqual({ id: 'hp', open: true });
     const info = ((await ok('query-chardev')) as { label: string }[]).find((c) => c.label === 'hs');
@@ -130,22 +97,20 @@ describe('chardev-add + virtserialport hotplug', () => {
     });
 
     // host -> guest
-    drv.queues[4]!.add([], [32]);
+    drv.rxQueue(1).add([], [32]);
     client.write('to the guest');
     await settle();
-    const rx = drv.queues[4]!.takeUsed();
-    expect(rx.length).toBe(1);
-    expect(Buffer.from(rx[0]!.data.subarray(0, rx[0]!.len)).toString()).toBe('to the guest');
+    expect(drv.portReceived(1)).toEqual(['to the guest']);
     // guest -> host
     const got = new Promise<string>((r) => client.once('data', (d) => r(d.toString())));
-    drv.queues[5]!.add([new TextEncoder().encode('to the host')], []);
+    drv.portSend(1, 'to the host');
     expect(await got).toBe('to the host');
 
     const beforeDel = eng.qmp.messages.length;
     await ok('device_del', { id: 'hp' });
     const deleted = await eng.qmp.event('DEVICE_DELETED', beforeDel);
     expect(deleted['data']).toEqual({ device: 'hp', path: '/machine/peripheral/hp' });
-    expect(received()).toEqual([[1, PORT_REMOVE, 1, '']]);
+    expect(drv.controlReceived()).toEqual([[1, PORT_REMOVE, 1, '']]);
 
     const closed = new Promise<void>((r) => client.once('close', () => r()));
     expect(await ok('chardev-remove', { id: 'hs' })).toEqual({});
@@ -161,15 +126,15 @@ describe('chardev-add + virtserialport hotplug', () => {
 
   it('a guest closing the port is reported, and the frontend is closed again', async () => {
     await ok('chardev-add', { id: 'n1', backend: { type: 'null', data: {} } });
-    send(ctrl(0, DEVICE_READY, 1));
+    drv.sendControl(0, DEVICE_READY, 1);
     await ok('device_add', { driver: 'virtserialport', bus: 'vser0.0', chardev: 'n1', id: 'p1' });
-    received();
+    drv.controlReceived();
     let from = eng.qmp.messages.length;
-    send(ctrl(1, PORT_OPEN, 1));
+    drv.sendControl(1, PORT_OPEN, 1);
     expect((await eng.qmp.event('VSERPORT_CHANGE', from))['data']).toEqual({ id: 'p1', open: true });
     resetEventThrottling(); // QEMU holds a second VSERPORT_CHANGE for the same id back for a second
     from = eng.qmp.messages.length;
-    send(ctrl(1, PORT_OPEN, 0));
+    drv.sendControl(1, PORT_OPEN, 0);
     expect((await eng.qmp.event('VSERPORT_CHANGE', from))['data']).toEqual({ id: 'p1', open: false });
     const info = ((await ok('query-chardev')) as { label: string }[]).find((c) => c.label === 'n1');
     expect(info).toEqual({ label: 'n1', filename: 'null', 'frontend-open': false });
@@ -245,14 +210,14 @@ describe('chardev commands and QEMU 7.2 errors', () => {
   it('a file chardev added at run time writes what its frontend sends', async () => {
     const out = join(dir, 'out.txt');
     await ok('chardev-add', { id: 'f', backend: { type: 'file', data: { out } } });
-    send(ctrl(0, DEVICE_READY, 1));
+    drv.sendControl(0, DEVICE_READY, 1);
     await ok('device_add', { driver: 'virtserialport', bus: 'vser0.0', chardev: 'f', id: 'pf' });
-    received();
+    drv.controlReceived();
     // A file is open from the start: the guest sees PORT_OPEN once it asks about the port.
-    send(ctrl(1, PORT_READY, 1));
-    expect(received()).toEqual([[1, PORT_OPEN, 1, '']]);
-    send(ctrl(1, PORT_OPEN, 1));
-    drv.queues[5]!.add([new TextEncoder().encode('logged line\n')], []);
+    drv.sendControl(1, PORT_READY, 1);
+    expect(drv.controlReceived()).toEqual([[1, PORT_OPEN, 1, '']]);
+    drv.sendControl(1, PORT_OPEN, 1);
+    drv.portSend(1, 'logged line\n');
     expect(readFileSync(out, 'utf8')).toBe('logged line\n');
     await ok('device_del', { id: 'pf' });
     expect(await ok('chardev-remove', { id: 'f' })).toEqual({});

@@ -8,20 +8,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import '../../engine/system/modules.js';
-import { qemuInit } from '../../engine/system/vl.js';
-import { objectResolvePath, qomResetRoot } from '../../engine/qom/object.js';
-import { runstateResetForTests } from '../../engine/system/runstate.js';
-import { romsClear } from '../../engine/hw/core/loader.js';
-import { chardevDeleteAll } from '../../engine/chardev/char-registry.js';
-import { qmpDeviceAdd, qmpDeviceDel } from '../../engine/hw/core/qdev-monitor.js';
-import { onDeviceDeleted } from '../../engine/hw/core/qdev-core.js';
+import { qmpDeviceAdd } from '../../engine/hw/core/qdev-monitor.js';
 import { qmpBlockdevAdd } from '../../engine/block/blockdev.js';
-import { blkDeleteAll } from '../../engine/block/block-backend.js';
-import { bdrvCloseAll } from '../../engine/block/block.js';
 import { bit } from '../../engine/hw/virtio/virtio.js';
 import type { VirtIOSCSI } from '../../engine/hw/virtio/virtio-scsi.js';
-import { FakeDriver } from './fake-virtio-driver.js';
+import {
+  FakeDriver,
+  deviceDelNow,
+  peripheral,
+  resetEngine,
+  startVirt,
+} from '../helpers/virt-device-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmstudio-vscsi-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,43 +26,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let drv: FakeDriver;
 
 beforeEach(async () => {
-  qomResetRoot();
-  runstateResetForTests();
-  romsClear();
-  await chardevDeleteAll();
-  await blkDeleteAll();
-  await bdrvCloseAll();
   const img = join(dir, 'a.raw');
   writeFileSync(img, Buffer.alloc(1 << 20, 0x42));
-  const r = await qemuInit(
-    [
-      '-M',
-      'virt',
-      '-S',
-      '-bios',
-      'none',
-      '-display',
-      'none',
-      '-serial',
-      'none',
-      '-blockdev',
-      `driver=file,filename=${img},node-name=f0`,
-      '-device',
-      'virtio-scsi-device,id=scsi0',
-    ],
-    { out: () => undefined, err: () => undefined },
-  );
-  expect(r.kind).toBe('running');
-  drv = new FakeDriver(objectResolvePath('/machine/peripheral/scsi0') as VirtIOSCSI);
+  await startVirt([
+    '-serial',
+    'none',
+    '-blockdev',
+    `driver=file,filename=${img},node-name=f0`,
+    '-device',
+    'virtio-scsi-device,id=scsi0',
+  ]);
+  drv = new FakeDriver(peripheral<VirtIOSCSI>('scsi0'));
   drv.init(bit(1) | bit(2), 3, 32); // HOTPLUG, CHANGE; ctrl, event, request
   for (let i = 0; i < 4; i++) drv.queues[1]!.add([], [16], false);
 });
 
-afterEach(async () => {
-  await blkDeleteAll();
-  await bdrvCloseAll();
-  qomResetRoot();
-});
+afterEach(() => resetEngine());
 
 /** Send a CDB to target/LUN 0 and wait for the response: [response, status, sense key/asc, data]. */
 async function command(
@@ -121,11 +97,7 @@ describe('virtio-scsi hotplug', () => {
     const rd = await command([0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 512);
     expect(rd.status).toBe(0);
     expect(rd.data.every((x) => x === 0x42)).toBe(true);
-    const deleted: string[] = [];
-    const off = onDeviceDeleted((ev) => deleted.push(ev.device ?? ev.path));
-    qmpDeviceDel({ id: 'hd0' });
-    off();
-    expect(deleted).toEqual(['hd0']);
+    expect(deviceDelNow('hd0')).toEqual(['hd0']);
     expect(events()).toEqual([[1, [1, 0, 0, 0], 2]]); // TRANSPORT_RESET, REMOVED
     expect((await command([0, 0, 0, 0, 0, 0])).response).toBe(3);
     // the node can take a new disk

@@ -4,11 +4,8 @@
  * so no instruction runs and every register access is the test's own.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import '../../engine/system/modules.js';
-import { qemuInit } from '../../engine/system/vl.js';
-import { objectResolvePath, qomResetRoot } from '../../engine/qom/object.js';
-import { runstateResetForTests, setRunStateHooks, type ShutdownCause } from '../../engine/system/runstate.js';
-import { romsClear } from '../../engine/hw/core/loader.js';
+import { objectResolvePath } from '../../engine/qom/object.js';
+import { setRunStateHooks, type ShutdownCause } from '../../engine/system/runstate.js';
 import { addressSpaceMemory } from '../../engine/hw/riscv/machine-memory.js';
 import { cpuList } from '../../engine/hw/riscv/riscv_hart.js';
 import { virtualClock } from '../../engine/system/virtual-clock.js';
@@ -20,8 +17,8 @@ import type { RiscvAclintMtimerState } from '../../engine/hw/intc/riscv_aclint.j
 import { setSifiveTestFailHandler } from '../../engine/hw/misc/sifive_test.js';
 import { setRtcHostClock } from '../../engine/hw/rtc/goldfish_rtc.js';
 import { qmpRingbufRead } from '../../engine/chardev/char-registry.js';
-import { chardevDeleteAll } from '../../engine/chardev/char-registry.js';
 import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../../engine/target/riscv/cpu-state.js';
+import { resetEngine, startVirt } from '../helpers/virt-device-harness.js';
 
 const PLIC = 0xc000000;
 const UART = 0x10000000;
@@ -45,37 +42,9 @@ function byType<T>(type: string): T {
   return found[0]!;
 }
 
-async function startVirt(extra: string[] = []): Promise<void> {
-  qomResetRoot();
-  runstateResetForTests();
-  romsClear();
-  await chardevDeleteAll();
-  const r = await qemuInit(
-    [
-      '-M',
-      'virt',
-      '-S',
-      '-bios',
-      'none',
-      '-display',
-      'none',
-      '-chardev',
-      'ringbuf,id=con,size=4096',
-      '-serial',
-      'chardev:con',
-      ...extra,
-    ],
-    { out: () => undefined, err: () => undefined },
-  );
-  expect(r.kind).toBe('running');
-}
-
-beforeEach(() => startVirt());
+beforeEach(() => startVirt(['-chardev', 'ringbuf,id=con,size=4096', '-serial', 'chardev:con']));
 afterEach(async () => {
-  qomResetRoot();
-  runstateResetForTests();
-  romsClear();
-  await chardevDeleteAll();
+  await resetEngine();
   setRtcHostClock(null);
   setSifiveTestFailHandler(null);
 });

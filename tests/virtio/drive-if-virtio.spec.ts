@@ -12,16 +12,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import '../../engine/system/modules.js';
-import { qemuInit, VlError } from '../../engine/system/vl.js';
-import { objectGetTypename, objectResolvePath, qomResetRoot } from '../../engine/qom/object.js';
-import { runstateResetForTests } from '../../engine/system/runstate.js';
-import { romsClear } from '../../engine/hw/core/loader.js';
-import { blkDeleteAll } from '../../engine/block/block-backend.js';
+import { VlError } from '../../engine/system/vl.js';
+import { objectGetTypename, objectResolvePath } from '../../engine/qom/object.js';
 import { qmpQueryBlock } from '../../engine/block/blockdev.js';
 import type { DeviceState } from '../../engine/hw/core/qdev-core.js';
 import type { VirtIODevice } from '../../engine/hw/virtio/virtio.js';
-import { FakeDriver } from '../hotplug/fake-virtio-driver.js';
+import { FakeDriver, peripheral, resetEngine, startVirt } from '../helpers/virt-device-harness.js';
 
 const MAIN = resolve(import.meta.dirname, '../block/engine-main.ts');
 const QEMU = '/usr/bin/qemu-system-riscv64';
@@ -99,20 +95,7 @@ describe('-drive if=virtio from the command line', () => {
 });
 
 describe('-drive if=virtio devices', () => {
-  afterEach(async () => {
-    qomResetRoot();
-    await blkDeleteAll();
-  });
-
-  async function start(args: string[]): Promise<void> {
-    qomResetRoot();
-    runstateResetForTests();
-    romsClear();
-    await qemuInit(['-M', 'virt', '-S', '-bios', 'none', '-display', 'none', ...args], {
-      out: () => undefined,
-      err: () => undefined,
-    });
-  }
+  afterEach(() => resetEngine());
 
   /** Read sector 0 through the device, as a guest driver would. */
   async function readSector0(dev: VirtIODevice, ramOffset: number): Promise<Uint8Array> {
@@ -134,7 +117,7 @@ describe('-drive if=virtio devices', () => {
   // The first in-process engine of this file: -drive unit numbers (virtio0, ...) count per process.
   it('are virtio-blk-devices on the next free transports, after -device ones, serving the images', async () => {
     const { qcow2, raw } = images('dev');
-    await start([
+    await startVirt([
       '-drive',
       `file=${qcow2},if=virtio`,
       '-device',
@@ -142,7 +125,7 @@ describe('-drive if=virtio devices', () => {
       '-drive',
       `file=${raw},if=virtio,format=raw`,
     ]);
-    const rng = objectResolvePath('/machine/peripheral/rng') as DeviceState;
+    const rng = peripheral<DeviceState>('rng');
     const d0 = objectResolvePath('/machine/peripheral-anon/device[0]') as DeviceState & VirtIODevice;
     const d1 = objectResolvePath('/machine/peripheral-anon/device[1]') as DeviceState & VirtIODevice;
     expect(objectGetTypename(d0)).toBe('virtio-blk-device');
@@ -170,7 +153,7 @@ describe('-drive if=virtio devices', () => {
     const { raw } = images('many');
     const args: string[] = [];
     for (let i = 0; i < 9; i++) args.push('-drive', `file=${raw},if=virtio,format=raw,readonly=on`);
-    const err = await start(args).then(
+    const err = await startVirt(args).then(
       () => null,
       (e: unknown) => e,
     );

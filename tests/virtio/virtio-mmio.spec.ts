@@ -18,20 +18,17 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import '../../engine/system/modules.js';
 import { qemuInit } from '../../engine/system/vl.js';
-import { objectResolvePath, qomResetRoot } from '../../engine/qom/object.js';
-import { runstateGet, runstateResetForTests, vmStart } from '../../engine/system/runstate.js';
+import { objectResolvePath } from '../../engine/qom/object.js';
+import { runstateGet, vmStart } from '../../engine/system/runstate.js';
 import { BlockIoError } from '../../engine/block/block-error.js';
-import { romsClear } from '../../engine/hw/core/loader.js';
 import { addressSpaceMemory } from '../../engine/hw/riscv/machine-memory.js';
-import { blkDeleteAll } from '../../engine/block/block-backend.js';
 import { formatQtree } from '../../engine/hw/core/qdev-monitor.js';
-import { qdevPropClearGlobals } from '../../engine/hw/core/qdev-core.js';
 import { vmstateLoadFromBytes, vmstateSaveToBytes } from '../../engine/migration/vmstate.js';
 import type { VMStateDescription } from '../../engine/migration/vmstate-types.js';
 import { setVirtioErrorSink, type VirtIODevice } from '../../engine/hw/virtio/virtio.js';
 import type { VirtIOBlock } from '../../engine/hw/virtio/virtio-blk.js';
+import { VIRT_TEST_ARGS, peripheral, resetEngine, startVirt } from '../helpers/virt-device-harness.js';
 
 const SLOT7 = 0x10008000; // first -device: last slot, PLIC source 8
 const SLOT6 = 0x10007000; // second -device: source 7
@@ -50,18 +47,11 @@ let dir = '';
 let errors: string[] = [];
 let restoreSink: (() => void) | null = null;
 
+/** The machine with `extra`, virtio errors collected in `errors`. */
 async function start(extra: string[]): Promise<void> {
-  qomResetRoot();
-  runstateResetForTests();
-  romsClear();
-  qdevPropClearGlobals();
   errors = [];
   restoreSink = setVirtioErrorSink((m) => errors.push(m));
-  const r = await qemuInit(['-M', 'virt', '-S', '-bios', 'none', '-display', 'none', ...extra], {
-    out: () => undefined,
-    err: () => undefined,
-  });
-  expect(r.kind).toBe('running');
+  await startVirt(extra);
 }
 
 function image(size = 64 * 1024 * 1024): string {
@@ -70,6 +60,22 @@ function image(size = 64 * 1024 * 1024): string {
   writeFileSync(p, new Uint8Array(0));
   truncateSync(p, size);
   return p;
+}
+
+/**
+ * A virtio-blk-device on a fresh image as drive d0 (`drive` and `device` append options), on the
+ * modern transport layout with `modern`; returns the image.
+ */
+async function startBlk(opts: { modern?: boolean; drive?: string; device?: string } = {}): Promise<string> {
+  const disk = image();
+  await start([
+    ...(opts.modern ? ['-global', 'virtio-mmio.force-legacy=false'] : []),
+    '-drive',
+    `file=${disk},if=none,id=d0,format=raw${opts.drive ?? ''}`,
+    '-device',
+    `virtio-blk-device,drive=d0${opts.device ?? ''}`,
+  ]);
+  return disk;
 }
 
 function fileBytes(p: string, offset: number, len: number): Uint8Array {
@@ -85,11 +91,7 @@ function fileBytes(p: string, offset: number, len: number): Uint8Array {
 
 afterEach(async () => {
   restoreSink?.();
-  qomResetRoot();
-  runstateResetForTests();
-  romsClear();
-  await blkDeleteAll();
-  qdevPropClearGlobals();
+  await resetEngine();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = '';
 });
@@ -218,14 +220,10 @@ const HDR = BUF;
 const DATA = BUF + 0x1000;
 const STATUS = BUF + 0x800;
 
-/** One virtio-blk request: header, optional data, status byte. */
-async function blkRequest(
-  base: number,
-  ring: Ring,
-  type: number,
-  sector: number,
-  data: { addr: number; len: number; write: boolean } | null,
-): Promise<{ status: number; len: number }> {
+type BlkData = { addr: number; len: number; write: boolean } | null;
+
+/** Queue and kick one virtio-blk request: header, optional data, status byte; returns the head. */
+function blkSubmit(base: number, ring: Ring, type: number, sector: number, data: BlkData): number {
   wr(HDR, type);
   wr(HDR + 4, 0);
   wr(HDR + 8, sector);
@@ -234,9 +232,21 @@ async function blkRequest(
   const chain: Array<[number, number, boolean]> = [[HDR, 16, false]];
   if (data) chain.push([data.addr, data.len, data.write]);
   chain.push([STATUS, 1, true]);
-  const before = ring.usedIdx();
   const head = ring.add(chain);
   wr(base + 0x50, 0);
+  return head;
+}
+
+/** One virtio-blk request, waited for: its status byte and the used length. */
+async function blkRequest(
+  base: number,
+  ring: Ring,
+  type: number,
+  sector: number,
+  data: BlkData,
+): Promise<{ status: number; len: number }> {
+  const before = ring.usedIdx();
+  const head = blkSubmit(base, ring, type, sector, data);
   await until(() => ring.usedIdx() !== before);
   const e = ring.usedEntry(before);
   expect(e.id).toBe(head);
@@ -248,14 +258,7 @@ const pattern = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, 
 describe('virtio-mmio with virtio-blk and virtio-rng', () => {
   for (const modern of [false, true]) {
     it(`${modern ? 'modern' : 'legacy'} layout: features, queue setup, blk requests, interrupts`, async () => {
-      const disk = image();
-      await start([
-        ...(modern ? ['-global', 'virtio-mmio.force-legacy=false'] : []),
-        '-drive',
-        `file=${disk},if=none,id=d0,format=raw`,
-        '-device',
-        'virtio-blk-device,drive=d0,id=vblk0,serial=SER-0123456789-ABCDEFGH',
-      ]);
+      const disk = await startBlk({ modern, device: ',id=vblk0,serial=SER-0123456789-ABCDEFGH' });
       expect(rd(SLOT7 + 8)).toBe(2);
       expect(rd(SLOT6 + 8)).toBe(0);
       let offered: [number, number] = [0, 0];
@@ -364,8 +367,7 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
   }
 
   it('requests complete out of order and all get their answer', async () => {
-    const disk = image();
-    await start(['-drive', `file=${disk},if=none,id=d0,format=raw`, '-device', 'virtio-blk-device,drive=d0']);
+    await startBlk();
     const ring = driverInit(SLOT7, false, (lo) => [lo, 0]);
     const heads: number[] = [];
     for (let i = 0; i < 4; i++) {
@@ -388,13 +390,7 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
   });
 
   it('read-only drive: RO feature, writes fail with IOERR (werror=report)', async () => {
-    const disk = image();
-    await start([
-      '-drive',
-      `file=${disk},if=none,id=d0,format=raw,readonly=on`,
-      '-device',
-      'virtio-blk-device,drive=d0,werror=report',
-    ]);
+    await startBlk({ drive: ',readonly=on', device: ',werror=report' });
     let lo = 0;
     const ring = driverInit(SLOT7, false, (l) => {
       lo = l;
@@ -406,15 +402,9 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
   });
 
   it('werror=enospc: ENOSPC stops the VM, the write is retried on cont; werror=ignore completes', async () => {
-    const disk = image();
-    await start([
-      '-drive',
-      `file=${disk},if=none,id=d0,format=raw`,
-      '-device',
-      'virtio-blk-device,drive=d0,id=vblk0',
-    ]);
+    const disk = await startBlk({ device: ',id=vblk0' });
     vmStart();
-    const dev = objectResolvePath('/machine/peripheral/vblk0') as VirtIOBlock;
+    const dev = peripheral<VirtIOBlock>('vblk0');
     const blk = dev.blk!;
     const real = blk.pwrite.bind(blk);
     let failures = 1;
@@ -423,15 +413,7 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
     const ring = driverInit(SLOT7, false, (lo) => [lo, 0]);
     const data = pattern(512, 77);
     as().writeBytes(DATA, data);
-    wr(HDR, 1);
-    wr(HDR + 8, 3);
-    wr(STATUS, 0xff, 1);
-    ring.add([
-      [HDR, 16, false],
-      [DATA, 512, false],
-      [STATUS, 1, true],
-    ]);
-    wr(SLOT7 + 0x50, 0);
+    blkSubmit(SLOT7, ring, 1, 3, { addr: DATA, len: 512, write: false });
     await until(() => runstateGet() === 'io-error');
     expect(ring.usedIdx()).toBe(0);
     expect(dev.rq.length).toBe(1);
@@ -450,15 +432,7 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
   });
 
   it('a bad descriptor breaks the device (NEEDS_RESET for modern drivers) until it is reset', async () => {
-    const disk = image();
-    await start([
-      '-global',
-      'virtio-mmio.force-legacy=false',
-      '-drive',
-      `file=${disk},if=none,id=d0,format=raw`,
-      '-device',
-      'virtio-blk-device,drive=d0',
-    ]);
+    await startBlk({ modern: true });
     const ring = driverInit(SLOT7, true, (lo, hi) => [lo, hi]);
     wr(HDR, 0);
     ring.add([
@@ -493,8 +467,7 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
   });
 
   it('legacy: QueuePFN 0 resets the device; wrong-size and wrong-layout accesses are ignored', async () => {
-    const disk = image();
-    await start(['-drive', `file=${disk},if=none,id=d0,format=raw`, '-device', 'virtio-blk-device,drive=d0']);
+    await startBlk();
     driverInit(SLOT7, false, (lo) => [lo, 0]);
     expect(rd(SLOT7 + 0x70)).toBe(7);
     expect(rd(SLOT7 + 0x44)).toBe(0); // QueueReady is modern only
@@ -539,16 +512,8 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
   });
 
   it('device state through VMState, with a request in flight re-issued on load', async () => {
-    const disk = image();
-    await start([
-      '-global',
-      'virtio-mmio.force-legacy=false',
-      '-drive',
-      `file=${disk},if=none,id=d0,format=raw`,
-      '-device',
-      'virtio-blk-device,drive=d0,id=vblk0',
-    ]);
-    const dev = objectResolvePath('/machine/peripheral/vblk0') as VirtIOBlock;
+    const disk = await startBlk({ modern: true, device: ',id=vblk0' });
+    const dev = peripheral<VirtIOBlock>('vblk0');
     const vmsd = (dev.class as unknown as { vmsd: VMStateDescription }).vmsd;
     expect(vmsd.name).toBe('virtio-blk');
     const ring = driverInit(SLOT7, true, (lo, hi) => [lo, hi]);
@@ -556,15 +521,7 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
     // A write is issued and the state saved before it completes.
     const data = pattern(512, 9);
     as().writeBytes(DATA, data);
-    wr(HDR, 1);
-    wr(HDR + 8, 40);
-    wr(STATUS, 0xff, 1);
-    ring.add([
-      [HDR, 16, false],
-      [DATA, 512, false],
-      [STATUS, 1, true],
-    ]);
-    wr(SLOT7 + 0x50, 0);
+    blkSubmit(SLOT7, ring, 1, 40, { addr: DATA, len: 512, write: false });
     expect(dev.inflight.size).toBe(1);
     const saved = vmstateSaveToBytes(vmsd, dev);
     await until(() => ring.usedIdx() === 2);
@@ -615,12 +572,9 @@ describe('virtio-mmio with virtio-blk and virtio-rng', () => {
   it('refuses what QEMU refuses', async () => {
     const disk = image();
     const err = async (args: string[]) => {
-      qomResetRoot();
-      runstateResetForTests();
-      romsClear();
-      await blkDeleteAll();
+      await resetEngine();
       let out = '';
-      const r = await qemuInit(['-M', 'virt', '-S', '-bios', 'none', '-display', 'none', ...args], {
+      const r = await qemuInit([...VIRT_TEST_ARGS, ...args], {
         out: () => undefined,
         err: (t) => void (out += t),
       }).catch((e: Error) => {
