@@ -145,6 +145,55 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/**
+ * An operation on the snapshot store or on the disks `target.devices` selects (every disk for HMP),
+ * one at a time. `check` runs first (savevm's migration blockers); the disks must all allow snapshots.
+ */
+function storeOrDisks(
+  target: SnapshotTarget,
+  op: {
+    check?: () => void;
+    store: () => Promise<unknown>;
+    disks: (devs: ReturnType<typeof bdrvAllGetSnapshotDevices>) => Promise<void>;
+  },
+): Promise<void> {
+  return serialized(async () => {
+    const devices = target.devices ?? null;
+    op.check?.();
+    if (usesStore(devices)) {
+      await op.store();
+      return;
+    }
+    const devs = bdrvAllGetSnapshotDevices(devices);
+    bdrvAllCanSnapshot(devs);
+    await op.disks(devs);
+  });
+}
+
+/**
+ * `fn` with the VM stopped for `reason`; it resumes afterwards, also when `fn` fails, if it was
+ * running. A save records the run state first (global_state_store), as the stream carries it.
+ * A synchronous `fn` resumes the VM before returning; a promise, once it settles.
+ */
+function whileStopped<T>(reason: 'save-vm' | 'restore-vm', fn: () => T): T {
+  const wasRunning = runstateIsRunning();
+  if (reason === 'save-vm') globalStateStore();
+  vmStop(reason);
+  const resume = (): void => {
+    if (wasRunning) vmStart();
+  };
+  let r: T;
+  try {
+    r = fn();
+  } catch (e) {
+    resume();
+    throw e;
+  }
+  if (r instanceof Promise) return r.finally(resume) as T;
+  resume();
+  return r;
+}
+
 // -------------------------------------------------------------------------------------------------
 // info snapshots
 
@@ -221,49 +270,40 @@ export function saveSnapshot(
   overwrite = true,
   target: SnapshotTarget = {},
 ): Promise<void> {
-  return serialized(async () => {
-    const devices = target.devices ?? null;
-    savevmStateBlocked();
-    if (usesStore(devices)) {
-      await saveToStore(name, overwrite);
-      return;
-    }
-    const devs = bdrvAllGetSnapshotDevices(devices);
-    bdrvAllCanSnapshot(devs);
-    if (name !== null) {
-      if (overwrite) await bdrvAllDeleteSnapshot(name, devs);
-      else if (bdrvAllHasSnapshot(name, devs)) {
-        throw new QapiError(`Snapshot '${name}' already exists in one or more devices`);
+  return storeOrDisks(target, {
+    check: savevmStateBlocked,
+    store: () => saveToStore(name, overwrite),
+    disks: async (devs) => {
+      if (name !== null) {
+        if (overwrite) await bdrvAllDeleteSnapshot(name, devs);
+        else if (bdrvAllHasSnapshot(name, devs)) {
+          throw new QapiError(`Snapshot '${name}' already exists in one or more devices`);
+        }
       }
-    }
-    const vmBs = bdrvAllFindVmstateBs(target.vmstate ?? null, devs);
-    const wasRunning = runstateIsRunning();
-    globalStateStore();
-    vmStop('save-vm');
-    try {
-      await bdrvDrainAll();
-      const { stream, clock, now } = captureMachine();
-      const tag = name ?? defaultSnapshotName(new Date(now));
-      try {
-        await bdrvSaveVmstate(vmBs, stream);
-      } catch (e) {
-        throw new QapiError(`Error while writing VM state: ${errorText(e)}`);
-      }
-      await bdrvAllCreateSnapshot(
-        {
-          name: tag,
-          dateSec: Math.floor(now / 1000),
-          dateNsec: (now % 1000) * 1e6,
-          vmClockNsec: clock,
-          icount: -1,
-        },
-        vmBs,
-        stream.length,
-        devs,
-      );
-    } finally {
-      if (wasRunning) vmStart();
-    }
+      const vmBs = bdrvAllFindVmstateBs(target.vmstate ?? null, devs);
+      await whileStopped('save-vm', async () => {
+        await bdrvDrainAll();
+        const { stream, clock, now } = captureMachine();
+        const tag = name ?? defaultSnapshotName(new Date(now));
+        try {
+          await bdrvSaveVmstate(vmBs, stream);
+        } catch (e) {
+          throw new QapiError(`Error while writing VM state: ${errorText(e)}`);
+        }
+        await bdrvAllCreateSnapshot(
+          {
+            name: tag,
+            dateSec: Math.floor(now / 1000),
+            dateNsec: (now % 1000) * 1e6,
+            vmClockNsec: clock,
+            icount: -1,
+          },
+          vmBs,
+          stream.length,
+          devs,
+        );
+      });
+    },
   });
 }
 
@@ -271,15 +311,7 @@ async function saveToStore(name: string | null, overwrite: boolean): Promise<voi
   if (name !== null && !overwrite && (await readSnapshot(name))) {
     throw new QapiError(`Snapshot '${name}' already exists in one or more devices`);
   }
-  const wasRunning = runstateIsRunning();
-  globalStateStore();
-  vmStop('save-vm');
-  let m: ReturnType<typeof captureMachine>;
-  try {
-    m = captureMachine();
-  } finally {
-    if (wasRunning) vmStart();
-  }
+  const m = whileStopped('save-vm', captureMachine);
   await writeSnapshot(
     {
       name: name ?? defaultSnapshotName(new Date(m.now)),
@@ -331,59 +363,45 @@ function loadStream(stream: Uint8Array): LoadTransaction {
  * machine as it was; the VM resumes if it was running (QEMU leaves it paused).
  */
 export function loadSnapshot(tag: string, target: SnapshotTarget = {}): Promise<void> {
-  return serialized(async () => {
-    const devices = target.devices ?? null;
-    if (usesStore(devices)) {
-      await loadFromStore(tag);
-      return;
-    }
-    const devs = bdrvAllGetSnapshotDevices(devices);
-    bdrvAllCanSnapshot(devs);
-    if (!bdrvAllHasSnapshot(tag, devs)) {
-      throw new QapiError(`Snapshot '${tag}' does not exist in one or more devices`);
-    }
-    const vmBs = bdrvAllFindVmstateBs(target.vmstate ?? null, devs);
-    const sn = bdrvSnapshotFind(vmBs, tag);
-    if (!sn) throw new QapiError('Snapshot can not be found');
-    if (sn.vmStateSize === 0) {
-      throw new QapiError('This is a disk-only snapshot. Revert to it  offline using qemu-img');
-    }
-    const wasRunning = runstateIsRunning();
-    vmStop('restore-vm');
-    try {
-      await bdrvDrainAll();
-      let stream: Uint8Array;
-      try {
-        stream = await bdrvReadSnapshotVmstate(vmBs, sn);
-      } catch (e) {
-        throw new SnapshotLoadError(`Error -${EIO} while loading VM state`, [
-          `Could not read VM state: ${errorText(e)}`,
-        ]);
+  return storeOrDisks(target, {
+    store: () => loadFromStore(tag),
+    disks: async (devs) => {
+      if (!bdrvAllHasSnapshot(tag, devs)) {
+        throw new QapiError(`Snapshot '${tag}' does not exist in one or more devices`);
       }
-      const tx = loadStream(stream);
-      try {
-        await bdrvAllGotoSnapshot(tag, devs);
-      } catch (e) {
-        tx.rollback();
-        throw e;
+      const vmBs = bdrvAllFindVmstateBs(target.vmstate ?? null, devs);
+      const sn = bdrvSnapshotFind(vmBs, tag);
+      if (!sn) throw new QapiError('Snapshot can not be found');
+      if (sn.vmStateSize === 0) {
+        throw new QapiError('This is a disk-only snapshot. Revert to it  offline using qemu-img');
       }
-      tx.commit();
-    } finally {
-      if (wasRunning) vmStart();
-    }
+      await whileStopped('restore-vm', async () => {
+        await bdrvDrainAll();
+        let stream: Uint8Array;
+        try {
+          stream = await bdrvReadSnapshotVmstate(vmBs, sn);
+        } catch (e) {
+          throw new SnapshotLoadError(`Error -${EIO} while loading VM state`, [
+            `Could not read VM state: ${errorText(e)}`,
+          ]);
+        }
+        const tx = loadStream(stream);
+        try {
+          await bdrvAllGotoSnapshot(tag, devs);
+        } catch (e) {
+          tx.rollback();
+          throw e;
+        }
+        tx.commit();
+      });
+    },
   });
 }
 
 async function loadFromStore(tag: string): Promise<void> {
   const snap = await readSnapshot(tag);
   if (!snap) throw new QapiError(`Snapshot '${tag}' does not exist in one or more devices`);
-  const wasRunning = runstateIsRunning();
-  vmStop('restore-vm');
-  try {
-    loadStream(snap.stream).commit();
-  } finally {
-    if (wasRunning) vmStart();
-  }
+  whileStopped('restore-vm', () => loadStream(snap.stream).commit());
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -391,15 +409,9 @@ async function loadFromStore(tag: string): Promise<void> {
 
 /** delete_snapshot(): from every disk that has it; a name nobody has is not an error. */
 export function deleteSnapshotByTag(tag: string, target: SnapshotTarget = {}): Promise<void> {
-  return serialized(async () => {
-    const devices = target.devices ?? null;
-    if (usesStore(devices)) {
-      await deleteSnapshot(tag);
-      return;
-    }
-    const devs = bdrvAllGetSnapshotDevices(devices);
-    bdrvAllCanSnapshot(devs);
-    await bdrvAllDeleteSnapshot(tag, devs);
+  return storeOrDisks(target, {
+    store: () => deleteSnapshot(tag),
+    disks: (devs) => bdrvAllDeleteSnapshot(tag, devs),
   });
 }
 
@@ -495,12 +507,15 @@ function afterReply<T>(fn: () => Promise<T>): () => Promise<T> {
   return () => new Promise<void>((r) => setTimeout(r, 0)).then(fn);
 }
 
-export function qmpSnapshotSave(args: {
+/** The arguments of snapshot-save and snapshot-load (snapshot-delete has no vmstate). */
+interface SnapshotJobArgs {
   'job-id': string;
   tag: string;
   vmstate: string;
   devices: string[];
-}): void {
+}
+
+export function qmpSnapshotSave(args: SnapshotJobArgs): void {
   void jobStart(
     args['job-id'],
     'snapshot-save',
@@ -508,12 +523,7 @@ export function qmpSnapshotSave(args: {
   );
 }
 
-export function qmpSnapshotLoad(args: {
-  'job-id': string;
-  tag: string;
-  vmstate: string;
-  devices: string[];
-}): void {
+export function qmpSnapshotLoad(args: SnapshotJobArgs): void {
   void jobStart(
     args['job-id'],
     'snapshot-load',
@@ -521,7 +531,7 @@ export function qmpSnapshotLoad(args: {
   );
 }
 
-export function qmpSnapshotDelete(args: { 'job-id': string; tag: string; devices: string[] }): void {
+export function qmpSnapshotDelete(args: Omit<SnapshotJobArgs, 'vmstate'>): void {
   void jobStart(
     args['job-id'],
     'snapshot-delete',
