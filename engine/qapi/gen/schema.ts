@@ -541,11 +541,52 @@ export class AlternateType extends SchemaType {
   }
 }
 
-export class Command extends Entity {
-  readonly meta = 'command';
+/**
+ * What commands and events share: an optional argument type ('data'), which must be an object type,
+ * a union only when 'boxed'; an implicit one takes its members' documentation from the definition.
+ */
+export abstract class EntityWithArgs extends Entity {
+  abstract override readonly meta: 'command' | 'event';
   readonly argTypeName: string | null;
-  readonly retTypeName: string | null;
   argType: ObjectType | null = null;
+
+  constructor(
+    name: string,
+    info: SourceInfo,
+    doc: QapiDoc | null,
+    ifcond: IfCond,
+    features: Feature[],
+    argTypeName: string | null,
+    readonly boxed: boolean,
+  ) {
+    super(name, info, doc, ifcond, features);
+    this.argTypeName = argTypeName;
+  }
+
+  override check(schema: Schema): void {
+    super.check(schema);
+    if (this.argTypeName) {
+      const role = `${this.meta}'s 'data'`;
+      const t = schema.resolveType(this.argTypeName, this.info, role);
+      if (!(t instanceof ObjectType))
+        throw new QapiSchemaError(this.info, `${role} cannot take ${t.describe()}`);
+      if (t.variants && !this.boxed) {
+        throw new QapiSchemaError(this.info, `${role} can take ${t.describe()} only with 'boxed': true`);
+      }
+      this.argType = t;
+      t.check(schema);
+    }
+  }
+
+  override connectDoc(doc: QapiDoc | null = this.doc): void {
+    super.connectDoc(doc);
+    if (doc && this.argType?.isImplicit()) this.argType.connectDoc(doc);
+  }
+}
+
+export class Command extends EntityWithArgs {
+  readonly meta = 'command';
+  readonly retTypeName: string | null;
   retType: SchemaType | null = null;
 
   constructor(
@@ -558,31 +599,17 @@ export class Command extends Entity {
     retTypeName: string | null,
     readonly gen: boolean,
     readonly successResponse: boolean,
-    readonly boxed: boolean,
+    boxed: boolean,
     readonly allowOob: boolean,
     readonly allowPreconfig: boolean,
     readonly coroutine: boolean,
   ) {
-    super(name, info, doc, ifcond, features);
-    this.argTypeName = argTypeName;
+    super(name, info, doc, ifcond, features, argTypeName, boxed);
     this.retTypeName = retTypeName;
   }
 
   override check(schema: Schema): void {
     super.check(schema);
-    if (this.argTypeName) {
-      const t = schema.resolveType(this.argTypeName, this.info, "command's 'data'");
-      if (!(t instanceof ObjectType))
-        throw new QapiSchemaError(this.info, `command's 'data' cannot take ${t.describe()}`);
-      if (t.variants && !this.boxed) {
-        throw new QapiSchemaError(
-          this.info,
-          `command's 'data' can take ${t.describe()} only with 'boxed': true`,
-        );
-      }
-      this.argType = t;
-      t.check(schema);
-    }
     if (this.retTypeName) {
       this.retType = schema.resolveType(this.retTypeName, this.info, "command's 'returns'");
       if (!this.info!.pragma.commandReturnsExceptions.includes(this.name)) {
@@ -594,52 +621,10 @@ export class Command extends Entity {
       }
     }
   }
-
-  override connectDoc(doc: QapiDoc | null = this.doc): void {
-    super.connectDoc(doc);
-    if (doc && this.argType?.isImplicit()) this.argType.connectDoc(doc);
-  }
 }
 
-export class Event extends Entity {
+export class Event extends EntityWithArgs {
   readonly meta = 'event';
-  readonly argTypeName: string | null;
-  argType: ObjectType | null = null;
-
-  constructor(
-    name: string,
-    info: SourceInfo,
-    doc: QapiDoc | null,
-    ifcond: IfCond,
-    features: Feature[],
-    argTypeName: string | null,
-    readonly boxed: boolean,
-  ) {
-    super(name, info, doc, ifcond, features);
-    this.argTypeName = argTypeName;
-  }
-
-  override check(schema: Schema): void {
-    super.check(schema);
-    if (this.argTypeName) {
-      const t = schema.resolveType(this.argTypeName, this.info, "event's 'data'");
-      if (!(t instanceof ObjectType))
-        throw new QapiSchemaError(this.info, `event's 'data' cannot take ${t.describe()}`);
-      if (t.variants && !this.boxed) {
-        throw new QapiSchemaError(
-          this.info,
-          `event's 'data' can take ${t.describe()} only with 'boxed': true`,
-        );
-      }
-      this.argType = t;
-      t.check(schema);
-    }
-  }
-
-  override connectDoc(doc: QapiDoc | null = this.doc): void {
-    super.connectDoc(doc);
-    if (doc && this.argType?.isImplicit()) this.argType.connectDoc(doc);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -856,6 +841,26 @@ export class Schema {
     return new Variant(name, info, typeName, ifcond);
   }
 
+  /** A union's or alternate's branches ('data'). */
+  private makeVariants(data: ExprDict, info: SourceInfo): Variant[] {
+    return [...data].map(([key, value]) => {
+      const v = value as ExprDict;
+      return this.makeVariant(key, v.get('type')!, new IfCond(v.get('if')), info);
+    });
+  }
+
+  /** A command's or event's 'data': a type name, or members that make an implicit type (none if empty). */
+  private makeArgType(
+    name: string,
+    data: ExprValue | undefined,
+    info: SourceInfo,
+    ifcond: IfCond,
+  ): string | null {
+    if (isDict(data))
+      return this.makeImplicitObjectType(name, info, ifcond, 'arg', this.makeMembers(data, info));
+    return typeof data === 'string' ? data : null;
+  }
+
   private defExpr(elem: ParsedExpr): void {
     const { expr, info } = elem;
     const doc = elem.doc ?? null;
@@ -901,10 +906,7 @@ export class Schema {
       let baseName: string | null = typeof base === 'string' ? base : null;
       if (isDict(base))
         baseName = this.makeImplicitObjectType(name, info, ifcond, 'base', this.makeMembers(base, info));
-      const variants = [...(expr.get('data') as ExprDict)].map(([key, value]) => {
-        const v = value as ExprDict;
-        return this.makeVariant(key, v.get('type')!, new IfCond(v.get('if')), info);
-      });
+      const variants = this.makeVariants(expr.get('data') as ExprDict, info);
       this.defEntity(
         new ObjectType(
           name,
@@ -919,20 +921,14 @@ export class Schema {
       );
     } else if (expr.has('alternate')) {
       const name = expr.get('alternate') as string;
-      const variants = [...(expr.get('data') as ExprDict)].map(([key, value]) => {
-        const v = value as ExprDict;
-        return this.makeVariant(key, v.get('type')!, new IfCond(v.get('if')), info);
-      });
+      const variants = this.makeVariants(expr.get('data') as ExprDict, info);
       const tag = new ObjectMember('type', info, 'QType', false);
       this.defEntity(
         new AlternateType(name, info, doc, ifcond, features, new Variants(null, info, tag, variants)),
       );
     } else if (expr.has('command')) {
       const name = expr.get('command') as string;
-      const data = expr.get('data');
-      let argTypeName: string | null = typeof data === 'string' ? data : null;
-      if (isDict(data))
-        argTypeName = this.makeImplicitObjectType(name, info, ifcond, 'arg', this.makeMembers(data, info));
+      const argTypeName = this.makeArgType(name, expr.get('data'), info, ifcond);
       const rets = expr.get('returns');
       const retTypeName = Array.isArray(rets)
         ? this.makeArrayType(rets[0] as string, info)
@@ -956,10 +952,7 @@ export class Schema {
       );
     } else if (expr.has('event')) {
       const name = expr.get('event') as string;
-      const data = expr.get('data');
-      let argTypeName: string | null = typeof data === 'string' ? data : null;
-      if (isDict(data))
-        argTypeName = this.makeImplicitObjectType(name, info, ifcond, 'arg', this.makeMembers(data, info));
+      const argTypeName = this.makeArgType(name, expr.get('data'), info, ifcond);
       this.defEntity(new Event(name, info, doc, ifcond, features, argTypeName, expr.get('boxed') === true));
     }
   }
