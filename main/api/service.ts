@@ -521,7 +521,8 @@ export class VmService {
           throw new ValidationError(
             `'${disk.file}' was not made by VM Studio for '${vm.name}': it is never deleted, only detached`,
           );
-        const blocker = await diskRemovalBlocker(vm.name, vm.disks, n);
+        const names = new Map(this.library.listSnapshots(i).map((s) => [s.tag, s.name]));
+        const blocker = await diskRemovalBlocker(vm.name, vm.disks, n, (tag) => names.get(tag) ?? tag);
         if (blocker) throw new ValidationError(blocker);
         this.library.updateVm(
           i,

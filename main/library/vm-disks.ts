@@ -91,6 +91,8 @@ export async function diskRemovalBlocker(
   vmName: string,
   disks: readonly DiskConfig[],
   index: number,
+  /** The library's display name of an engine snapshot tag (snapshots taken elsewhere keep theirs). */
+  displayName: (tag: string) => string = (tag) => tag,
 ): Promise<string | null> {
   const d = disks[index];
   if (!d) return `VM '${vmName}' has no disk ${index}`;
@@ -102,7 +104,7 @@ export async function diskRemovalBlocker(
     return `Could not read the snapshots in '${d.file}': ${(e as Error).message}`;
   }
   if (names.length === 0) return null;
-  const shown = names.slice(0, 3).map((n) => `'${n}'`);
+  const shown = names.slice(0, 3).map((n) => `'${displayName(n)}'`);
   if (names.length > 3) shown.push(`${names.length - 3} more`);
   const what =
     names.length === 1 ? `the snapshot ${shown[0]}` : `${names.length} snapshots (${shown.join(', ')})`;

@@ -181,6 +181,43 @@ describe.skipIf(!built)('snapshots with the real engine', () => {
     expect((await call<VmSummary>('vms.get', vm.id)).state).toBe('running');
   }, 60_000);
 
+  it('guards disks and snapshots both ways: a disk added later blocks the revert, one holding it stays', async () => {
+    const vm = await call<VmSummary>('vms.create', {
+      name: 'disky',
+      guest: null,
+      machine: 'none',
+      cpus: 1,
+      memoryMiB: 64,
+      disks: [{ sizeMiB: 1, format: 'qcow2' }],
+    });
+    await call('vms.start', vm.id);
+    const a = await call<{ id: string }>('snapshots.take', vm.id, { name: 'one disk' });
+    await call('vms.stop', vm.id, true);
+    await expect(call('disks.remove', vm.id, 0)).rejects.toThrow(
+      "Disk 0 ('disk0.qcow2') holds the snapshot 'one disk'",
+    );
+    await call('disks.add', vm.id, { sizeMiB: 1, format: 'qcow2' });
+    await call('vms.start', vm.id);
+
+    const plan = await call<{ problems: string[] }>('snapshots.planRevert', vm.id, a.id);
+    expect(plan.problems).toEqual([
+      expect.stringMatching(/^Disk 1 \('disk1\.qcow2'\) has no copy of 'one disk'/),
+    ]);
+    // The engine agrees: it refuses the load, and nothing changes.
+    const before = lib.listSnapshots(vm.id);
+    await expect(call('snapshots.revert', vm.id, a.id, { autoSnapshot: false })).rejects.toThrow(
+      /does not exist in one or more devices/,
+    );
+    expect(lib.listSnapshots(vm.id)).toEqual(before);
+
+    // Without the late disk (it holds no snapshot, so it may go) the revert works.
+    await call('vms.stop', vm.id, true);
+    await call('disks.remove', vm.id, 1, { deleteFile: true });
+    await call('vms.start', vm.id);
+    expect((await call<{ problems: string[] }>('snapshots.planRevert', vm.id, a.id)).problems).toEqual([]);
+    await call('snapshots.revert', vm.id, a.id, { autoSnapshot: false });
+  }, 60_000);
+
   it('refuses what cannot be done now with the exact reason', async () => {
     const vm = await call<VmSummary>('vms.create', {
       name: 'idle',

@@ -30,6 +30,7 @@ import { QmpError, type QmpEvent } from '../qmp/client.js';
 import { isEmptyInfoSnapshots, parseInfoSnapshots } from './info-snapshots.js';
 import { jobFraction, JobTracker } from './jobs.js';
 import { planReconcile, type EngineSnapshotFact } from './reconcile.js';
+import { qcow2SnapshotNames } from '../library/disk-images.js';
 import { planRevert } from './revert-plan.js';
 import {
   deleteStoredSnapshot,
@@ -395,10 +396,16 @@ export class SnapshotManager {
     blocked: string | null,
   ): Promise<RevertPlan & { patch: ReturnType<typeof planRevert>['patch'] }> {
     const live = LIVE.has(this.deps.state(vmId));
+    const current = this.deps.library.getVm(vmId);
+    const diskSnapshots = new Map<string, string[] | null>();
+    for (const d of current.disks) {
+      if (d.format === 'qcow2') diskSnapshots.set(d.file, await qcow2SnapshotNames(d.file).catch(() => null));
+    }
     const result = planRevert({
       snapshot,
       record: this.deps.library.snapshotRecord(snapshot.id),
-      current: this.deps.library.getVm(vmId),
+      current,
+      diskSnapshots,
       running: this.deps.startedConfig(vmId),
       liveDevices: live ? await this.liveDevices(vmId) : null,
       existingNames: this.deps.library.listSnapshots(vmId).map((s) => s.name),

@@ -134,6 +134,39 @@ describe('planRevert', () => {
     ]);
   });
 
+  it('flags a writable qcow2 disk attached after the snapshot (the engine refuses a load missing a disk)', () => {
+    const disk = (file: string, format: string, readonly = false) => ({
+      file,
+      format,
+      interface: 'virtio',
+      readonly,
+    });
+    const p = planRevert({
+      snapshot,
+      record: record(),
+      current: vm({
+        disks: [
+          disk('/v/disk0.qcow2', 'qcow2'),
+          disk('/v/disk1.qcow2', 'qcow2'),
+          disk('/v/ro.qcow2', 'qcow2', true),
+          disk('/v/unread.qcow2', 'qcow2'),
+        ],
+      }),
+      running: vm(),
+      liveDevices: [br0, dev0],
+      existingNames: [],
+      diskSnapshots: new Map([
+        ['/v/disk0.qcow2', ['vs-0', 'vs-1']],
+        ['/v/disk1.qcow2', ['vs-0']],
+        ['/v/ro.qcow2', []],
+        ['/v/unread.qcow2', null],
+      ]),
+    });
+    expect(p.problems).toEqual([
+      "Disk 1 ('disk1.qcow2') has no copy of 'clean install': it was attached after the snapshot was taken, and the engine refuses a revert that misses a disk. Stop the VM and remove that disk (Configuration, Disks) to revert.",
+    ]);
+  });
+
   it('restores only the machine state of a snapshot taken outside VM Studio, and mentions raw disks', () => {
     const p = planRevert({
       snapshot: { ...snapshot, recorded: false },

@@ -43,6 +43,11 @@ export interface RevertPlanInput {
   liveDevices: readonly DeviceRecord[] | null;
   /** Names already used by the VM's snapshots. */
   existingNames: readonly string[];
+  /**
+   * Internal snapshot names in each qcow2 disk image (by file; absent or null: not read). A disk
+   * attached after the snapshot has no copy of it, and the engine refuses a load that misses a disk.
+   */
+  diskSnapshots?: ReadonlyMap<string, readonly string[] | null>;
 }
 
 export interface RevertPlanResult {
@@ -163,6 +168,14 @@ export function planRevert(input: RevertPlanInput): RevertPlanResult {
       `${names} ${raw.length === 1 ? 'is a raw image' : 'are raw images'}: disk contents there are not part of the snapshot, ${raw.length === 1 ? 'it keeps its' : 'they keep their'} current contents.`,
     );
   }
+  current.disks.forEach((d, i) => {
+    const names = d.format === 'qcow2' && !d.readonly ? input.diskSnapshots?.get(d.file) : null;
+    if (names && !names.includes(snapshot.tag)) {
+      out.problems.push(
+        `Disk ${i} ('${d.file.slice(d.file.lastIndexOf('/') + 1)}') has no copy of ${name}: it was attached after the snapshot was taken, and the engine refuses a revert that misses a disk. Stop the VM and remove that disk (Configuration, Disks) to revert.`,
+      );
+    }
+  });
   if (qcow2) {
     out.notes.push(
       `${qcow2 === 1 ? 'The qcow2 disk goes' : `The ${qcow2} qcow2 disks go`} back to ${name} too.`,
