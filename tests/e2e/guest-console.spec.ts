@@ -17,6 +17,7 @@ import { defaultGuestForBootTests, guestBootTestsGated } from '../helpers/guest-
 import {
   e2eSession,
   HAS_CHROMIUM,
+  openRevertDialog,
   shot,
   snapshotRow as row,
   vmItem,
@@ -177,10 +178,7 @@ describe.skipIf(!HAS_CHROMIUM || guestBootTestsGated())('a real Debian guest thr
     ).toBe('changed');
 
     // --- Revert through the UI (no automatic snapshot: one save is enough for this flow).
-    await page.getByTestId('tab-snapshots').click();
-    await row(page, 'at the prompt').click();
-    await row(page, 'at the prompt').getByTestId('snapshot-revert').click();
-    const revert = page.getByTestId('revert-dialog');
+    const revert = await openRevertDialog(page, 'at the prompt');
     await revert.getByTestId('revert-plan').waitFor();
     await revert.getByTestId('plan-config-same').waitFor();
     await revert.getByTestId('revert-auto').uncheck();

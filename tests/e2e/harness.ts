@@ -243,3 +243,11 @@ export function vmItem(page: Page, name: string): Locator {
 export function snapshotRow(page: Page, name: string): Locator {
   return page.locator(`[data-testid="snapshot-row"][data-name="${name}"]`);
 }
+
+/** Ask to revert to snapshot `name` from the Snapshots tab; the revert dialog that opens. */
+export async function openRevertDialog(page: Page, name: string): Promise<Locator> {
+  await page.getByTestId('tab-snapshots').click();
+  await snapshotRow(page, name).click();
+  await snapshotRow(page, name).getByTestId('snapshot-revert').click();
+  return page.getByTestId('revert-dialog');
+}

@@ -13,6 +13,7 @@ import {
   createNoneMachineVm,
   e2eSession,
   HAS_CHROMIUM,
+  openRevertDialog,
   shot,
   snapshotRow as row,
   vmItem,
@@ -96,10 +97,7 @@ describe.skipIf(!HAS_CHROMIUM)('snapshots through the web UI (real engine, machi
 
     // Change the state, then revert with the automatic snapshot on: the plan first.
     await ring(page, 2);
-    await page.getByTestId('tab-snapshots').click();
-    await row(page, 'doorbell one').click();
-    await row(page, 'doorbell one').getByTestId('snapshot-revert').click();
-    const revert = page.getByTestId('revert-dialog');
+    const revert = await openRevertDialog(page, 'doorbell one');
     await revert.getByTestId('revert-plan').waitFor();
     await revert.getByTestId('plan-config-same').waitFor();
     await revert.getByTestId('plan-devices-same').waitFor();
@@ -129,8 +127,7 @@ describe.skipIf(!HAS_CHROMIUM)('snapshots through the web UI (real engine, machi
     await row(page, 'doorbell one').getByTestId('snapshot-delete').click();
     await row(page, 'doorbell one').getByTestId('delete-confirm').click();
     await row(page, 'doorbell one').waitFor({ state: 'detached' });
-    await row(page, 'Before revert to doorbell one').click();
-    await row(page, 'Before revert to doorbell one').getByTestId('snapshot-revert').click();
+    await openRevertDialog(page, 'Before revert to doorbell one');
     await revert.getByTestId('revert-plan').waitFor();
     await revert.getByTestId('revert-auto').uncheck();
     await revert.getByText('The current state will be lost.').waitFor();
@@ -154,9 +151,7 @@ describe.skipIf(!HAS_CHROMIUM)('snapshots through the web UI (real engine, machi
     await page.getByTestId('qmp-input').fill('device_del {"id": "dev0"}');
     await page.getByTestId('qmp-input').press('Enter');
     await page.getByTestId('qmp-log').getByText('DEVICE_DELETED').waitFor({ timeout: 10_000 });
-    await page.getByTestId('tab-snapshots').click();
-    await row(page, 'second').click();
-    await row(page, 'second').getByTestId('snapshot-revert').click();
+    await openRevertDialog(page, 'second');
     await revert.getByTestId('plan-problems').waitFor();
     await revert.getByTestId('revert-auto').uncheck();
     await shot(page, 'snap-08-revert-problems');
