@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DefaultGuest } from '../../assets/guests/debian-riscv64/build.js';
-import { defaultGuestForBootTests } from '../helpers/guest-boot.js';
+import { defaultGuestForBootTests, guestBootTestsGated } from '../helpers/guest-boot.js';
 import { GUEST_PROMPT, startSerialProcess, type SerialProcess } from '../guest/serial-session.js';
 import { QmpTestClient, type Json } from '../qmp/qmp-test-client.js';
 
@@ -24,7 +24,9 @@ function lookUpGuest(): Promise<void> {
   ready ??= defaultGuestForBootTests().then(
     (g) => void (guest = g),
     (e: unknown) =>
-      void (skipReason = `default guest not available offline (build it with npx tsx assets/guests/debian-riscv64/build.ts): ${(e as Error).message}`),
+      void (skipReason = guestBootTestsGated()
+        ? (e as Error).message
+        : `default guest not available offline (build it with npx tsx assets/guests/debian-riscv64/build.ts): ${(e as Error).message}`),
   );
   return ready;
 }
