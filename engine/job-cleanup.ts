@@ -15,12 +15,11 @@ const POLL_MS = 10;
 
 /**
  * Dismiss every concluded job now (synchronously, so the events follow SHUTDOWN at once), then wait
- * for running jobs to conclude and dismiss them too. query-jobs lists jobs oldest first here, QEMU's
- * job list is newest first: dismiss in reverse.
+ * for running jobs to conclude and dismiss them too, in the job list's order (newest first, as QEMU).
  */
 export async function jobCancelSyncAll(): Promise<void> {
   for (;;) {
-    const jobs = qmpQueryJobs().reverse();
+    const jobs = qmpQueryJobs();
     if (jobs.length === 0) return;
     for (const j of jobs) if (j.status === 'concluded') qmpJobDismiss({ id: j.id });
     if (jobs.every((j) => j.status === 'concluded')) return;

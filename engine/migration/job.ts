@@ -49,7 +49,7 @@ export function jobStart(id: string, type: JobType, work: () => Promise<void>): 
   if (!idWellformed(id)) throw new QapiError(`Invalid job ID '${id}'`);
   if (jobs.some((j) => j.id === id)) throw new QapiError(`Job ID '${id}' already in use`);
   const job: Job = { id, type, status: 'undefined', progress: 0, total: 1, error: null };
-  jobs.push(job);
+  jobs.unshift(job); // QEMU's job list is newest first (QLIST_INSERT_HEAD), as query-jobs shows it
   setStatus(job, 'created');
   setStatus(job, 'running');
   return new Promise<void>((resolve) => {

@@ -108,22 +108,34 @@ async function jobsThenQuit(cmd: string, args: string[]): Promise<string[]> {
     s.send('job-dismiss', { id: 'b2' });
     s.send('query-jobs');
     await s.until((m) => m.some((x) => Array.isArray(x['return'])), 'query-jobs');
+    // QEMU keeps its job list newest first, and query-jobs shows it in that order.
+    const listed = s.messages.find((x) => Array.isArray(x['return']))!['return'] as Msg[];
+    const order = `query-jobs ${listed.map((j) => String(j['id'])).join(',')}`;
     const from = s.messages.length;
     s.send('quit');
     expect(await s.exited).toBe(0);
-    return s.messages.slice(from).map((x) => {
-      if ('return' in x) return 'return';
-      const d = (x['data'] ?? {}) as Msg;
-      return x['event'] === 'JOB_STATUS_CHANGE'
-        ? `JOB_STATUS_CHANGE ${String(d['id'])} ${String(d['status'])}`
-        : String(x['event']);
-    });
+    return [
+      order,
+      ...s.messages.slice(from).map((x) => {
+        if ('return' in x) return 'return';
+        const d = (x['data'] ?? {}) as Msg;
+        return x['event'] === 'JOB_STATUS_CHANGE'
+          ? `JOB_STATUS_CHANGE ${String(d['id'])} ${String(d['status'])}`
+          : String(x['event']);
+      }),
+    ];
   } finally {
     s.kill();
   }
 }
 
-const EXPECTED = ['SHUTDOWN', 'JOB_STATUS_CHANGE c3 null', 'JOB_STATUS_CHANGE a1 null', 'return'];
+const EXPECTED = [
+  'query-jobs c3,a1',
+  'SHUTDOWN',
+  'JOB_STATUS_CHANGE c3 null',
+  'JOB_STATUS_CHANGE a1 null',
+  'return',
+];
 
 describe('jobs at quit', () => {
   it('the engine dismisses leftover jobs like QEMU 7.2', async () => {
