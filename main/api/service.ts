@@ -500,12 +500,16 @@ export class VmService {
         const [req] = checkDiskRequests([request]);
         const [disk] = await materializeDisks(this.vmFolder(i), [req!], null, vm.disks);
         try {
-          this.library.updateVm(i, {}, [...vm.disks, disk!]);
+          this.library.updateVm(
+            i,
+            {},
+            [...vm.disks, disk!],
+            `Disk ${vm.disks.length} added: ${disk!.file} (${disk!.format})`,
+          );
         } catch (e) {
           if (!req!.file) fs.rmSync(disk!.file, { force: true });
           throw e;
         }
-        this.log(i, 'config', `Disk ${vm.disks.length} added: ${disk!.file} (${disk!.format})`);
         this.emit('vms-changed', { vmIds: [i] });
         return this.summary(i);
       },
@@ -528,14 +532,10 @@ export class VmService {
           i,
           {},
           vm.disks.filter((_, k) => k !== n),
+          `Disk ${n} removed: ${disk.file}${deleteFile ? ' (file deleted)' : ' (file kept)'}`,
         );
         // The library no longer refers to the file: only now may it go.
         if (deleteFile) fs.rmSync(disk.file, { force: true });
-        this.log(
-          i,
-          'config',
-          `Disk ${n} removed: ${disk.file}${deleteFile ? ' (file deleted)' : ' (file kept)'}`,
-        );
         this.emit('vms-changed', { vmIds: [i] });
         return this.summary(i);
       },

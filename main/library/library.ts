@@ -255,7 +255,8 @@ export class Library {
     return this.getVm(id);
   }
 
-  updateVm(id: string, patch: VmPatch, disks?: readonly DiskConfig[]): Vm {
+  /** Change a VM in one transaction; `message` (default: a generic one) goes to its event log. */
+  updateVm(id: string, patch: VmPatch, disks?: readonly DiskConfig[], message?: string): Vm {
     const tx = this.db.transaction(() => {
       const cur = this.getVm(id);
       const next: VmConfig = {
@@ -292,7 +293,7 @@ export class Library {
           id,
         );
       if (disks) this.writeDisks(id, disks);
-      this.logInTx(id, 'updated', `Configuration of '${next.name}' changed`);
+      this.logInTx(id, 'updated', message ?? `Configuration of '${next.name}' changed`);
     });
     try {
       tx();

@@ -100,7 +100,8 @@ export class AppStore {
 
   notify(kind: Toast['kind'], title: string, message: string): void {
     const id = this.toastId++;
-    this.toasts = [...this.toasts, { id, kind, title, message }];
+    // At most three at once (the oldest goes first), so they never climb over the VM list.
+    this.toasts = [...this.toasts, { id, kind, title, message }].slice(-3);
     setTimeout(() => this.dismiss(id), kind === 'error' ? 9000 : 4000);
   }
 

@@ -4,7 +4,8 @@
  */
 import type { VmState } from '../../../main/api/contract.js';
 
-export type VmAction = 'start' | 'pause' | 'resume' | 'stop' | 'forceStop' | 'reset' | 'edit' | 'delete' | 'disks';
+export type VmAction =
+  'start' | 'pause' | 'resume' | 'stop' | 'forceStop' | 'reset' | 'edit' | 'delete' | 'disks';
 
 export interface Availability {
   enabled: boolean;
