@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceRecord, Snapshot, Vm } from '../api/contract.js';
 import type { SnapshotRecord } from '../library/library.js';
+import { emptyMachineVm } from '../supervisor/testing/empty-machine-vm.js';
 import { autoSnapshotName, planRevert } from './revert-plan.js';
 
 const snapshot: Snapshot = {
@@ -17,24 +18,12 @@ const snapshot: Snapshot = {
 };
 
 function vm(over: Partial<Vm> = {}): Vm {
-  return {
-    id: 'vm',
+  return emptyMachineVm('vm', {
     name: 'lab',
-    guest: null,
-    machine: 'none',
-    cpus: 1,
-    memoryMiB: 64,
-    firmware: null,
-    kernel: null,
-    initrd: null,
-    append: null,
     devices: ['vmstudio-test-bridge,id=br0', 'vmstudio-test-device,id=dev0,bus=br0.0'],
     notes: 'my notes',
-    disks: [],
-    createdAt: 0,
-    updatedAt: 0,
     ...over,
-  };
+  });
 }
 
 const br0: DeviceRecord = { id: 'br0', type: 'vmstudio-test-bridge', path: '/machine/peripheral/br0' };
