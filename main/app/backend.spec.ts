@@ -5,19 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GuestTemplate, VmSummary } from '../api/contract.js';
 import { createBackend, defaultGuestBuilder, type Backend } from './backend.js';
 import { appPaths } from './paths.js';
-
-const FAKE_ENGINE = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'supervisor',
-  'testing',
-  'fake-engine.mjs',
-);
+import { fakeEngineCommand } from '../supervisor/testing/fake-engine.js';
 
 let dir: string;
 let backend: Backend | undefined;
@@ -45,7 +37,7 @@ async function open(cacheDir: string): Promise<Backend> {
     mode: 'web',
     guestsDir: appPaths.guests,
     cacheDir,
-    engine: { command: process.execPath, prefix: [FAKE_ENGINE] },
+    engine: fakeEngineCommand(),
   });
   return backend;
 }

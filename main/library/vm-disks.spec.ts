@@ -5,20 +5,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { imgMain } from '../../engine/qemu-img/qemu-img.js';
 import type { VmSummary } from '../api/contract.js';
 import { createBackend, type Backend } from '../app/backend.js';
 import { qcow2SnapshotNames } from './disk-images.js';
-
-const FAKE_ENGINE = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'supervisor',
-  'testing',
-  'fake-engine.mjs',
-);
+import { fakeEngineCommand } from '../supervisor/testing/fake-engine.js';
 
 let dir: string;
 let backend: Backend;
@@ -44,7 +36,7 @@ beforeEach(async () => {
     guestsDir: path.join(dir, 'no-guests'),
     cacheDir: path.join(dir, 'cache'),
     defaultVm: false,
-    engine: { command: process.execPath, prefix: [FAKE_ENGINE] },
+    engine: fakeEngineCommand(),
     timeouts: { powerdownMs: 2000, killMs: 500 },
   });
   vm = await call('vms.create', { name: 'disky', guest: null, machine: 'none', cpus: 1, memoryMiB: 64 });

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Vm, VmState } from '../api/contract.js';
@@ -11,8 +10,7 @@ import { buildEngineArgs } from './cmdline.js';
 import { isAlive, runPaths, writeRecord } from './run-dir.js';
 import { Supervisor, type SupervisorListener } from './supervisor.js';
 import { emptyMachineVm } from './testing/empty-machine-vm.js';
-
-const FAKE_ENGINE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testing', 'fake-engine.mjs');
+import { FAKE_ENGINE } from './testing/fake-engine.js';
 
 let dir: string;
 let sup: Supervisor;

@@ -6,18 +6,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startWebApp, type WebApp } from '../app/web-mode.js';
-
-const FAKE_ENGINE = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'supervisor',
-  'testing',
-  'fake-engine.mjs',
-);
+import { fakeEngineCommand } from '../supervisor/testing/fake-engine.js';
 
 let dir: string;
 let app: WebApp;
@@ -34,7 +26,7 @@ beforeEach(async () => {
     {
       rendererDir,
       guestsDir: path.join(dir, 'guests'),
-      engine: { command: process.execPath, prefix: [FAKE_ENGINE] },
+      engine: fakeEngineCommand(),
       timeouts: { powerdownMs: 2000, killMs: 500 },
     },
   );

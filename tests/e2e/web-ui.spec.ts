@@ -5,13 +5,12 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FAKE_ENGINE } from '../../main/supervisor/testing/fake-engine.js';
 import { CHROMIUM, e2eSession, HAS_CHROMIUM, ROOT, shot, vmItem, waitForState } from './harness.js';
 
 if (!HAS_CHROMIUM) {
   console.warn(`Skipping the end-to-end UI tests: ${CHROMIUM} is not installed (apt-get install chromium).`);
 }
-
-const FAKE_ENGINE = path.join(ROOT, 'main', 'supervisor', 'testing', 'fake-engine.mjs');
 
 describe.skipIf(!HAS_CHROMIUM)('web UI end to end', () => {
   const session = e2eSession('web-ui');
