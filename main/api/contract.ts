@@ -295,7 +295,8 @@ export interface DeviceCatalog {
 }
 
 /** How the form edits a device property (derived from its QOM type). */
-export type PropertyKind = 'bool' | 'int' | 'size' | 'str' | 'enum' | 'link' | 'other';
+/** `backend`: a qdev drive or chardev property (a string naming a block device or chardev). */
+export type PropertyKind = 'bool' | 'int' | 'size' | 'str' | 'enum' | 'link' | 'backend' | 'other';
 
 /** One `device-list-properties` entry, resolved for the generated form. */
 export interface DevicePropertySpec {
@@ -314,6 +315,9 @@ export interface DevicePropertySpec {
   /** For `link` kinds: the target type and the existing objects that implement it (QOM paths). */
   linkType?: string;
   linkCandidates?: string[];
+  /** For `backend` kinds: what the property names, and the existing ones no device uses yet. */
+  backend?: 'block' | 'chardev';
+  backendCandidates?: Array<{ value: string; label: string }>;
 }
 
 export interface DeviceAddRequest {
@@ -325,6 +329,12 @@ export interface DeviceAddRequest {
   properties: Record<string, string | number | boolean>;
   /** Also save it in the VM's configuration (as a `-device` option) so it is there after restart. */
   keep: boolean;
+  /**
+   * Give the block `backend` property `property` a new qcow2 image of `sizeMiB` made in the VM's
+   * folder (added live with blockdev-add). The image joins the VM's disks, so it is never lost: a
+   * backend-only disk when the device is not kept.
+   */
+  newDisk?: { property: string; sizeMiB: number };
 }
 
 export interface DeviceAddResult {

@@ -148,6 +148,15 @@ export class VmService {
           this.emit('device-added', { vmId, id, path: p });
           this.log(vmId, 'device', `Added device ${id ? `'${id}'` : p}`);
         },
+        makeDiskImage: async (vmId, sizeMiB) => {
+          const vm = this.library.getVm(vmId);
+          const [disk] = await materializeDisks(this.vmFolder(vmId), [{ sizeMiB, format: 'qcow2' }], null, vm.disks);
+          return disk!;
+        },
+        saveDisks: (vmId, disks, message) => {
+          this.library.updateVm(vmId, {}, disks, message);
+          this.emit('vms-changed', { vmIds: [vmId] });
+        },
       },
       options.unplugTimeoutMs,
     );

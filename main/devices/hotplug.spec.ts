@@ -22,6 +22,8 @@ function setup(timeoutMs = 1000) {
       amendRunning: (_id, d) => (running = d),
       removal: (e) => removals.push(e),
       added: (_v, _id, p) => added.push(p),
+      makeDiskImage: () => Promise.reject(new Error('no disk images in this test')),
+      saveDisks: () => undefined,
     },
     timeoutMs,
   );
@@ -171,6 +173,12 @@ describe('device form specs', () => {
     expect(propertyKind({ type: 'uint16' })).toBe('int');
     expect(propertyKind({ type: 'size' })).toBe('size');
     expect(propertyKind({ type: 'str' })).toBe('str');
+    // qdev's drive and chardev properties are "str" that describe what they name (QEMU 7.2's texts).
+    expect(
+      propertyKind({ type: 'str', description: 'Node name or ID of a block device to use as a backend' }),
+    ).toBe('backend');
+    expect(propertyKind({ type: 'str', description: 'ID of a chardev to use as a backend' })).toBe('backend');
+    expect(propertyKind({ type: 'str', description: 'serial number' })).toBe('str');
     expect(propertyKind({ type: 'link<rng-backend>' })).toBe('link');
     expect(propertyKind({ type: 'OnOffAuto', description: 'on/off/auto' })).toBe('enum');
     expect(propertyKind({ type: 'LostTickPolicy', description: 'Policy for handling lost ticks' })).toBe(

@@ -10,8 +10,17 @@
  * timeout if the guest stays silent (a later DEVICE_DELETED still completes it). A removed device
  * that was kept is dropped from the configuration as well: Remove means "this device goes".
  */
-import type { DeviceAddRequest, DeviceAddResult, DeviceRemovalEvent, Vm, VmState } from '../api/contract.js';
-import { ValidationError } from '../api/validate.js';
+import fs from 'node:fs';
+import type {
+  DeviceAddRequest,
+  DeviceAddResult,
+  DeviceRemovalEvent,
+  DiskConfig,
+  Vm,
+  VmState,
+} from '../api/contract.js';
+import { checkInt, LIMITS, ValidationError } from '../api/validate.js';
+import { diskNodeName } from '../supervisor/cmdline.js';
 import type { QmpClientApi } from '../generated/qmp-client.js';
 import type { QmpEvent } from '../qmp/client.js';
 import { deviceOptionString, optionStringId } from './option-string.js';
@@ -27,6 +36,10 @@ export interface HotplugHost {
   amendRunning(vmId: string, devices: string[]): void;
   removal(event: DeviceRemovalEvent): void;
   added(vmId: string, id: string | null, path: string): void;
+  /** Make a new, empty qcow2 image in the VM's folder (not yet in its configuration). */
+  makeDiskImage(vmId: string, sizeMiB: number): Promise<DiskConfig>;
+  /** Save the VM's disk list in the library (and tell the UI). */
+  saveDisks(vmId: string, disks: DiskConfig[], message: string): void;
 }
 
 interface Pending {
@@ -67,12 +80,22 @@ function checkRequest(raw: unknown): DeviceAddRequest {
   }
   const id = typeof r.id === 'string' && r.id !== '' ? r.id : undefined;
   if (r.keep === true && !id) throw new ValidationError('A device kept after restart needs an ID');
+  let newDisk: DeviceAddRequest['newDisk'];
+  if (r.newDisk !== undefined && r.newDisk !== null) {
+    const n = r.newDisk as Record<string, unknown>;
+    if (typeof n !== 'object' || typeof n.property !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(n.property))
+      throw new ValidationError("Parameter 'newDisk' expects a property name and a size");
+    if (n.property in properties)
+      throw new ValidationError(`Property '${n.property}' is given twice (a value and a new disk)`);
+    newDisk = { property: n.property, sizeMiB: checkInt(n.sizeMiB, 'sizeMiB', 1, LIMITS.diskMaxMiB) };
+  }
   return {
     driver: r.driver,
     ...(id ? { id } : {}),
     ...(typeof r.bus === 'string' && r.bus !== '' ? { bus: r.bus } : {}),
     properties,
     keep: r.keep === true,
+    ...(newDisk ? { newDisk } : {}),
   };
 }
 
@@ -118,12 +141,30 @@ export class HotplugManager {
     if (why) throw new ValidationError(why);
     const qmp = this.host.qmp(vmId, 'device_add');
     const anonBefore = req.id ? null : await this.anonymous(qmp);
-    await qmp.deviceAdd({
-      driver: req.driver,
-      ...(req.id ? { id: req.id } : {}),
-      ...(req.bus ? { bus: req.bus } : {}),
-      ...req.properties,
-    });
+    const disk = req.newDisk ? await this.attachNewImage(vmId, qmp, req.newDisk.sizeMiB) : null;
+    try {
+      await qmp.deviceAdd({
+        driver: req.driver,
+        ...(req.id ? { id: req.id } : {}),
+        ...(req.bus ? { bus: req.bus } : {}),
+        ...req.properties,
+        ...(disk ? { [req.newDisk!.property]: disk.node } : {}),
+      });
+    } catch (e) {
+      if (disk) await this.dropNewImage(qmp, disk);
+      throw e;
+    }
+    if (disk) {
+      // Saved at once: the image must never be a file the library does not know of. Backend-only
+      // (-drive if=none) at the next boot; a kept device names it by its drive id there.
+      const vm = this.host.getVm(vmId);
+      this.host.saveDisks(
+        vmId,
+        [...vm.disks, disk.config],
+        `Disk ${disk.index} added for ${req.id ? `'${req.id}'` : req.driver}: ${disk.config.file} (qcow2)`,
+      );
+      req.properties[req.newDisk!.property] = `disk${disk.index}`;
+    }
     let path = req.id ? `/machine/peripheral/${req.id}` : '';
     if (anonBefore) {
       const added = [...(await this.anonymous(qmp))].filter((n) => !anonBefore.has(n));
@@ -138,6 +179,37 @@ export class HotplugManager {
     }
     this.host.added(vmId, req.id ?? null, path);
     return { id: req.id ?? null, path, kept };
+  }
+
+  /**
+   * A new qcow2 image in the VM's folder, opened live as the node its disk index will have at the
+   * next boot (`disk<N>-node`, see cmdline.ts), so a kept device's `drive=disk<N>` finds it then.
+   */
+  private async attachNewImage(
+    vmId: string,
+    qmp: QmpClientApi,
+    sizeMiB: number,
+  ): Promise<{ config: DiskConfig; index: number; node: string }> {
+    const index = this.host.getVm(vmId).disks.length;
+    const node = diskNodeName(index);
+    const made = await this.host.makeDiskImage(vmId, sizeMiB);
+    const config: DiskConfig = { ...made, interface: 'none' };
+    try {
+      await qmp.blockdevAdd({
+        driver: 'qcow2',
+        'node-name': node,
+        file: { driver: 'file', filename: config.file },
+      });
+    } catch (e) {
+      fs.rmSync(config.file, { force: true });
+      throw e;
+    }
+    return { config, index, node };
+  }
+
+  private async dropNewImage(qmp: QmpClientApi, disk: { config: DiskConfig; node: string }): Promise<void> {
+    await qmp.blockdevDel({ 'node-name': disk.node }).catch(() => undefined);
+    fs.rmSync(disk.config.file, { force: true });
   }
 
   private async anonymous(qmp: QmpClientApi): Promise<Set<string>> {

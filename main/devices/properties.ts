@@ -25,6 +25,14 @@ export const INT_RANGES: Record<string, [bigint, bigint]> = {
 };
 
 const LINK = /^link<(.+)>$/;
+/**
+ * qdev's backend properties report type "str"; their descriptions (qdev-properties-system.c) say
+ * what they name.
+ */
+const BACKEND_DESCRIPTIONS: Record<string, 'block' | 'chardev'> = {
+  'Node name or ID of a block device to use as a backend': 'block',
+  'ID of a chardev to use as a backend': 'chardev',
+};
 /** "on/off/auto": a qdev enum property's own description of its values. */
 const ENUM_DESCRIPTION = /^[A-Za-z0-9_.+-]+(\/[A-Za-z0-9_.+-]+)+$/;
 
@@ -33,10 +41,33 @@ export function propertyKind(p: { type: string; description?: string }): Propert
   if (t === 'bool') return 'bool';
   if (t in INT_RANGES) return 'int';
   if (t === 'size') return 'size';
+  if (t === 'str' && p.description && BACKEND_DESCRIPTIONS[p.description]) return 'backend';
   if (t === 'str' || t === 'string') return 'str';
   if (LINK.test(t)) return 'link';
   if (p.description && ENUM_DESCRIPTION.test(p.description)) return 'enum';
   return 'other';
+}
+
+/**
+ * Block devices and chardevs a new device could use: block backends no device is attached to
+ * (query-block without `qdev`), and every chardev but the monitors' (query-chardev).
+ */
+async function backendCandidates(
+  qmp: QmpClientApi,
+  kind: 'block' | 'chardev',
+): Promise<Array<{ value: string; label: string }>> {
+  if (kind === 'block') {
+    return (await qmp.queryBlock())
+      .filter((b) => !b.qdev && b.inserted)
+      .map((b) => {
+        const value = b.device || b.inserted!['node-name'] || '';
+        return { value, label: `${value} (${b.inserted!.drv}, ${b.inserted!.file})` };
+      })
+      .filter((c) => c.value !== '');
+  }
+  return (await qmp.queryChardev())
+    .filter((c) => !c.label.startsWith('compat_monitor'))
+    .map((c) => ({ value: c.label, label: `${c.label} (${c.filename})` }));
 }
 
 /** Objects in the tree (user objects under /objects, then the machine) whose type implements `base`. */
@@ -62,6 +93,7 @@ export function specOf(p: ObjectPropertyInfo): DevicePropertySpec {
   }
   if (kind === 'enum') spec.enumValues = p.description!.split('/');
   if (kind === 'link') spec.linkType = LINK.exec(p.type)![1]!;
+  if (kind === 'backend') spec.backend = BACKEND_DESCRIPTIONS[p.description!]!;
   return spec;
 }
 
@@ -73,6 +105,7 @@ export async function describeDeviceProperties(
   const specs = props.map(specOf);
   const cache = new Map<string, string[]>();
   for (const s of specs) {
+    if (s.kind === 'backend') s.backendCandidates = await backendCandidates(qmp, s.backend!).catch(() => []);
     if (s.kind !== 'link') continue;
     const t = s.linkType!;
     if (!cache.has(t)) cache.set(t, await linkCandidates(qmp, t).catch(() => []));

@@ -80,6 +80,53 @@ describe.skipIf(!HAS_CHROMIUM)('disks and dialogs end to end', () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
+  it('hot-plugs a SCSI disk on a new image through the Add device dialog', async () => {
+    const app = await session.start('data-scsi');
+    const { page, errors } = await session.open(app);
+    // A virt machine whose firmware is one looping instruction: the devices need no guest here.
+    const loop = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vmstudio-e2e-fw-')), 'loop.bin');
+    fs.writeFileSync(loop, Buffer.from([0x6f, 0, 0, 0])); // j .
+    await page.getByTestId('empty-new-vm').click();
+    await page.getByTestId('guest-custom').click();
+    await page.getByTestId('wizard-name').fill('scsi-lab');
+    await page.getByTestId('wizard-kernel').fill(loop);
+    await page.getByTestId('wizard-advanced').click();
+    await page.getByTestId('wizard-devices').fill('virtio-scsi-device,id=scsi0');
+    await page.getByTestId('wizard-memory').fill('64');
+    await page.getByTestId('wizard-create').click();
+    await page.getByTestId('wizard').waitFor({ state: 'detached' });
+    await page.getByTestId('tab-config').click();
+    await page.getByLabel('Firmware (-bios)').fill(loop);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Configuration saved').waitFor();
+
+    await page.getByTestId('action-start').click();
+    await waitForState(page, 'running');
+    await page.getByTestId('tab-devices').click();
+    await page.getByTestId('add-device').click();
+    const dialog = page.getByTestId('add-device-dialog');
+    await dialog.getByTestId('device-type-scsi-hd').click();
+    await dialog.getByTestId('backend-drive').selectOption({ label: 'New qcow2 image…' });
+    await dialog.getByTestId('new-disk-size').fill('32');
+    await dialog.getByTestId('device-id').fill('hd0');
+    await dialog.getByTestId('device-keep').check();
+    await shot(page, 'dk-03-new-scsi-disk');
+    await dialog.getByTestId('device-add').click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByTestId('device-tree').locator('[data-path="/machine/peripheral/hd0"]').waitFor();
+
+    // The image is one of the VM's disks now (backend only: the kept scsi-hd names it).
+    await page.getByTestId('tab-config').click();
+    const row = page.getByTestId('disks-editor').getByTestId('disk-row').first();
+    await expect(row.textContent()).resolves.toMatch(/disk0.*disk0\.qcow2.*qcow2.*none/);
+    const file = (await row.locator('.path').getAttribute('title'))!;
+    expect(fs.statSync(file).isFile()).toBe(true);
+    await shot(page, 'dk-04-scsi-disk-in-config');
+    await page.getByTestId('action-stop').click();
+    await waitForState(page, 'stopped');
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it('keeps keyboard focus in dialogs and gives it back when they close', async () => {
     const app = await session.start('data-dialogs');
     const { page, errors } = await session.open(app);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DevicePropertySpec, DeviceTypeInfo } from '../../../main/api/contract.js';
 import {
   defaultLabel,
+  NEW_DISK,
+  requestNewDisk,
   fieldError,
   filterDevices,
   initialForm,
@@ -119,6 +121,34 @@ describe('device form: default labels', () => {
     const f = initialForm('virtserialport', [nr], 'port0');
     f.values.nr = '4294967295';
     expect(requestProperties(f, [nr])).toEqual({});
+  });
+});
+
+describe('device form: block backends', () => {
+  const drive = spec('drive', 'str', 'backend', {
+    description: 'Node name or ID of a block device to use as a backend',
+    backend: 'block',
+    backendCandidates: [{ value: 'disk1', label: 'disk1 (qcow2, /v/disk1.qcow2)' }],
+  });
+  const specs = [drive, spec('serial', 'str', 'str')];
+
+  it('sends an existing block device as the property, a new image as newDisk with its size', () => {
+    const f = initialForm('scsi-hd', specs, 'hd0');
+    f.values.drive = 'disk1';
+    expect(requestProperties(f, specs)).toEqual({ drive: 'disk1' });
+    expect(requestNewDisk(f, specs)).toBeUndefined();
+    f.values.drive = NEW_DISK;
+    f.newDiskMiB = 64;
+    expect(requestProperties(f, specs)).toEqual({});
+    expect(requestNewDisk(f, specs)).toEqual({ property: 'drive', sizeMiB: 64 });
+    expect(validateForm(f, specs, new Set())).toEqual({});
+  });
+
+  it("checks the new image's size", () => {
+    const f = initialForm('scsi-hd', specs, 'hd0');
+    f.values.drive = NEW_DISK;
+    for (const bad of [0, 1.5, 3 * 1024 * 1024])
+      expect(validateForm({ ...f, newDiskMiB: bad }, specs, new Set()).drive).toMatch(/whole number of MiB/);
   });
 });
 

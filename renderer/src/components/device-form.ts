@@ -15,7 +15,13 @@ export interface DeviceForm {
   keep: boolean;
   bus: string;
   values: Record<string, FieldValue>;
+  /** Size of the new image when a block backend property is set to NEW_DISK. */
+  newDiskMiB: number;
 }
+
+/** A block backend property's choice "a new image" (no real node name starts with '@'). */
+export const NEW_DISK = '@new-disk';
+const MAX_DISK_MIB = 2 * 1024 * 1024;
 
 export type FormErrors = Record<string, string>;
 
@@ -47,7 +53,7 @@ export function suggestId(type: string, taken: ReadonlySet<string>): string {
 export function initialForm(driver: string, specs: readonly DevicePropertySpec[], id: string): DeviceForm {
   const values: Record<string, FieldValue> = {};
   for (const s of specs) values[s.name] = s.kind === 'bool' ? s.defaultValue === true : '';
-  return { driver, id, keep: false, bus: '', values };
+  return { driver, id, keep: false, bus: '', values, newDiskMiB: 1024 };
 }
 
 export function defaultText(s: DevicePropertySpec): string | null {
@@ -142,6 +148,11 @@ export function validateForm(
   for (const s of specs) {
     const msg = fieldError(s, form.values[s.name] ?? '');
     if (msg) e[s.name] = msg;
+    else if (form.values[s.name] === NEW_DISK) {
+      const n = form.newDiskMiB;
+      if (!Number.isInteger(n) || n < 1 || n > MAX_DISK_MIB)
+        e[s.name] = `The new image's size is a whole number of MiB, from 1 to ${MAX_DISK_MIB}.`;
+    }
   }
   return e;
 }
@@ -157,9 +168,22 @@ export function requestProperties(
     if (v === undefined) continue;
     if (typeof v === 'boolean') {
       if (v !== (s.defaultValue === true)) out[s.name] = v;
+    } else if (v === NEW_DISK) {
+      continue; // sent as `newDisk` (requestNewDisk)
     } else if (v.trim() !== '' && v.trim() !== defaultText(s)) {
       out[s.name] = v.trim();
     }
   }
   return out;
+}
+
+/** The new image asked for by a block backend property set to NEW_DISK, if any. */
+export function requestNewDisk(
+  form: DeviceForm,
+  specs: readonly DevicePropertySpec[],
+): { property: string; sizeMiB: number } | undefined {
+  const s = specs.find(
+    (p) => p.kind === 'backend' && p.backend === 'block' && form.values[p.name] === NEW_DISK,
+  );
+  return s ? { property: s.name, sizeMiB: form.newDiskMiB } : undefined;
 }
