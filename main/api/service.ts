@@ -150,7 +150,12 @@ export class VmService {
         },
         makeDiskImage: async (vmId, sizeMiB) => {
           const vm = this.library.getVm(vmId);
-          const [disk] = await materializeDisks(this.vmFolder(vmId), [{ sizeMiB, format: 'qcow2' }], null, vm.disks);
+          const [disk] = await materializeDisks(
+            this.vmFolder(vmId),
+            [{ sizeMiB, format: 'qcow2' }],
+            null,
+            vm.disks,
+          );
           return disk!;
         },
         saveDisks: (vmId, disks, message) => {
