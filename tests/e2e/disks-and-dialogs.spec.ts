@@ -118,7 +118,7 @@ describe.skipIf(!HAS_CHROMIUM)('disks and dialogs end to end', () => {
     // The image is one of the VM's disks now (backend only: the kept scsi-hd names it).
     await page.getByTestId('tab-config').click();
     const row = page.getByTestId('disks-editor').getByTestId('disk-row').first();
-    await expect(row.textContent()).resolves.toMatch(/disk0.*disk0\.qcow2.*qcow2.*none/);
+    await expect(row.textContent()).resolves.toMatch(/disk0.*disk0\.qcow2.*qcow2.*backend only/);
     const file = (await row.locator('.path').getAttribute('title'))!;
     expect(fs.statSync(file).isFile()).toBe(true);
     await shot(page, 'dk-04-scsi-disk-in-config');
