@@ -30,7 +30,12 @@ import type { ApiMethod } from './contract.js';
 import type { ResolvedGuest } from '../library/guests.js';
 import { publicGuest } from '../library/guests.js';
 import type { Library } from '../library/library.js';
-import { diskRemovalBlocker, isOwnedImage, materializeDisks } from '../library/vm-disks.js';
+import {
+  devicesAfterDiskRemoval,
+  diskRemovalBlocker,
+  isOwnedImage,
+  materializeDisks,
+} from '../library/vm-disks.js';
 import { SnapshotManager } from '../snapshots/manager.js';
 import { snapshotStoreDir } from '../snapshots/store-files.js';
 import { processCpuTimeMs } from '../stats/cpu-time.js';
@@ -539,12 +544,17 @@ export class VmService {
           throw new ValidationError(
             `'${disk.file}' was not made by VM Studio for '${vm.name}': it is never deleted, only detached`,
           );
+        const refs = devicesAfterDiskRemoval(vm.devices, n);
+        if (refs.users.length)
+          throw new ValidationError(
+            `Disk ${n} is the drive of ${refs.users.map((d) => `'${d}'`).join(', ')} in the configuration of '${vm.name}': remove ${refs.users.length === 1 ? 'that device' : 'those devices'} first`,
+          );
         const names = new Map(this.library.listSnapshots(i).map((s) => [s.tag, s.name]));
         const blocker = await diskRemovalBlocker(vm.name, vm.disks, n, (tag) => names.get(tag) ?? tag);
         if (blocker) throw new ValidationError(blocker);
         this.library.updateVm(
           i,
-          {},
+          refs.devices.some((d, k) => d !== vm.devices[k]) ? { devices: refs.devices } : {},
           vm.disks.filter((_, k) => k !== n),
           `Disk ${n} removed: ${disk.file}${deleteFile ? ' (file deleted)' : ' (file kept)'}`,
         );

@@ -10,6 +10,7 @@ import { imgMain } from '../../engine/qemu-img/qemu-img.js';
 import type { VmSummary } from '../api/contract.js';
 import { createBackend, type Backend } from '../app/backend.js';
 import { qcow2SnapshotNames } from './disk-images.js';
+import { devicesAfterDiskRemoval } from './vm-disks.js';
 import { fakeEngineCommand } from '../supervisor/testing/fake-engine.js';
 
 let dir: string;
@@ -134,11 +135,56 @@ describe('disks of a stopped VM', () => {
     expect(fs.existsSync(file)).toBe(true);
   });
 
+  it('never lets a configured device lose its drive, and renumbers references to later disks', async () => {
+    await call('disks.add', vm.id, { sizeMiB: 1, format: 'qcow2', interface: 'none' });
+    await call('disks.add', vm.id, { sizeMiB: 1, format: 'qcow2', interface: 'none' });
+    await call('disks.add', vm.id, { sizeMiB: 1, format: 'qcow2', interface: 'none' });
+    await call('vms.update', vm.id, {
+      devices: [
+        'virtio-scsi-device,id=scsi0',
+        'scsi-hd,id=hd1,drive=disk1',
+        'scsi-hd,id=hd2,drive=disk2-node,serial=a,,b',
+      ],
+    });
+    await expect(call('disks.remove', vm.id, 1)).rejects.toThrow(
+      "Disk 1 is the drive of 'scsi-hd,id=hd1,drive=disk1' in the configuration of 'disky': remove that device first",
+    );
+    const s = await call('disks.remove', vm.id, 0, { deleteFile: true });
+    expect(s.disks.map((d) => path.basename(d.file))).toEqual(['disk1.qcow2', 'disk2.qcow2']);
+    expect(s.devices).toEqual([
+      'virtio-scsi-device,id=scsi0',
+      'scsi-hd,id=hd1,drive=disk0',
+      'scsi-hd,id=hd2,drive=disk1-node,serial=a,,b',
+    ]);
+  });
+
   it('changes disks only while the VM is stopped', async () => {
     await call('vms.start', vm.id);
     await expect(call('disks.add', vm.id, { sizeMiB: 1 })).rejects.toThrow(
       "VM 'disky' is running: stop it to change its disks",
     );
     await backend.service.handlers['vms.stop'](vm.id, true);
+  });
+});
+
+describe('devicesAfterDiskRemoval', () => {
+  it('moves later references down, keeps earlier ones, and names the users of the removed disk', () => {
+    const devs = [
+      'scsi-hd,drive=disk0',
+      'scsi-hd,id=b,drive=disk2',
+      'virtio-rng-device',
+      'scsi-cd,drive=disk1-node',
+    ];
+    expect(devicesAfterDiskRemoval(devs, 1)).toEqual({
+      devices: [
+        'scsi-hd,drive=disk0',
+        'scsi-hd,id=b,drive=disk1',
+        'virtio-rng-device',
+        'scsi-cd,drive=disk1-node',
+      ],
+      users: ['scsi-cd,drive=disk1-node'],
+    });
+    expect(devicesAfterDiskRemoval(['scsi-hd,drive=disk10'], 3).devices).toEqual(['scsi-hd,drive=disk9']);
+    expect(devicesAfterDiskRemoval(['scsi-hd,drive=mydisk1'], 0).devices).toEqual(['scsi-hd,drive=mydisk1']);
   });
 });

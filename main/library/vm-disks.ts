@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DiskConfig, DiskRequest } from '../api/contract.js';
 import { ValidationError } from '../api/validate.js';
+import { splitOptions } from '../devices/option-string.js';
 import { createQcow2Image, probeImageFormat, qcow2SnapshotNames } from './disk-images.js';
 
 /** `disk<N>.<ext>` with the lowest N not used by any image in the folder (so a new file never
@@ -109,4 +110,34 @@ export async function diskRemovalBlocker(
   const what =
     names.length === 1 ? `the snapshot ${shown[0]}` : `${names.length} snapshots (${shown.join(', ')})`;
   return `Disk ${index} ('${path.basename(d.file)}') holds ${what}: delete ${names.length === 1 ? 'it' : 'them'} in Snapshots first`;
+}
+
+/** `drive=disk<N>` or `drive=disk<N>-node` in a -device option (a configured disk's drive or node). */
+const DRIVE_REF = /^drive=disk(\d+)(-node)?$/;
+
+/**
+ * The configured devices after disk `removed` goes: disks are numbered by position, so references
+ * to later disks move down by one. `users` lists the devices that use the removed disk itself (the
+ * removal must be refused then: the device would start without it, or on another disk).
+ */
+export function devicesAfterDiskRemoval(
+  devices: readonly string[],
+  removed: number,
+): { devices: string[]; users: string[] } {
+  const users: string[] = [];
+  const out = devices.map((d) => {
+    const parts = splitOptions(d);
+    let changed = false;
+    const next = parts.map((p) => {
+      const m = DRIVE_REF.exec(p);
+      if (!m) return p;
+      const k = Number(m[1]);
+      if (k === removed) users.push(d);
+      if (k <= removed) return p;
+      changed = true;
+      return `drive=disk${k - 1}${m[2] ?? ''}`;
+    });
+    return changed ? next.map((p) => p.replace(/,/g, ',,')).join(',') : d;
+  });
+  return { devices: out, users };
 }
