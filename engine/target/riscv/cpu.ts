@@ -1086,7 +1086,10 @@ export class RiscvCpu {
         curHi = hi;
       }
       const s = (lo & 0xfff) >>> 1;
-      if (start && jit) {
+      if (jit) {
+        // Any pc with translated code is entered there, also one reached without a control transfer
+        // (after an exit for an event at a block boundary, see SPLITS_BLOCK); only control-transfer
+        // targets are counted towards translation.
         const fn = jp.fns[s];
         if (fn !== null) {
           if (jp.lens[s] <= budget - n) {
@@ -1097,7 +1100,7 @@ export class RiscvCpu {
             start = this.attn === 0 || this.fault;
             continue;
           }
-        } else if (jp !== EMPTY_JIT) {
+        } else if (start && jp !== EMPTY_JIT) {
           const cnt = jp.counts[s] + 1;
           if (cnt < NEVER) {
             jp.counts[s] = cnt;
@@ -1116,7 +1119,9 @@ export class RiscvCpu {
       this.npcLo = nlo;
       if (nlo >>> 0 < lo >>> 0) this.npcHi = (hi + 1) | 0;
       this.sliceN = n;
-      start = ENDS_BLOCK[w & 1023] === 1;
+      // After a control transfer, or when the next instruction is on another page (an instruction
+      // straddling the page end cannot be translated, and the code after it should be).
+      start = ENDS_BLOCK[w & 1023] === 1 || ((nlo ^ lo) & -4096) !== 0;
       handlers[w & 1023](
         this,
         (w >>> 10) & 127,

@@ -153,6 +153,21 @@ export const ENDS_BLOCK = new Uint8Array(1024);
   }
 }
 
+/**
+ * Ops after which a translated block ends although pc moves on: CSR writes are where translated
+ * code most often exits for an event (a write to sstatus, sie, satp... sets `attn`), and the next
+ * instruction being a block start means the dispatcher re-enters translated code there instead of
+ * interpreting the rest of the block.
+ */
+export const SPLITS_BLOCK = new Uint8Array(1024);
+{
+  const names = new Set(['csrrw', 'csrrs', 'csrrc', 'csrrwi', 'csrrsi', 'csrrci']);
+  for (let op = 0; op < HANDLERS.length; op++) {
+    const d = insnOfOp(op);
+    if (d !== null && names.has(d.name)) SPLITS_BLOCK[op] = 1;
+  }
+}
+
 /** Reject anything but an integer before it goes into generated source. */
 function num(v: number): string {
   if (!Number.isInteger(v)) throw new Error(`jit: non-integer constant ${String(v)}`);
@@ -583,7 +598,7 @@ export function scanBlock(
     i.k = out.length;
     out.push(i);
     off += i.len;
-    if (ENDS_BLOCK[i.op]) break;
+    if (ENDS_BLOCK[i.op] || SPLITS_BLOCK[i.op]) break;
   }
   return out;
 }

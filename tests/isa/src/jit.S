@@ -110,6 +110,29 @@ fault_sd:
   PRINT(s0)
   PRINT(s4)
 
+  /* 6. A hot loop whose body crosses a page boundary inside a 4-byte instruction (not translatable:
+     the code after it starts a new block) and writes a CSR mid-block (which ends a translated
+     block): the results are the same whichever parts run translated. */
+  li s0, 0
+  li s1, 500
+  j 13f
+  .balign 4096
+  .skip 4086
+  .option push
+  .option norvc
+13:addi s0, s0, 3             /* page offset 0xff6 */
+  csrw mscratch, s0           /* 0xffa */
+  addi s0, s0, 5              /* 0xffe: straddles into the next page */
+  csrw mie, zero
+  addi s0, s0, 7
+  addi s1, s1, -1
+  bnez s1, 13b
+  .option pop
+  csrr t0, mscratch
+  PRINT(s0)
+  PRINT(t0)
+  CHECK(s0, 7500, 13)
+
   ld ra, 0(sp)
   addi sp, sp, 16
   li a0, 0
