@@ -13,6 +13,7 @@ type Reply = { ok: true; result: unknown } | { ok: false; error: { errorClass: s
 
 const METHODS = [
   'app.info',
+  'files.list',
   'guests.list',
   'vms.list',
   'vms.get',

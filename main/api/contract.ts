@@ -452,9 +452,23 @@ export interface ApiErrorPayload {
   message: string;
 }
 
+/** One folder of the host, for the file pickers (folders first, hidden entries left out). */
+export interface DirListing {
+  dir: string;
+  /** The folder above, or null at the root. */
+  parent: string | null;
+  entries: Array<{ name: string; path: string; kind: 'dir' | 'file'; sizeBytes: number | null }>;
+  /** More entries than the listing holds. */
+  truncated: boolean;
+}
+
 export interface VmStudioApi {
   app: {
     info(): Promise<AppInfo>;
+  };
+  files: {
+    /** A folder's entries (default: the user's home folder). */
+    list(dir?: string | null): Promise<DirListing>;
   };
   guests: {
     list(): Promise<GuestTemplate[]>;

@@ -6,6 +6,7 @@ import type { ApiMethod } from './contract.js';
 
 export const API_METHODS = [
   'app.info',
+  'files.list',
   'guests.list',
   'vms.list',
   'vms.get',

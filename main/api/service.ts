@@ -49,6 +49,7 @@ import {
   checkString,
   ValidationError,
 } from './validate.js';
+import { listDirectory } from './files.js';
 import { toWire } from './wire.js';
 
 export type ApiHandlers = { [M in ApiMethod]: (...params: unknown[]) => Promise<unknown> };
@@ -346,6 +347,7 @@ export class VmService {
         dataDir: this.options.dataDir,
         platform: process.platform,
       }),
+      'files.list': async (dir) => listDirectory(dir),
       'guests.list': async () => this.options.guests().map(publicGuest),
       'vms.list': async () => this.library.listVms().map((vm) => this.summarize(vm)),
       'vms.get': async (vmId) => this.summary(id(vmId)),

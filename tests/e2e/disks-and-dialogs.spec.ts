@@ -89,14 +89,34 @@ describe.skipIf(!HAS_CHROMIUM)('disks and dialogs end to end', () => {
     await page.getByTestId('empty-new-vm').click();
     await page.getByTestId('guest-custom').click();
     await page.getByTestId('wizard-name').fill('scsi-lab');
-    await page.getByTestId('wizard-kernel').fill(loop);
+    // The kernel through the file picker: a folder typed in, the file chosen from the list.
+    await page.getByTestId('wizard-kernel-browse').click();
+    const picker = page.getByTestId('file-picker');
+    await picker.waitFor();
+    await page.getByTestId('picker-path').fill(path.dirname(loop) + '/missing');
+    await page.getByTestId('picker-path').press('Enter');
+    await expect(page.getByTestId('picker-error').textContent()).resolves.toContain(
+      'No such file or directory',
+    );
+    await page.getByTestId('picker-path').fill(path.dirname(loop));
+    await page.getByTestId('picker-path').press('Enter');
+    await picker.locator('[data-name="loop.bin"]').click();
+    await shot(page, 'dk-00-file-picker');
+    // Escape closes the picker only (the topmost dialog), not the wizard under it.
+    await page.keyboard.press('Escape');
+    await picker.waitFor({ state: 'detached' });
+    await page.getByTestId('wizard').waitFor();
+    await page.getByTestId('wizard-kernel-browse').click();
+    await picker.locator('[data-name="loop.bin"]').dblclick();
+    await picker.waitFor({ state: 'detached' });
+    await expect(page.getByTestId('wizard-kernel').inputValue()).resolves.toBe(loop);
     await page.getByTestId('wizard-advanced').click();
     await page.getByTestId('wizard-devices').fill('virtio-scsi-device,id=scsi0');
     await page.getByTestId('wizard-memory').fill('64');
     await page.getByTestId('wizard-create').click();
     await page.getByTestId('wizard').waitFor({ state: 'detached' });
     await page.getByTestId('tab-config').click();
-    await page.getByLabel('Firmware (-bios)').fill(loop);
+    await page.getByLabel('Firmware (-bios)', { exact: true }).fill(loop);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Configuration saved').waitFor();
 
