@@ -189,7 +189,9 @@ describe('hotplug inside the Debian guest', () => {
               await new Promise((r) => setTimeout(r, 100));
             expect(fromGuest).toBe('guest-to-host\n');
             // host -> guest
-            await sh(`rm -f /tmp/rx; (head -n 1 /dev/${port} > /tmp/rx) & echo started`);
+            // Started from a subshell, the reader is no job of the interactive shell: no "[1]+ Done"
+            // notice when it ends, which busybox prints over the line being typed (and can eat a key).
+            await sh(`rm -f /tmp/rx; ( (head -n 1 /dev/${port} > /tmp/rx) & ); echo started`);
             await sh('sleep 1');
             host.write('host-to-guest\n');
             expect(await until('grep -q host-to-guest /tmp/rx')).not.toContain('TIMEOUT');
