@@ -9,11 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DevicePropertySpec, VmSummary } from '../api/contract.js';
-import { VmService } from '../api/service.js';
-import { appPaths } from '../app/paths.js';
-import { Library } from '../library/library.js';
-
-const built = fs.existsSync(path.join(appPaths.root, 'dist', 'engine', 'system', 'main.js'));
+import type { VmService } from '../api/service.js';
+import type { Library } from '../library/library.js';
+import { ENGINE_BUILT, realEngineService } from '../supervisor/testing/real-engine-service.js';
 
 interface BlockInfo {
   device: string;
@@ -21,25 +19,14 @@ interface BlockInfo {
   inserted?: { 'node-name': string; file: string; drv: string };
 }
 
-describe.skipIf(!built)('hot-plugging a disk with a new image (real engine)', () => {
+describe.skipIf(!ENGINE_BUILT)('hot-plugging a disk with a new image (real engine)', () => {
   let dir: string;
   let lib: Library;
   let svc: VmService;
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstudio-hotdisk-'));
-    lib = Library.open(path.join(dir, 'library.db'));
-    svc = new VmService(lib, {
-      dataDir: dir,
-      mode: 'web',
-      version: 'test',
-      supervisor: {
-        engine: { command: process.execPath, prefix: [appPaths.engineScript] },
-        timeouts: { connectMs: 15_000, powerdownMs: 300, killMs: 2000 },
-      },
-      guests: () => [],
-      statsIntervalMs: 0,
-    });
+    ({ lib, svc } = realEngineService(dir));
   });
   afterEach(async () => {
     await svc.shutdown();

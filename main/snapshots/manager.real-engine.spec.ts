@@ -9,36 +9,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiEventMap, SnapshotProgress, VmSummary } from '../api/contract.js';
-import { VmService } from '../api/service.js';
-import { appPaths } from '../app/paths.js';
-import { Library } from '../library/library.js';
+import type { VmService } from '../api/service.js';
+import type { Library } from '../library/library.js';
+import { ENGINE_BUILT, realEngineService } from '../supervisor/testing/real-engine-service.js';
 import { readSnapshotStore, snapshotFileName, snapshotStoreDir } from './store-files.js';
 
-const built = fs.existsSync(path.join(appPaths.root, 'dist', 'engine', 'system', 'main.js'));
-
-describe.skipIf(!built)('snapshots with the real engine', () => {
+describe.skipIf(!ENGINE_BUILT)('snapshots with the real engine', () => {
   let dir: string;
   let lib: Library;
   let svc: VmService;
   const progress: SnapshotProgress[] = [];
 
   const open = (): VmService => {
-    lib = Library.open(path.join(dir, 'library.db'));
-    const s = new VmService(lib, {
-      dataDir: dir,
-      mode: 'web',
-      version: 'test',
-      supervisor: {
-        engine: { command: process.execPath, prefix: [appPaths.engineScript] },
-        timeouts: { connectMs: 15_000, powerdownMs: 300, killMs: 2000 },
-      },
-      guests: () => [],
-      statsIntervalMs: 0,
-    });
-    s.subscribe(<E extends keyof ApiEventMap>(e: E, p: ApiEventMap[E]) => {
+    const r = realEngineService(dir);
+    lib = r.lib;
+    r.svc.subscribe(<E extends keyof ApiEventMap>(e: E, p: ApiEventMap[E]) => {
       if (e === 'snapshot-progress') progress.push(p as SnapshotProgress);
     });
-    return s;
+    return r.svc;
   };
 
   beforeEach(() => {
