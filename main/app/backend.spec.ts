@@ -45,14 +45,13 @@ async function open(cacheDir: string): Promise<Backend> {
 describe('createBackend and the guest cache', () => {
   it('offers the shipped Debian guest from a build in its cache folder', async () => {
     const cache = path.join(dir, 'data', 'cache');
-    const build = fakeBuild(cache);
+    fakeBuild(cache);
     const b = await open(cache);
     const guests = (await b.service.handlers['guests.list']()) as GuestTemplate[];
     expect(guests.find((g) => g.id === 'debian-riscv64')).toMatchObject({ available: true, missing: [] });
     // The default VM was seeded from it.
     const vms = (await b.service.handlers['vms.list']()) as VmSummary[];
     expect(vms.map((v) => v.guest)).toContain('debian-riscv64');
-    expect(fs.existsSync(path.join(build, 'Image'))).toBe(true);
   });
 
   it('says which files are missing when its cache folder has no build', async () => {

@@ -2,7 +2,7 @@
  * A hot-plugged device as a QEMU `-device` option string, for keeping it in the VM's configuration:
  * `driver,id=ID,prop=value` with QEMU's escaping (a ',' inside a value is written ',,').
  */
-const esc = (v: string): string => v.replace(/,/g, ',,');
+import { escapeOptionValue } from '../supervisor/cmdline.js';
 
 export function deviceOptionString(
   driver: string,
@@ -10,13 +10,18 @@ export function deviceOptionString(
   bus: string | null,
   properties: Record<string, string | number | boolean>,
 ): string {
-  const parts = [esc(driver)];
-  if (id) parts.push(`id=${esc(id)}`);
-  if (bus) parts.push(`bus=${esc(bus)}`);
+  const parts = [driver];
+  if (id) parts.push(`id=${id}`);
+  if (bus) parts.push(`bus=${bus}`);
   for (const [k, v] of Object.entries(properties)) {
-    parts.push(`${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : esc(String(v))}`);
+    parts.push(`${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)}`);
   }
-  return parts.join(',');
+  return joinOptions(parts);
+}
+
+/** The option string of parts (the inverse of splitOptions): ',' inside a part is written ',,'. */
+export function joinOptions(parts: readonly string[]): string {
+  return parts.map(escapeOptionValue).join(',');
 }
 
 /** Split a QEMU option string into its parts, unescaping ',,'. */

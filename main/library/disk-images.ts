@@ -5,11 +5,8 @@
  */
 import fs from 'node:fs';
 import { qcow2Create } from '../../engine/block/qcow2-create.js';
-import { parseQcow2Header } from '../../engine/block/qcow2-header.js';
+import { parseQcow2Header, QCOW_MAGIC } from '../../engine/block/qcow2-header.js';
 import { readSnapshotTable } from '../../engine/block/qcow2-snapshot-table.js';
-
-/** qcow2's magic, "QFI\xfb", at offset 0. */
-const QCOW2_MAGIC = 0x514649fb;
 
 /** 'qcow2' when the file starts with qcow2's magic, else 'raw' (also for unreadable or short files). */
 export function probeImageFormat(file: string): 'qcow2' | 'raw' {
@@ -17,7 +14,7 @@ export function probeImageFormat(file: string): 'qcow2' | 'raw' {
   try {
     fd = fs.openSync(file, 'r');
     const b = Buffer.alloc(4);
-    if (fs.readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32BE(0) === QCOW2_MAGIC) return 'qcow2';
+    if (fs.readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32BE(0) === QCOW_MAGIC) return 'qcow2';
   } catch {
     // The engine reports a missing or unreadable image when the VM starts.
   } finally {

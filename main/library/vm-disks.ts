@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DiskConfig, DiskRequest } from '../api/contract.js';
 import { ValidationError } from '../api/validate.js';
-import { splitOptions } from '../devices/option-string.js';
+import { joinOptions, splitOptions } from '../devices/option-string.js';
 import { createQcow2Image, probeImageFormat, qcow2SnapshotNames } from './disk-images.js';
 
 /** `disk<N>.<ext>` with the lowest N not used by any image in the folder (so a new file never
@@ -137,7 +137,7 @@ export function devicesAfterDiskRemoval(
       changed = true;
       return `drive=disk${k - 1}${m[2] ?? ''}`;
     });
-    return changed ? next.map((p) => p.replace(/,/g, ',,')).join(',') : d;
+    return changed ? joinOptions(next) : d;
   });
   return { devices: out, users };
 }
