@@ -80,6 +80,8 @@ export class EngineProcess {
   private stateValue: VmState = 'stopped';
   private stopRequested = false;
   private guestShutdown = false;
+  /** Why startup failed (QMP never became usable); such an end is a crash however the process ended. */
+  private startError: string | null = null;
   private readonly consoleBuf = new TailBuffer(CONSOLE_SCROLLBACK);
   private readonly stderrBuf = new TailBuffer(OUTPUT_TAIL);
   private exitPromise: Promise<ExitInfo> | null = null;
@@ -146,11 +148,12 @@ export class EngineProcess {
     try {
       this.qmp = await this.connectQmp();
     } catch (e) {
-      // An engine that exited by itself reports why (its stderr); one that hangs is killed.
-      if (child.exitCode === null && child.signalCode === null) await this.kill();
+      this.startError = (e as Error).message;
+      // An engine that fails at startup closes its QMP socket before its process has quite ended: give
+      // it a moment to exit by itself (its stderr says why), and kill one that hangs.
+      if (!(await this.exitedWithin(this.timeouts.killMs))) await this.kill();
       const info = await this.exitPromise;
-      const tail = this.lastOutput;
-      throw new Error(info.error ?? (tail ? `${(e as Error).message}:\n${tail}` : (e as Error).message));
+      throw new Error(info.error ?? this.startError);
     }
     this.typed = new QmpClientApi(this.qmp);
     this.qmp.onEvent((ev) => this.onQmpEvent(ev));
@@ -216,14 +219,17 @@ export class EngineProcess {
     this.qmp?.close();
     this.qmp = null;
     this.typed = null;
-    const expected = !spawnError && (this.stopRequested || this.guestShutdown || code === 0);
+    const expected =
+      !spawnError && this.startError === null && (this.stopRequested || this.guestShutdown || code === 0);
     let error: string | null = null;
     if (!expected) {
       const how = spawnError
         ? `could not be started: ${spawnError.message}`
-        : signal
-          ? `was killed by signal ${signal}`
-          : `exited with code ${code}`;
+        : this.startError !== null && this.stopRequested
+          ? `did not start: ${this.startError}`
+          : signal
+            ? `was killed by signal ${signal}`
+            : `exited with code ${code}`;
       const tail = this.lastOutput;
       error = tail ? `vmstudio-engine ${how}:\n${tail}` : `vmstudio-engine ${how}`;
     }

@@ -128,6 +128,31 @@ describe('Supervisor', () => {
     expect(sup.activeVmIds()).toEqual([]);
   });
 
+  it('reports a crash, not a stop, when the engine fails just after opening QMP', async () => {
+    sup = makeSupervisor(
+      {
+        FAKE_ENGINE_FAIL_AFTER_QMP:
+          "-device no-such-device: 'no-such-device' is not a valid device model name",
+      },
+      { killMs: 2000 },
+    );
+    const v = vm();
+    await expect(sup.start(v)).rejects.toThrow(
+      /^vmstudio-engine exited with code 1:\n.*'no-such-device' is not a valid/s,
+    );
+    expect(sup.status(v.id).state).toBe('crashed');
+    expect(sup.status(v.id).lastError).toMatch(/'no-such-device' is not a valid device model name/);
+    expect(sup.activeVmIds()).toEqual([]);
+  });
+
+  it('kills an engine whose QMP never answers and reports the failed start as a crash', async () => {
+    sup = makeSupervisor({ FAKE_ENGINE_SILENT_QMP: '1' }, { connectMs: 500, killMs: 200 });
+    const v = vm();
+    await expect(sup.start(v)).rejects.toThrow(/^vmstudio-engine did not start: QMP handshake timed out/);
+    expect(sup.status(v.id).state).toBe('crashed');
+    expect(sup.activeVmIds()).toEqual([]);
+  });
+
   it('stops every engine on shutdown, escalating to SIGKILL, and refuses new starts', async () => {
     sup = makeSupervisor(
       { FAKE_ENGINE_IGNORE_POWERDOWN: '1', FAKE_ENGINE_IGNORE_TERM: '1', FAKE_ENGINE_CRASH_ON: 'quit' },

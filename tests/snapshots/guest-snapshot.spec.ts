@@ -119,9 +119,10 @@ describe.skipIf(!haveVirtioBlk)('snapshots of the virt machine with a virtio-blk
             const run = guestShell(vm, 300_000);
             expect(await run('ls /dev/vda')).toBe('/dev/vda\n');
             // The counter goes to memory first, then (synced) to the disk's first sector. The loop is
-            // detached (no job notices on the console) and stops when /tmp/stop appears.
+            // detached (no job notices on the console) and stops when /tmp/stop appears. It replaces
+            // /tmp/c by renaming, so a reader never sees the file between truncation and write.
             await run(
-              "( (i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo $i > /tmp/c; printf '%08d' $i | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null; done) & )",
+              "( (i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/c; printf '%08d' $i | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null; done) & )",
             );
             // Snapshots are taken with the shell idle at its prompt (the loop runs on), so the restored
             // shell waits for input as the console session expects.

@@ -3,7 +3,10 @@
 // protocol (greeting, capabilities negotiation, ids, errors, events) and a serial console on stdio
 // that echoes input. Behaviour switches (env): FAKE_ENGINE_CRASH_ON=<command> aborts on that command;
 // FAKE_ENGINE_IGNORE_TERM=1 survives SIGTERM; FAKE_ENGINE_IGNORE_POWERDOWN=1 ignores the power button;
-// FAKE_ENGINE_FAIL_START=<message> exits with that error before opening QMP.
+// FAKE_ENGINE_FAIL_START=<message> exits with that error before opening QMP;
+// FAKE_ENGINE_FAIL_AFTER_QMP=<message> opens QMP, drops the first client and exits with that error a
+// little later (as an engine whose -device fails after its monitors exist); FAKE_ENGINE_SILENT_QMP=1
+// accepts QMP connections but never greets (a hung engine).
 import fs from 'node:fs';
 import net from 'node:net';
 import process from 'node:process';
@@ -143,6 +146,13 @@ try {
   // ignore
 }
 const server = net.createServer((sock) => {
+  if (env.FAKE_ENGINE_FAIL_AFTER_QMP) {
+    sock.destroy();
+    process.stderr.write(`qemu-system-riscv64: ${env.FAKE_ENGINE_FAIL_AFTER_QMP}\n`);
+    setTimeout(() => process.exit(1), 300);
+    return;
+  }
+  if (env.FAKE_ENGINE_SILENT_QMP) return;
   const client = { sock, negotiated: false, buf: '' };
   clients.add(client);
   sock.on('close', () => clients.delete(client));
