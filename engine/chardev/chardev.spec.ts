@@ -17,6 +17,7 @@ import {
 } from './char-registry.js';
 import { setChardevReportSink } from './report.js';
 import { StdioChardev } from './char-stdio.js';
+import { until } from '../../tests/helpers/until.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chr-'));
 const reports: string[] = [];
@@ -40,13 +41,6 @@ function recorder(canRead = 4096): CharFrontend & { data: Buffer[]; events: ChrE
 }
 
 const open = (s: string) => qemuChrNewFromOpts(parseChardevOpts(s, 'backend', false));
-const until = async (f: () => boolean, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error('timeout');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('ringbuf', () => {
   it('keeps the newest bytes and implements ringbuf-read/-write', async () => {

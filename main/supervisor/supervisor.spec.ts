@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Vm, VmState } from '../api/contract.js';
 import type { QmpEvent } from '../qmp/client.js';
@@ -11,6 +10,7 @@ import { isAlive, runPaths, writeRecord } from './run-dir.js';
 import { Supervisor, type SupervisorListener } from './supervisor.js';
 import { emptyMachineVm } from './testing/empty-machine-vm.js';
 import { FAKE_ENGINE } from './testing/fake-engine.js';
+import { until } from '../../tests/helpers/until.js';
 
 let dir: string;
 let sup: Supervisor;
@@ -35,14 +35,6 @@ function makeSupervisor(env: NodeJS.ProcessEnv = {}, timeouts = {}): Supervisor 
     },
     listener,
   );
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await delay(10);
-  }
 }
 
 beforeEach(() => {

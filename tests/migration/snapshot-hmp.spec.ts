@@ -29,6 +29,7 @@ import {
   setJobEventSink,
 } from '../../engine/migration/job.js';
 import { virtualClock, virtualClockFollowRunState } from '../../engine/system/virtual-clock.js';
+import { until } from '../helpers/until.js';
 
 let dir: string;
 let dev: TestDevice;
@@ -130,7 +131,7 @@ describe('snapshot jobs', () => {
     dev.doorbell = 3;
     qmpSnapshotSave({ 'job-id': 'save0', tag: 'j1', vmstate: 'x', devices: [] });
     expect(events).toEqual(['JOB_STATUS_CHANGE save0 created', 'JOB_STATUS_CHANGE save0 running']);
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => events.includes('JOB_STATUS_CHANGE save0 concluded'));
     expect(events.slice(2)).toEqual([
       'JOB_STATUS_CHANGE save0 waiting',
       'JOB_STATUS_CHANGE save0 pending',
@@ -144,14 +145,14 @@ describe('snapshot jobs', () => {
     dev.doorbell = 4;
     events.length = 0;
     qmpSnapshotLoad({ 'job-id': 'load-bad', tag: 'nope', vmstate: 'x', devices: [] });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => events.includes('JOB_STATUS_CHANGE load-bad concluded'));
     expect(events.slice(2)).toEqual([
       'JOB_STATUS_CHANGE load-bad aborting',
       'JOB_STATUS_CHANGE load-bad concluded',
     ]);
     expect(qmpQueryJobs()[0]!.error).toBe("Snapshot 'nope' does not exist in one or more devices");
     qmpSnapshotLoad({ 'job-id': 'load0', tag: 'j1', vmstate: 'x', devices: [] });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => events.includes('JOB_STATUS_CHANGE load0 concluded'));
     expect(dev.doorbell).toBe(3);
     expect(() => qmpSnapshotSave({ 'job-id': 'load0', tag: 'x', vmstate: 'x', devices: [] })).toThrow(
       "Job ID 'load0' already in use",

@@ -29,6 +29,10 @@ export class Gate {
   wait(): Promise<void> {
     return this.open ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
   }
+  /** How many `block` commands are held at the gate right now. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
   release(): void {
     this.open = true;
     for (const w of this.waiters.splice(0)) w();

@@ -10,6 +10,7 @@ import { QEMU_COMPAT_VERSION, ENGINE_PACKAGE } from '../../engine/version.js';
 import { resetEventThrottling } from '../../engine/monitor/monitor.js';
 import { setChardevReportSink } from '../../engine/chardev/report.js';
 import { boundPort, gate, sockPath, startQmp } from './qmp-fixtures.js';
+import { until } from '../helpers/until.js';
 import { QmpTestClient } from './qmp-test-client.js';
 
 const clients: QmpTestClient[] = [];
@@ -229,8 +230,10 @@ describe('in-band and out-of-band execution', () => {
     for (let i = 0; i < 20; i++) batch += `{"execute": "block", "arguments": {"n": ${i}}, "id": ${i}}\n`;
     batch += '{"exec-oob": "oob-ping", "id": "oob"}\n';
     c.send(batch);
-    await new Promise((r) => setTimeout(r, 150));
     // The first request is running, the queue holds the next 8 and reading is suspended.
+    await until(() => gate.waiting === 1, 10_000, 'the first request runs');
+    await until(() => mon.queuedRequests === QMP_REQ_QUEUE_LEN_MAX, 10_000, 'the queue is full');
+    await new Promise((r) => setTimeout(r, 50));
     expect(mon.queuedRequests).toBe(QMP_REQ_QUEUE_LEN_MAX);
     expect(c.messages.length).toBe(start);
     gate.release();
@@ -326,7 +329,7 @@ describe('connections', () => {
     const a = await client({ path });
     await a.negotiate();
     a.send('{"execute": "block", "id": "lost"}\n{"execute": "echo", "id": "queued"}\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => gate.waiting === 1, 10_000, "the first client's command runs");
     await a.close();
     const b = await client({ path });
     await b.greeting();

@@ -29,6 +29,7 @@ import type { VMStateDescription } from '../../engine/migration/vmstate-types.js
 import { setVirtioErrorSink, type VirtIODevice } from '../../engine/hw/virtio/virtio.js';
 import type { VirtIOBlock } from '../../engine/hw/virtio/virtio-blk.js';
 import { VIRT_TEST_ARGS, peripheral, resetEngine, startVirt } from '../helpers/virt-device-harness.js';
+import { until } from '../helpers/until.js';
 
 const SLOT7 = 0x10008000; // first -device: last slot, PLIC source 8
 const SLOT6 = 0x10007000; // second -device: source 7
@@ -95,14 +96,6 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = '';
 });
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
 
 /** The guest side of one queue: descriptors, available ring, used ring in guest RAM. */
 class Ring {
