@@ -56,6 +56,12 @@ export interface VmConfig {
   append: string | null;
   /** Extra devices as QEMU `-device` option strings, e.g. `virtio-rng-device,id=rng0`. */
   devices: string[];
+  /**
+   * Host channels as QEMU `-chardev` option strings, e.g.
+   * `socket,id=channel0,path=/…/channel0.sock,server=on,wait=off`: what devices' `chardev=`
+   * properties name (a virtserialport's host end). The serial console is not one of them.
+   */
+  chardevs: string[];
   notes: string;
 }
 
@@ -91,6 +97,7 @@ export interface NewVmRequest {
   initrd?: string | null;
   append?: string | null;
   devices?: string[];
+  chardevs?: string[];
   notes?: string;
   disks?: DiskRequest[];
 }
@@ -335,6 +342,12 @@ export interface DeviceAddRequest {
    * backend-only disk when the device is not kept.
    */
   newDisk?: { property: string; sizeMiB: number };
+  /**
+   * Give the chardev `backend` property `property` a new host channel: a Unix socket in the VM's
+   * folder that host programs connect to (chardev-add, server, no wait). Kept devices keep it in
+   * the VM's `chardevs`, at the same path.
+   */
+  newChardev?: { property: string };
 }
 
 export interface DeviceAddResult {
@@ -343,6 +356,8 @@ export interface DeviceAddResult {
   path: string;
   /** The `-device` option saved in the configuration, when kept. */
   kept: string | null;
+  /** The socket of the new host channel, when one was made (`newChardev`). */
+  channelSocket?: string;
 }
 
 /** When a change to a property takes effect. */

@@ -90,6 +90,7 @@ const BOOT_FIELDS: readonly (keyof VmConfig)[] = [
   'initrd',
   'append',
   'devices',
+  'chardevs',
 ];
 
 /** The fields of `current` that differ from what the engine was started with. */
@@ -141,11 +142,11 @@ export class VmService {
         qmp: (vmId, command) => this.supervisor.qmp(vmId, command),
         state: (vmId) => this.supervisor.status(vmId).state,
         getVm: (vmId) => this.library.getVm(vmId),
-        saveDevices: (vmId, devices) => {
-          this.library.updateVm(vmId, { devices });
+        saveDevices: (vmId, change) => {
+          this.library.updateVm(vmId, change);
           this.emit('vms-changed', { vmIds: [vmId] });
         },
-        amendRunning: (vmId, devices) => this.supervisor.amendStartedConfig(vmId, { devices }),
+        amendRunning: (vmId, change) => this.supervisor.amendStartedConfig(vmId, change),
         removal: (ev) => {
           this.emit('device-removal', ev);
           if (ev.status !== 'requested') this.log(ev.vmId, 'device', ev.message);
@@ -168,6 +169,7 @@ export class VmService {
           this.library.updateVm(vmId, {}, disks, message);
           this.emit('vms-changed', { vmIds: [vmId] });
         },
+        vmFolder: (vmId) => this.vmFolder(vmId),
       },
       options.unplugTimeoutMs,
     );
@@ -381,6 +383,7 @@ export class VmService {
               initrd: req.initrd ?? null,
               append: req.append ?? null,
               devices: req.devices ?? [],
+              chardevs: req.chardevs ?? [],
               notes: req.notes ?? '',
             },
             disks,

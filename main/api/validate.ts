@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { chardevBackendFromOpts, parseChardevOpts } from '../../engine/chardev/char-opts.js';
 import type { DiskRequest, NewVmRequest, VmConfig, VmPatch } from './contract.js';
 
 export class ValidationError extends Error {
@@ -24,6 +25,7 @@ export const LIMITS = {
   appendMax: 4096,
   notesMax: 20000,
   devicesMax: 64,
+  chardevsMax: 32,
 } as const;
 
 /** C0 control characters and DEL: never valid in names, paths or option strings. */
@@ -100,6 +102,49 @@ function checkDevices(v: unknown): string[] {
   return v.map(checkDevice);
 }
 
+/**
+ * Chardev ids the engine's command line already uses: the serial console (`-serial stdio` is
+ * chardev serial0, as in QEMU) and the monitors (compat_monitor0, ...).
+ */
+const RESERVED_CHARDEV_ID = /^(serial\d+|compat_monitor\d+)$/;
+
+/**
+ * One `-chardev` option string, checked by the engine's own parser (QEMU's messages), with an id,
+ * and not `stdio`: the engine's stdio is the serial console VM Studio streams.
+ */
+export function checkChardev(v: unknown): { option: string; id: string } {
+  const option = checkString(v, 'chardevs');
+  const bad = (why: string): ValidationError => new ValidationError(`Invalid chardev '${option}': ${why}`);
+  if (hasControl(option)) throw bad('control characters are not allowed');
+  let id: string | null;
+  let backend: string;
+  try {
+    const opts = parseChardevOpts(option, 'backend', false);
+    id = opts.id;
+    backend = chardevBackendFromOpts(opts).type;
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  if (id === null) throw bad("it needs an id (id=NAME), which devices' chardev= property names");
+  if (RESERVED_CHARDEV_ID.test(id)) throw bad(`the id '${id}' is the engine's own (console or monitor)`);
+  if (backend === 'stdio') throw bad("'stdio' is the serial console's; use a socket or file");
+  return { option, id };
+}
+
+function checkChardevs(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ValidationError("Parameter 'chardevs' expects an array");
+  if (v.length > LIMITS.chardevsMax)
+    throw new ValidationError(`At most ${LIMITS.chardevsMax} chardevs are supported`);
+  const seen = new Set<string>();
+  return v.map((x) => {
+    const { option, id } = checkChardev(x);
+    if (seen.has(id)) throw new ValidationError(`Duplicate ID '${id}' for chardev`);
+    seen.add(id);
+    return option;
+  });
+}
+
 function checkText(v: unknown, what: string, max: number): string {
   const s = checkString(v ?? '', what);
   if (s.length > max) throw new ValidationError(`Parameter '${what}' is longer than ${max} characters`);
@@ -147,6 +192,7 @@ export function checkNewVm(v: unknown): NewVmRequest {
     append:
       r.append === null || r.append === undefined ? null : checkText(r.append, 'append', LIMITS.appendMax),
     devices: checkDevices(r.devices),
+    chardevs: checkChardevs(r.chardevs),
     notes: checkText(r.notes, 'notes', LIMITS.notesMax),
     disks: checkDiskRequests(r.disks),
   };
@@ -186,6 +232,9 @@ export function checkPatch(v: unknown, current: VmConfig): VmPatch {
         break;
       case 'devices':
         out.devices = checkDevices(x);
+        break;
+      case 'chardevs':
+        out.chardevs = checkChardevs(x);
         break;
       case 'notes':
         out.notes = checkText(x, 'notes', LIMITS.notesMax);

@@ -11,6 +11,7 @@
  * that was kept is dropped from the configuration as well: Remove means "this device goes".
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type {
   DeviceAddRequest,
   DeviceAddResult,
@@ -20,7 +21,7 @@ import type {
   VmState,
 } from '../api/contract.js';
 import { checkInt, LIMITS, ValidationError } from '../api/validate.js';
-import { diskNodeName } from '../supervisor/cmdline.js';
+import { diskNodeName, escapeOptionValue } from '../supervisor/cmdline.js';
 import type { QmpClientApi } from '../generated/qmp-client.js';
 import type { QmpEvent } from '../qmp/client.js';
 import { deviceOptionString, optionStringId } from './option-string.js';
@@ -30,17 +31,28 @@ export interface HotplugHost {
   /** The VM's power state: devices come and go only while its engine runs (running or paused). */
   state(vmId: string): VmState;
   getVm(vmId: string): Vm;
-  /** Save the VM's device list in the library (and tell the UI). */
-  saveDevices(vmId: string, devices: string[]): void;
-  /** The running engine already has this device list (so it is not pending a restart). */
-  amendRunning(vmId: string, devices: string[]): void;
+  /** Save the VM's device list (and host channels) in the library, and tell the UI. */
+  saveDevices(vmId: string, change: DeviceConfigChange): void;
+  /** The running engine already has these devices (and channels): not pending a restart. */
+  amendRunning(vmId: string, change: DeviceConfigChange): void;
   removal(event: DeviceRemovalEvent): void;
   added(vmId: string, id: string | null, path: string): void;
   /** Make a new, empty qcow2 image in the VM's folder (not yet in its configuration). */
   makeDiskImage(vmId: string, sizeMiB: number): Promise<DiskConfig>;
   /** Save the VM's disk list in the library (and tell the UI). */
   saveDisks(vmId: string, disks: DiskConfig[], message: string): void;
+  /** The VM's own folder (its images, snapshot store and host channel sockets). */
+  vmFolder(vmId: string): string;
 }
+
+/** What a hot-plug changes in the configuration: the devices, and the host channels with a new one. */
+export interface DeviceConfigChange {
+  devices: string[];
+  chardevs?: string[];
+}
+
+/** Linux's sun_path holds 108 bytes with the terminating NUL (macOS: 104). */
+const UNIX_PATH_MAX = process.platform === 'linux' ? 107 : 103;
 
 interface Pending {
   vmId: string;
@@ -89,6 +101,15 @@ function checkRequest(raw: unknown): DeviceAddRequest {
       throw new ValidationError(`Property '${n.property}' is given twice (a value and a new disk)`);
     newDisk = { property: n.property, sizeMiB: checkInt(n.sizeMiB, 'sizeMiB', 1, LIMITS.diskMaxMiB) };
   }
+  let newChardev: DeviceAddRequest['newChardev'];
+  if (r.newChardev !== undefined && r.newChardev !== null) {
+    const n = r.newChardev as Record<string, unknown>;
+    if (typeof n !== 'object' || typeof n.property !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(n.property))
+      throw new ValidationError("Parameter 'newChardev' expects a property name");
+    if (n.property in properties || n.property === newDisk?.property)
+      throw new ValidationError(`Property '${n.property}' is given twice (a value and a new host channel)`);
+    newChardev = { property: n.property };
+  }
   return {
     driver: r.driver,
     ...(id ? { id } : {}),
@@ -96,6 +117,7 @@ function checkRequest(raw: unknown): DeviceAddRequest {
     properties,
     keep: r.keep === true,
     ...(newDisk ? { newDisk } : {}),
+    ...(newChardev ? { newChardev } : {}),
   };
 }
 
@@ -141,19 +163,24 @@ export class HotplugManager {
     if (why) throw new ValidationError(why);
     const qmp = this.host.qmp(vmId, 'device_add');
     const anonBefore = req.id ? null : await this.anonymous(qmp);
-    const disk = req.newDisk ? await this.attachNewImage(vmId, qmp, req.newDisk.sizeMiB) : null;
+    const channel = req.newChardev ? await this.attachNewChannel(vmId, qmp) : null;
+    let disk: Awaited<ReturnType<HotplugManager['attachNewImage']>> | null = null;
     try {
+      disk = req.newDisk ? await this.attachNewImage(vmId, qmp, req.newDisk.sizeMiB) : null;
       await qmp.deviceAdd({
         driver: req.driver,
         ...(req.id ? { id: req.id } : {}),
         ...(req.bus ? { bus: req.bus } : {}),
         ...req.properties,
         ...(disk ? { [req.newDisk!.property]: disk.node } : {}),
+        ...(channel ? { [req.newChardev!.property]: channel.id } : {}),
       });
     } catch (e) {
       if (disk) await this.dropNewImage(qmp, disk);
+      if (channel) await this.dropNewChannel(qmp, channel);
       throw e;
     }
+    if (channel) req.properties[req.newChardev!.property] = channel.id;
     if (disk) {
       // Saved at once: the image must never be a file the library does not know of. Backend-only
       // (-drive if=none) at the next boot; a kept device names it by its drive id there.
@@ -173,12 +200,56 @@ export class HotplugManager {
     let kept: string | null = null;
     if (req.keep) {
       kept = deviceOptionString(req.driver, req.id ?? null, req.bus ?? null, req.properties);
-      const devices = [...this.host.getVm(vmId).devices.filter((d) => optionStringId(d) !== req.id), kept];
-      this.host.saveDevices(vmId, devices);
-      this.host.amendRunning(vmId, devices);
+      const vm = this.host.getVm(vmId);
+      const change: DeviceConfigChange = {
+        devices: [...vm.devices.filter((d) => optionStringId(d) !== req.id), kept],
+        // The channel is kept with its device, at the same socket path.
+        ...(channel ? { chardevs: [...vm.chardevs, channel.option] } : {}),
+      };
+      this.host.saveDevices(vmId, change);
+      this.host.amendRunning(vmId, change);
     }
     this.host.added(vmId, req.id ?? null, path);
-    return { id: req.id ?? null, path, kept };
+    return { id: req.id ?? null, path, kept, ...(channel ? { channelSocket: channel.socket } : {}) };
+  }
+
+  /**
+   * A new host channel: a Unix socket `<id>.sock` in the VM's folder, listening without waiting
+   * (host programs connect to it whenever they like), under the first free `channel<N>` id among
+   * the engine's chardevs and the VM's configured ones.
+   */
+  private async attachNewChannel(
+    vmId: string,
+    qmp: QmpClientApi,
+  ): Promise<{ id: string; socket: string; option: string }> {
+    const taken = new Set((await qmp.queryChardev()).map((c) => c.label));
+    for (const c of this.host.getVm(vmId).chardevs) taken.add(optionStringId(c) ?? '');
+    let n = 0;
+    while (taken.has(`channel${n}`)) n++;
+    const id = `channel${n}`;
+    const folder = this.host.vmFolder(vmId);
+    const socket = path.join(folder, `${id}.sock`);
+    if (Buffer.byteLength(socket) > UNIX_PATH_MAX)
+      throw new ValidationError(
+        `Cannot make a host channel: its socket path '${socket}' is longer than the ${UNIX_PATH_MAX} bytes a Unix socket path can have; move the VM library to a shorter folder (--data-dir)`,
+      );
+    fs.mkdirSync(folder, { recursive: true });
+    // A socket left by an earlier run of a channel that was not kept.
+    if (fs.lstatSync(socket, { throwIfNoEntry: false })?.isSocket()) fs.rmSync(socket);
+    await qmp.chardevAdd({
+      id,
+      backend: {
+        type: 'socket',
+        data: { addr: { type: 'unix', data: { path: socket } }, server: true, wait: false },
+      },
+    });
+    const option = `socket,id=${id},path=${escapeOptionValue(socket)},server=on,wait=off`;
+    return { id, socket, option };
+  }
+
+  private async dropNewChannel(qmp: QmpClientApi, channel: { id: string; socket: string }): Promise<void> {
+    await qmp.chardevRemove({ id: channel.id }).catch(() => undefined);
+    fs.rmSync(channel.socket, { force: true });
   }
 
   /**
@@ -293,8 +364,8 @@ export class HotplugManager {
       const vm = this.host.getVm(entry.vmId);
       if (vm.devices.some((d) => optionStringId(d) === entry.id)) {
         const devices = vm.devices.filter((d) => optionStringId(d) !== entry.id);
-        this.host.saveDevices(entry.vmId, devices);
-        this.host.amendRunning(entry.vmId, devices);
+        this.host.saveDevices(entry.vmId, { devices });
+        this.host.amendRunning(entry.vmId, { devices });
       }
     }
     this.host.removal({

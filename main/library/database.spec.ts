@@ -107,6 +107,37 @@ describe('library migrations', () => {
     lib.close();
   });
 
+  it('upgrades a version 4 library: VMs get no host channels, and so do recorded configurations', () => {
+    const file = path.join(dir, 'library.db');
+    Library.open(file, { migrations: MIGRATIONS.slice(0, 4) }).close();
+    const db = new Database(file);
+    const recorded = JSON.stringify({
+      name: 'old',
+      machine: 'virt',
+      cpus: 1,
+      memoryMiB: 64,
+      devices: [],
+      disks: [],
+    });
+    db.prepare(
+      `INSERT INTO vms (id, name, machine, cpus, memory_mib, created_at, updated_at) VALUES ('v', 'old', 'virt', 1, 64, 1, 1)`,
+    ).run();
+    db.prepare(
+      `INSERT INTO snapshots (id, vm_id, name, parent_id, created_at, size_bytes, kind, tag, config, devices)
+       VALUES ('s1', 'v', 'base', NULL, 5, 10, 'vmstate', 's1', ?, '[]')`,
+    ).run(recorded);
+    db.close();
+    let lib = Library.open(file);
+    expect(lib.schemaVersion).toBe(LATEST_VERSION);
+    expect(lib.getVm('v').chardevs).toEqual([]);
+    expect(lib.snapshotRecord('s1')?.config.chardevs).toEqual([]);
+    lib.updateVm('v', { chardevs: ['null,id=n0'] });
+    lib.close();
+    lib = Library.open(file);
+    expect(lib.getVm('v').chardevs).toEqual(['null,id=n0']);
+    lib.close();
+  });
+
   it('applies each migration in a transaction: a failing step leaves the previous version', () => {
     const file = path.join(dir, 'library.db');
     Library.open(file, { migrations: MIGRATIONS.slice(0, 1) }).close();
@@ -169,6 +200,7 @@ describe('library corruption and locking', () => {
         initrd: null,
         append: null,
         devices: [],
+        chardevs: [],
         notes: 'x'.repeat(500),
       });
     }

@@ -31,6 +31,7 @@ function config(name: string, over: Partial<VmConfig> = {}): VmConfig {
     initrd: null,
     append: 'console=ttyS0',
     devices: ['virtio-rng-device,id=rng0'],
+    chardevs: [],
     notes: '',
     ...over,
   };

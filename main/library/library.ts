@@ -30,6 +30,7 @@ interface VmRow {
   initrd: string | null;
   append: string | null;
   devices: string;
+  chardevs: string;
   notes: string;
   created_at: number;
   updated_at: number;
@@ -66,7 +67,8 @@ interface LogRow {
   message: string;
 }
 
-function parseDevices(json: string): string[] {
+/** A JSON list of option strings (devices, chardevs); anything else reads as none. */
+function parseOptionList(json: string): string[] {
   try {
     const v: unknown = JSON.parse(json);
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -94,6 +96,7 @@ function parseRecord(r: SnapshotRow): SnapshotRecord | null {
   if (r.config === null) return null;
   try {
     const config = JSON.parse(r.config) as SnapshotRecord['config'];
+    config.chardevs ??= []; // recorded before VMs had host channels
     const devices = r.devices === null ? [] : (JSON.parse(r.devices) as DeviceRecord[]);
     return { config, devices };
   } catch {
@@ -181,7 +184,8 @@ export class Library {
       kernel: r.kernel,
       initrd: r.initrd,
       append: r.append,
-      devices: parseDevices(r.devices),
+      devices: parseOptionList(r.devices),
+      chardevs: parseOptionList(r.chardevs),
       notes: r.notes,
       disks: this.disksOf(r.id),
       createdAt: r.created_at,
@@ -224,8 +228,8 @@ export class Library {
     const tx = this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO vms (id, name, guest, machine, cpus, memory_mib, firmware, kernel, initrd, append, devices, notes, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO vms (id, name, guest, machine, cpus, memory_mib, firmware, kernel, initrd, append, devices, chardevs, notes, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -239,6 +243,7 @@ export class Library {
           config.initrd,
           config.append,
           JSON.stringify(config.devices),
+          JSON.stringify(config.chardevs),
           config.notes,
           t,
           t,
@@ -270,12 +275,13 @@ export class Library {
         initrd: patch.initrd !== undefined ? patch.initrd : cur.initrd,
         append: patch.append !== undefined ? patch.append : cur.append,
         devices: patch.devices ?? cur.devices,
+        chardevs: patch.chardevs ?? cur.chardevs,
         notes: patch.notes ?? cur.notes,
       };
       this.db
         .prepare(
           `UPDATE vms SET name = ?, guest = ?, machine = ?, cpus = ?, memory_mib = ?, firmware = ?, kernel = ?, initrd = ?,
-             append = ?, devices = ?, notes = ?, updated_at = ? WHERE id = ?`,
+             append = ?, devices = ?, chardevs = ?, notes = ?, updated_at = ? WHERE id = ?`,
         )
         .run(
           next.name,
@@ -288,6 +294,7 @@ export class Library {
           next.initrd,
           next.append,
           JSON.stringify(next.devices),
+          JSON.stringify(next.chardevs),
           next.notes,
           this.now(),
           id,

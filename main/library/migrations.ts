@@ -102,6 +102,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'host channels (chardevs) of a VM',
+    up(db) {
+      db.exec(`ALTER TABLE vms ADD COLUMN chardevs TEXT NOT NULL DEFAULT '[]';`);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -30,6 +30,7 @@ export const REVERTED_FIELDS = [
   'initrd',
   'append',
   'devices',
+  'chardevs',
 ] as const satisfies readonly (keyof VmConfig)[];
 
 export interface RevertPlanInput {

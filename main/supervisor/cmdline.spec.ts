@@ -13,7 +13,8 @@ const vm: Vm = {
   kernel: '/g/Image',
   initrd: '/g/initrd.img',
   append: 'console=ttyS0 root=/dev/vda1',
-  devices: ['virtio-rng-device,id=rng0'],
+  devices: ['virtio-rng-device,id=rng0', 'virtio-serial-device', 'virtserialport,chardev=channel0'],
+  chardevs: ['socket,id=channel0,path=/v/channel0.sock,server=on,wait=off'],
   notes: '',
   disks: [
     { file: '/d/a,b.img', format: 'raw', interface: 'virtio', readonly: false },
@@ -53,7 +54,12 @@ describe('buildEngineArgs', () => {
       'virtio-blk-device,drive=disk0',
       'virtio-blk-device,drive=disk1',
       'virtio-rng-device,id=rng0',
+      'virtio-serial-device',
+      'virtserialport,chardev=channel0',
     ]);
+    expect(pairs.get('-chardev')).toEqual(['socket,id=channel0,path=/v/channel0.sock,server=on,wait=off']);
+    // A chardev exists before the device that names it (QEMU creates them in command-line order).
+    expect(args.indexOf('-chardev')).toBeLessThan(args.indexOf('-device'));
     expect(pairs.get('-serial')).toEqual(['stdio']);
     expect(pairs.get('-qmp')).toEqual(['unix:/run/x/qmp.sock,server=on,wait=off']);
     expect(args).not.toContain('-bios');

@@ -55,6 +55,8 @@ export function buildEngineArgs(vm: Vm, paths: EnginePaths): string[] {
     // The empty `none` machine has no virtio transport: its disks are block nodes only.
     if (virtio && vm.machine !== 'none') diskDevices.push(`virtio-blk-device,drive=disk${i}`);
   });
+  // Host channels before the devices whose chardev= names them.
+  for (const chr of vm.chardevs) args.push('-chardev', chr);
   for (const dev of [...diskDevices, ...vm.devices]) args.push('-device', dev);
   // A plain path argument (not an option string): no comma escaping.
   if (paths.snapshotStore) args.push('-snapshot-store', paths.snapshotStore);

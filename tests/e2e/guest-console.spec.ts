@@ -11,6 +11,7 @@
  * VMSTUDIO_GUEST_BOOT_TESTS=0 skips it (tests/helpers/guest-boot.ts). Screenshots go to
  * test-results/e2e/gc-*.
  */
+import net from 'node:net';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { defaultGuestForBootTests, guestBootTestsGated } from '../helpers/guest-boot.js';
@@ -134,6 +135,12 @@ describe.skipIf(!HAS_CHROMIUM || guestBootTestsGated())('a real Debian guest thr
     await page.getByTestId('config-device-input').fill('virtio-serial-device,id=vser0');
     await page.getByTestId('config-device-add').click();
     await page.getByTestId('config-devices').getByText('virtio-serial-device,id=vser0').waitFor();
+    // A host channel for the next boot too (the engine gets it as -chardev); a bad one is explained.
+    await page.getByTestId('config-chardev-input').fill('stdio,id=con');
+    await expect(page.getByTestId('config-chardev-add').isDisabled()).resolves.toBe(true);
+    await page.getByTestId('config-chardev-input').fill('ringbuf,id=ring0,size=64K');
+    await page.getByTestId('config-chardev-add').click();
+    await page.getByTestId('config-chardevs').getByText('ringbuf,id=ring0,size=64K').waitFor();
     await shot(page, 'gc-02-devices-stopped');
 
     // --- Boot to the shell prompt.
@@ -201,7 +208,8 @@ describe.skipIf(!HAS_CHROMIUM || guestBootTestsGated())('a real Debian guest thr
     ).toBe('disk-A');
     await shot(page, 'gc-08-reverted-console');
 
-    // --- Hot-plug a virtserialport through the Add device dialog; the guest sees its name.
+    // --- Hot-plug a virtserialport on a new host socket through the Add device dialog; the guest
+    // sees its name, and a host program talks to the guest through the socket both ways.
     expect(await sh(page, 'ls /sys/class/virtio-ports | wc -l')).toBe('0');
     await page.getByTestId('tab-devices').click();
     const tree = page.getByTestId('device-tree');
@@ -217,9 +225,14 @@ describe.skipIf(!HAS_CHROMIUM || guestBootTestsGated())('a real Debian guest thr
     await dialog.getByTestId('prop-name').waitFor();
     await dialog.getByTestId('device-id').fill('port1');
     await dialog.locator('#prop-input-name').fill('org.vmstudio.e2e');
+    await dialog.getByTestId('backend-chardev').selectOption({ label: 'New host socket…' });
+    await dialog.getByTestId('new-chardev-hint').waitFor();
     await shot(page, 'gc-09-add-device');
     await dialog.getByTestId('device-add').click();
     await dialog.waitFor({ state: 'detached' });
+    const added = page.locator('.toast').filter({ hasText: 'Host programs connect to its channel at' });
+    const socketPath = /channel at (\/\S+\.sock)\./.exec((await added.textContent()) ?? '')?.[1];
+    expect(socketPath).toMatch(/\/channel0\.sock$/);
     await tree.locator('[data-path="/machine/peripheral/port1"]').waitFor();
     await page
       .getByTestId('node-details')
@@ -233,6 +246,37 @@ describe.skipIf(!HAS_CHROMIUM || guestBootTestsGated())('a real Debian guest thr
         'i=0; until grep -qs org.vmstudio.e2e /sys/class/virtio-ports/*/name || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done; cat /sys/class/virtio-ports/*/name',
       ),
     ).toBe('org.vmstudio.e2e');
+    const host = net.connect(socketPath!);
+    await new Promise<void>((res, rej) => {
+      host.once('connect', () => res());
+      host.once('error', rej);
+    });
+    let fromGuest = '';
+    host.setEncoding('utf8');
+    host.on('data', (d: string) => (fromGuest += d));
+    try {
+      // guest -> host, through the port the dialog made
+      await sh(
+        page,
+        'port=$(basename $(dirname $(grep -l org.vmstudio.e2e /sys/class/virtio-ports/*/name))); echo $port',
+      );
+      await sh(page, 'echo guest-to-host > /dev/$port');
+      const deadline = Date.now() + 60_000;
+      while (!fromGuest.includes('guest-to-host\n') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(fromGuest).toBe('guest-to-host\n');
+      // host -> guest (the reader runs outside job control: no "Done" notice over the next command)
+      await sh(page, 'rm -f /tmp/rx; ( (head -n 1 /dev/$port > /tmp/rx) & ); sleep 1; echo started');
+      host.write('host-to-guest\n');
+      expect(
+        await sh(
+          page,
+          'i=0; until [ -s /tmp/rx ] || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done; cat /tmp/rx',
+        ),
+      ).toBe('host-to-guest');
+    } finally {
+      host.destroy();
+    }
 
     // --- Unplug it: the guest releases the port, DEVICE_DELETED, gone from the tree and the guest.
     await page.getByTestId('tab-devices').click();
@@ -262,6 +306,7 @@ describe.skipIf(!HAS_CHROMIUM || guestBootTestsGated())('a real Debian guest thr
     await shot(page2, 'gc-13-after-restart-snapshots');
     await page2.getByTestId('tab-devices').click();
     await page2.getByTestId('config-devices').getByText('virtio-serial-device,id=vser0').waitFor();
+    await page2.getByTestId('config-chardevs').getByText('ringbuf,id=ring0,size=64K').waitFor();
     await shot(page2, 'gc-14-after-restart-devices');
     expect(errors2).toEqual([]);
     console.log(`guest-console: whole flow in ${Math.round((Date.now() - t0) / 1000)} s`);

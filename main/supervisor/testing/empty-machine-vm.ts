@@ -17,6 +17,7 @@ export function emptyMachineConfig(over: Partial<VmConfig> = {}): VmConfig {
     initrd: null,
     append: null,
     devices: [],
+    chardevs: [],
     notes: '',
     ...over,
   };

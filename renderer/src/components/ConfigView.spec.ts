@@ -14,6 +14,7 @@ const vm: Vm = {
   initrd: null,
   append: 'console=ttyS0',
   devices: ['virtio-rng-device'],
+  chardevs: [],
   notes: '',
   disks: [],
   createdAt: 0,

@@ -101,6 +101,7 @@ const FIELD_LABEL: Record<string, string> = {
   initrd: 'initrd',
   append: 'kernel command line',
   devices: 'devices',
+  chardevs: 'host channels',
 };
 
 /** "CPUs, memory and devices" for the pending-restart notice. */

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { DevicePropertySpec, DeviceTypeInfo } from '../../../main/api/contract.js';
 import {
   defaultLabel,
+  NEW_CHARDEV,
   NEW_DISK,
+  requestNewChardev,
   requestNewDisk,
   fieldError,
   filterDevices,
@@ -149,6 +151,29 @@ describe('device form: block backends', () => {
     f.values.drive = NEW_DISK;
     for (const bad of [0, 1.5, 3 * 1024 * 1024])
       expect(validateForm({ ...f, newDiskMiB: bad }, specs, new Set()).drive).toMatch(/whole number of MiB/);
+  });
+});
+
+describe('device form: chardev backends', () => {
+  const chardev = spec('chardev', 'str', 'backend', {
+    description: 'ID of a chardev to use as a backend',
+    backend: 'chardev',
+    backendCandidates: [{ value: 'channel0', label: 'channel0 (unix:/v/channel0.sock,server=on)' }],
+  });
+  const specs = [chardev, spec('name', 'str', 'str')];
+
+  it('sends an existing chardev as the property, a new host socket as newChardev', () => {
+    const f = initialForm('virtserialport', specs, 'port0');
+    f.values.chardev = 'channel0';
+    expect(requestProperties(f, specs)).toEqual({ chardev: 'channel0' });
+    expect(requestNewChardev(f, specs)).toBeUndefined();
+    f.values.chardev = NEW_CHARDEV;
+    f.values.name = 'org.example.agent';
+    expect(requestProperties(f, specs)).toEqual({ name: 'org.example.agent' });
+    expect(requestNewChardev(f, specs)).toEqual({ property: 'chardev' });
+    // A new image is only for block backends.
+    expect(requestNewDisk(f, specs)).toBeUndefined();
+    expect(validateForm(f, specs, new Set())).toEqual({});
   });
 });
 

@@ -21,6 +21,8 @@ export interface DeviceForm {
 
 /** A block backend property's choice "a new image" (no real node name starts with '@'). */
 export const NEW_DISK = '@new-disk';
+/** A chardev backend property's choice "a new host socket" (no chardev id starts with '@'). */
+export const NEW_CHARDEV = '@new-chardev';
 const MAX_DISK_MIB = 2 * 1024 * 1024;
 
 export type FormErrors = Record<string, string>;
@@ -168,8 +170,8 @@ export function requestProperties(
     if (v === undefined) continue;
     if (typeof v === 'boolean') {
       if (v !== (s.defaultValue === true)) out[s.name] = v;
-    } else if (v === NEW_DISK) {
-      continue; // sent as `newDisk` (requestNewDisk)
+    } else if (v === NEW_DISK || v === NEW_CHARDEV) {
+      continue; // sent as `newDisk` / `newChardev` (requestNewDisk, requestNewChardev)
     } else if (v.trim() !== '' && v.trim() !== defaultText(s)) {
       out[s.name] = v.trim();
     }
@@ -186,4 +188,15 @@ export function requestNewDisk(
     (p) => p.kind === 'backend' && p.backend === 'block' && form.values[p.name] === NEW_DISK,
   );
   return s ? { property: s.name, sizeMiB: form.newDiskMiB } : undefined;
+}
+
+/** The new host channel asked for by a chardev backend property set to NEW_CHARDEV, if any. */
+export function requestNewChardev(
+  form: DeviceForm,
+  specs: readonly DevicePropertySpec[],
+): { property: string } | undefined {
+  const s = specs.find(
+    (p) => p.kind === 'backend' && p.backend === 'chardev' && form.values[p.name] === NEW_CHARDEV,
+  );
+  return s ? { property: s.name } : undefined;
 }

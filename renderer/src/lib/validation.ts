@@ -51,3 +51,28 @@ export function deviceError(d: string): string | null {
     return `'${d}' is not a -device option string (driver[,prop=value...]).`;
   return null;
 }
+
+/** The backends a VM's host channel can use (stdio is the serial console's). */
+export const CHARDEV_BACKENDS = ['socket', 'file', 'null', 'ringbuf', 'memory'] as const;
+
+/**
+ * A `-chardev` option string as the configuration takes it: a backend, an id devices can name, and
+ * not an id the engine uses itself. Main checks the options in full with the engine's parser.
+ */
+export function chardevError(c: string, taken: readonly string[] = []): string | null {
+  const t = c.trim();
+  if (t === '') return 'Enter a chardev, e.g. socket,id=channel0,path=/tmp/channel0.sock,server=on,wait=off.';
+  const backend = t.split(',')[0]!.replace(/^backend=/, '');
+  if (!(CHARDEV_BACKENDS as readonly string[]).includes(backend))
+    return backend === 'stdio'
+      ? "'stdio' is the serial console's; use a socket or file."
+      : `'${backend}' is not a chardev backend this engine has (${CHARDEV_BACKENDS.join(', ')}).`;
+  const id = /(?:^|,)id=([^,]*)/.exec(t)?.[1];
+  if (id === undefined) return 'Give it an id (id=NAME): devices name it with chardev=NAME.';
+  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(id))
+    return `'${id}' is not an ID: a letter, then letters, digits, “-”, “.” or “_”.`;
+  if (/^(serial\d+|compat_monitor\d+)$/.test(id))
+    return `The id '${id}' is the engine's own (console or monitor).`;
+  if (taken.includes(id)) return `A chardev with the id '${id}' is already configured.`;
+  return null;
+}
