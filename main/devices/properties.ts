@@ -50,7 +50,7 @@ export function propertyKind(p: { type: string; description?: string }): Propert
 
 /**
  * Block devices and chardevs a new device could use: block backends no device is attached to
- * (query-block without `qdev`), and every chardev but the monitors' (query-chardev).
+ * (query-block without `qdev`), and every chardev but the monitors' and the console's (query-chardev).
  */
 async function backendCandidates(
   qmp: QmpClientApi,
@@ -65,8 +65,10 @@ async function backendCandidates(
       })
       .filter((c) => c.value !== '');
   }
+  // The monitors' and the serial console's chardevs always have their frontend (the engine would
+  // refuse them as "in use").
   return (await qmp.queryChardev())
-    .filter((c) => !c.label.startsWith('compat_monitor'))
+    .filter((c) => !/^(compat_monitor|serial)\d+$/.test(c.label))
     .map((c) => ({ value: c.label, label: `${c.label} (${c.filename})` }));
 }
 
