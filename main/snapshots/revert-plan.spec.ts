@@ -69,6 +69,22 @@ describe('planRevert', () => {
     expect(p.patch).toEqual({ cpus: 1, append: 'console=ttyS0', devices: ['vmstudio-test-bridge,id=br0'] });
   });
 
+  it('restores the host channels recorded with the snapshot (none for records from before they existed)', () => {
+    const withChannel = record({ chardevs: ['socket,id=channel0,path=/v/c.sock,server=on,wait=off'] });
+    const p = planRevert({
+      snapshot,
+      record: withChannel,
+      current: vm(),
+      running: vm(),
+      liveDevices: [br0, dev0],
+      existingNames: [],
+    });
+    expect(p.config).toEqual([
+      { field: 'chardevs', now: '(none)', snapshot: 'socket,id=channel0,path=/v/c.sock,server=on,wait=off' },
+    ]);
+    expect(p.patch).toEqual({ chardevs: ['socket,id=channel0,path=/v/c.sock,server=on,wait=off'] });
+  });
+
   it('says a device plugged in since stays, and that a missing one makes the engine refuse', () => {
     const dev1: DeviceRecord = { id: 'dev1', type: 'vmstudio-test-device', path: '/machine/peripheral/dev1' };
     const p = planRevert({

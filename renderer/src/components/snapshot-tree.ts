@@ -61,6 +61,7 @@ const LABELS: Partial<Record<keyof VmConfig, string>> = {
   initrd: 'Initrd',
   append: 'Kernel command line',
   devices: 'Devices',
+  chardevs: 'Host channels',
 };
 
 export function configFieldLabel(field: keyof VmConfig): string {
