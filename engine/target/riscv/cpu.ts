@@ -95,11 +95,10 @@ import {
   ST_SIZE,
   ST_TLBR,
   ST_TLBW,
-  TLB_HOST,
-  WTLB_BYTES,
   type PendingRegion,
 } from './wasm-jit.js';
 import { decodeInsn, OP_CROSS, HANDLERS } from './decode.js';
+import { TLB_HOST, TLB_MASK, TLB_SIZE, WTLB_BYTES } from './tlb-geometry.js';
 import {
   EMPTY_JIT,
   ENDS_BLOCK,
@@ -112,9 +111,7 @@ import {
   type JitPage,
 } from './jit.js';
 
-export const TLB_BITS = 10;
-export const TLB_SIZE = 1 << TLB_BITS;
-const TLB_MASK = TLB_SIZE - 1;
+export { TLB_BITS, TLB_SIZE } from './tlb-geometry.js';
 
 export const ACC_R = 0;
 export const ACC_W = 1;

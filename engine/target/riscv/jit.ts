@@ -34,6 +34,7 @@ import type { RiscvCpu } from './cpu.js';
 import { HANDLERS, insnOfOp, OP_CROSS, OP_ILLEGAL, OP_UNDECODED } from './decode.js';
 import type { Handler } from './insn-def.js';
 import * as I64 from './int64.js';
+import { TLB_MASK } from './tlb-geometry.js';
 
 /** A compiled block: see the file comment for the protocol. */
 export type BlockFn = (c: RiscvCpu, x: Int32Array, lo: number, hi: number, n: number, lim: number) => number;
@@ -317,7 +318,7 @@ function load(size: number, signed: boolean): Emitter {
     }
     const wr = size === 8 ? g.set(d, 'vl', 'vh') : signed ? g.setW(d, 'vl') : g.set(d, 'vl', '0');
     return (
-      `{${eaCode(g, i.a, i.imm)}const e=(al>>>12)&1023;let vl=0${size === 8 ? ',vh=0' : ''};` +
+      `{${eaCode(g, i.a, i.imm)}const e=(al>>>12)&${TLB_MASK};let vl=0${size === 8 ? ',vh=0' : ''};` +
       `if(rt[e<<1]===(al&${num(TAG_MASK[size])})&&rt[(e<<1)|1]===ah){${fast}${wr}}` +
       `else{${g.sync(i)}${slowVal}if(c.fault){${g.exitHere(i.k)}}${wr}if(c.attn!==0){${g.exitTo(i.k, g.next(i))}}}}`
     );
@@ -338,7 +339,7 @@ function store(size: number): Emitter {
             ? `wb[e].i32[(wo[e]+(al&4095))>>>2]=${V};`
             : `const mm=wb[e].i32,o=(wo[e]+(al&4095))>>>2;mm[o]=${V};mm[o+1]=${VH};`;
     return (
-      `{${eaCode(g, i.a, i.imm)}const e=(al>>>12)&1023;` +
+      `{${eaCode(g, i.a, i.imm)}const e=(al>>>12)&${TLB_MASK};` +
       `if(wt[e<<1]===(al&${num(TAG_MASK[size])})&&wt[(e<<1)|1]===ah){${fast}}` +
       `else{${g.sync(i)}c.storeSlow(al,ah,${size},${V},${size === 8 ? VH : '0'});if(c.attn!==0){if(c.fault){${g.exitHere(i.k)}}${g.exitTo(i.k, g.next(i))}}}}`
     );

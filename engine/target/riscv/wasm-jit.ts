@@ -32,6 +32,7 @@ import type { RiscvCpu } from './cpu.js';
 import { HANDLERS } from './decode.js';
 import { discoverRegion, ENDS_BLOCK, type Insn } from './jit.js';
 import { arenaMemory } from '../../system/guest-arena.js';
+import { TLB_HOST, TLB_MASK } from './tlb-geometry.js';
 import { buildModule, Code, Op, T, type FuncDef } from './wasm-emit.js';
 
 /** Layout of a hart's state block in the arena (byte offsets). */
@@ -41,9 +42,6 @@ export const ST_TLBW = 524;
 export const ST_RHI = 528;
 export const ST_STATUS = 532;
 export const ST_SIZE = 1024;
-/** Byte offset of the host-address array from a wasm TLB's base (after 1024 i64 tags). */
-export const TLB_HOST = 8192;
-export const WTLB_BYTES = 8192 + 4096;
 
 export const wasmStats = {
   /** Modules compiled, and the regions in them. */
@@ -225,7 +223,7 @@ class RegionWasm {
   /** Pushes (i32) the condition "TLB at state offset `which` has a hit for L_EA at `size`". */
   tlbHit(which: number, size: number): void {
     const c = this.c;
-    c.get(L_EA).i64(12).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(1023).op(Op.i32_and).set(L_E);
+    c.get(L_EA).i64(12).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(TLB_MASK).op(Op.i32_and).set(L_E);
     c.get(L_ST).mem(Op.i32_load, 2, which).set(L_TB);
     c.get(L_TB).get(L_E).i32(3).op(Op.i32_shl).op(Op.i32_add).mem(Op.i64_load, 3, 0);
     c.get(L_EA).i64(TAG_MASK[size]).op(Op.i64_and).op(Op.i64_eq);
