@@ -6,13 +6,10 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeviceAddResult, DevicePropertySpec, VmSummary } from '../api/contract.js';
-import type { VmService } from '../api/service.js';
-import type { Library } from '../library/library.js';
-import { ENGINE_BUILT, realEngineService } from '../supervisor/testing/real-engine-service.js';
+import { ENGINE_BUILT, useRealEngineService } from '../supervisor/testing/real-engine-service.js';
 
 interface ChardevInfo {
   label: string;
@@ -31,40 +28,11 @@ function connectOnce(socket: string): Promise<void> {
 }
 
 describe.skipIf(!ENGINE_BUILT)('hot-plugging a device with a new host channel (real engine)', () => {
-  let dir: string;
-  let lib: Library;
-  let svc: VmService;
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstudio-hotchan-'));
-    ({ lib, svc } = realEngineService(dir));
-  });
-  afterEach(async () => {
-    await svc.shutdown();
-    lib.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const call = <T>(method: string, ...params: unknown[]): Promise<T> =>
-    svc.dispatch(method as never, params) as Promise<T>;
+  const t = useRealEngineService('hotchan');
+  const call = t.call;
   const chardevs = async (vmId: string) =>
-    ((await svc.supervisor.execute(vmId, 'query-chardev')) as ChardevInfo[]).map((c) => c.label);
-
-  async function serialVm(): Promise<VmSummary> {
-    const loop = path.join(dir, 'loop.bin');
-    fs.writeFileSync(loop, Buffer.from([0x6f, 0x00, 0x00, 0x00])); // j .
-    const vm = await call<VmSummary>('vms.create', {
-      name: 'serial-lab',
-      guest: null,
-      machine: 'virt',
-      cpus: 1,
-      memoryMiB: 64,
-      firmware: loop,
-      devices: ['virtio-serial-device,id=vser0'],
-    });
-    await call('vms.start', vm.id);
-    return vm;
-  }
+    ((await t.svc.supervisor.execute(vmId, 'query-chardev')) as ChardevInfo[]).map((c) => c.label);
+  const serialVm = () => t.startLoopVm('serial-lab', ['virtio-serial-device,id=vser0']);
 
   it('gives a virtserialport a new socket, and a kept port its channel again after a restart', async () => {
     const vm = await serialVm();
@@ -84,10 +52,10 @@ describe.skipIf(!ENGINE_BUILT)('hot-plugging a device with a new host channel (r
       keep: true,
       newChardev: { property: 'chardev' },
     });
-    const socket = path.join(svc.vmFolder(vm.id), 'channel0.sock');
+    const socket = path.join(t.svc.vmFolder(vm.id), 'channel0.sock');
     expect(r.channelSocket).toBe(socket);
     expect(r.kept).toBe('virtserialport,id=port0,name=org.example.agent,chardev=channel0');
-    const saved = lib.getVm(vm.id);
+    const saved = t.lib.getVm(vm.id);
     expect(saved.devices).toEqual(['virtio-serial-device,id=vser0', r.kept]);
     expect(saved.chardevs).toEqual([`socket,id=channel0,path=${socket},server=on,wait=off`]);
     expect(await chardevs(vm.id)).toContain('channel0');
@@ -99,7 +67,7 @@ describe.skipIf(!ENGINE_BUILT)('hot-plugging a device with a new host channel (r
     await call('vms.stop', vm.id, true);
     await call('vms.start', vm.id);
     expect(await chardevs(vm.id)).toContain('channel0');
-    const ports = (await svc.supervisor.execute(vm.id, 'qom-list', { path: '/machine/peripheral' })) as {
+    const ports = (await t.svc.supervisor.execute(vm.id, 'qom-list', { path: '/machine/peripheral' })) as {
       name: string;
     }[];
     expect(ports.map((p) => p.name)).toContain('port0');
@@ -115,7 +83,7 @@ describe.skipIf(!ENGINE_BUILT)('hot-plugging a device with a new host channel (r
       newChardev: { property: 'chardev' },
     });
     // Not kept: live only, the configuration is unchanged.
-    expect(lib.getVm(vm.id).chardevs).toEqual([]);
+    expect(t.lib.getVm(vm.id).chardevs).toEqual([]);
     expect(await chardevs(vm.id)).toContain('channel0');
 
     await expect(
@@ -129,8 +97,8 @@ describe.skipIf(!ENGINE_BUILT)('hot-plugging a device with a new host channel (r
       }),
     ).rejects.toThrow("Bus 'nope.0' not found");
     expect(await chardevs(vm.id)).not.toContain('channel1');
-    expect(fs.existsSync(path.join(svc.vmFolder(vm.id), 'channel1.sock'))).toBe(false);
-    expect(lib.getVm(vm.id).chardevs).toEqual([]);
+    expect(fs.existsSync(path.join(t.svc.vmFolder(vm.id), 'channel1.sock'))).toBe(false);
+    expect(t.lib.getVm(vm.id).chardevs).toEqual([]);
 
     await expect(
       call('devices.add', vm.id, {

@@ -5,13 +5,10 @@
  * device finds it again after a restart, and a failed add leaves nothing behind.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DevicePropertySpec, VmSummary } from '../api/contract.js';
-import type { VmService } from '../api/service.js';
-import type { Library } from '../library/library.js';
-import { ENGINE_BUILT, realEngineService } from '../supervisor/testing/real-engine-service.js';
+import { describe, expect, it } from 'vitest';
+import type { DevicePropertySpec } from '../api/contract.js';
+import { ENGINE_BUILT, useRealEngineService } from '../supervisor/testing/real-engine-service.js';
 
 interface BlockInfo {
   device: string;
@@ -20,39 +17,10 @@ interface BlockInfo {
 }
 
 describe.skipIf(!ENGINE_BUILT)('hot-plugging a disk with a new image (real engine)', () => {
-  let dir: string;
-  let lib: Library;
-  let svc: VmService;
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstudio-hotdisk-'));
-    ({ lib, svc } = realEngineService(dir));
-  });
-  afterEach(async () => {
-    await svc.shutdown();
-    lib.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const call = <T>(method: string, ...params: unknown[]): Promise<T> =>
-    svc.dispatch(method as never, params) as Promise<T>;
-  const block = (vmId: string) => svc.supervisor.execute(vmId, 'query-block') as Promise<BlockInfo[]>;
-
-  async function scsiVm(): Promise<VmSummary> {
-    const loop = path.join(dir, 'loop.bin');
-    fs.writeFileSync(loop, Buffer.from([0x6f, 0x00, 0x00, 0x00])); // j .
-    const vm = await call<VmSummary>('vms.create', {
-      name: 'scsi-lab',
-      guest: null,
-      machine: 'virt',
-      cpus: 1,
-      memoryMiB: 64,
-      firmware: loop,
-      devices: ['virtio-scsi-device,id=scsi0'],
-    });
-    await call('vms.start', vm.id);
-    return vm;
-  }
+  const t = useRealEngineService('hotdisk');
+  const call = t.call;
+  const block = (vmId: string) => t.svc.supervisor.execute(vmId, 'query-block') as Promise<BlockInfo[]>;
+  const scsiVm = () => t.startLoopVm('scsi-lab', ['virtio-scsi-device,id=scsi0']);
 
   it('offers the drive property as a block backend and hot-plugs a scsi-hd on a new qcow2 image', async () => {
     const vm = await scsiVm();
@@ -71,10 +39,10 @@ describe.skipIf(!ENGINE_BUILT)('hot-plugging a disk with a new image (real engin
       newDisk: { property: 'drive', sizeMiB: 8 },
     });
     expect(r.kept).toBe('scsi-hd,id=hd0,drive=disk0');
-    const saved = lib.getVm(vm.id);
+    const saved = t.lib.getVm(vm.id);
     expect(saved.disks).toEqual([
       {
-        file: path.join(svc.vmFolder(vm.id), 'disk0.qcow2'),
+        file: path.join(t.svc.vmFolder(vm.id), 'disk0.qcow2'),
         format: 'qcow2',
         interface: 'none',
         readonly: false,
@@ -101,10 +69,10 @@ describe.skipIf(!ENGINE_BUILT)('hot-plugging a disk with a new image (real engin
       keep: false,
       newDisk: { property: 'drive', sizeMiB: 4 },
     });
-    expect(lib.getVm(vm.id).disks.map((d) => [path.basename(d.file), d.interface])).toEqual([
+    expect(t.lib.getVm(vm.id).disks.map((d) => [path.basename(d.file), d.interface])).toEqual([
       ['disk0.qcow2', 'none'],
     ]);
-    expect(lib.getVm(vm.id).devices).toEqual(['virtio-scsi-device,id=scsi0']);
+    expect(t.lib.getVm(vm.id).devices).toEqual(['virtio-scsi-device,id=scsi0']);
 
     await expect(
       call('devices.add', vm.id, {
@@ -116,8 +84,8 @@ describe.skipIf(!ENGINE_BUILT)('hot-plugging a disk with a new image (real engin
         newDisk: { property: 'drive', sizeMiB: 4 },
       }),
     ).rejects.toThrow("Bus 'nope.0' not found");
-    expect(lib.getVm(vm.id).disks).toHaveLength(1);
-    expect(fs.existsSync(path.join(svc.vmFolder(vm.id), 'disk1.qcow2'))).toBe(false);
+    expect(t.lib.getVm(vm.id).disks).toHaveLength(1);
+    expect(fs.existsSync(path.join(t.svc.vmFolder(vm.id), 'disk1.qcow2'))).toBe(false);
     expect((await block(vm.id)).some((b) => b.inserted?.['node-name'] === 'disk1-node')).toBe(false);
     // The node name is free again: the next new image takes it.
     await call('devices.add', vm.id, {
@@ -127,6 +95,6 @@ describe.skipIf(!ENGINE_BUILT)('hot-plugging a disk with a new image (real engin
       keep: false,
       newDisk: { property: 'drive', sizeMiB: 4 },
     });
-    expect(lib.getVm(vm.id).disks).toHaveLength(2);
+    expect(t.lib.getVm(vm.id).disks).toHaveLength(2);
   }, 60_000);
 });
