@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatMemory, formatRelative } from './format.js';
+import { cpuLabel, formatBytes, formatMemory, formatRelative } from './format.js';
 
 describe('format', () => {
   it('formats memory, bytes and relative times', () => {
@@ -12,5 +12,11 @@ describe('format', () => {
     expect(formatRelative(0, 10_000)).toBe('just now');
     expect(formatRelative(0, 5 * 60_000)).toBe('5 min ago');
     expect(formatRelative(0, 26 * 3600_000)).toBe('1 day ago');
+  });
+
+  it("counts vCPUs, and none on QEMU's empty machine", () => {
+    expect(cpuLabel({ cpus: 1, machine: 'virt' })).toBe('1 vCPU');
+    expect(cpuLabel({ cpus: 4, machine: 'virt' })).toBe('4 vCPUs');
+    expect(cpuLabel({ cpus: 1, machine: 'none' })).toBe('no vCPUs');
   });
 });

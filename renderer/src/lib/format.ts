@@ -30,6 +30,8 @@ export function formatRelative(time: number, now: number): string {
   return new Date(time).toISOString().slice(0, 10);
 }
 
-export function cpuLabel(n: number): string {
-  return `${n} vCPU${n === 1 ? '' : 's'}`;
+/** "2 vCPUs"; QEMU's empty `none` machine creates no CPU whatever -smp says. */
+export function cpuLabel(vm: { cpus: number; machine: string }): string {
+  if (vm.machine === 'none') return 'no vCPUs';
+  return `${vm.cpus} vCPU${vm.cpus === 1 ? '' : 's'}`;
 }
