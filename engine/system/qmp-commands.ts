@@ -38,6 +38,7 @@ import {
   qmpRingbufWrite,
 } from '../chardev/char-registry.js';
 import { qmpInputSendEvent } from '../ui/input.js';
+import { qmpQueryMice, qmpSendKey } from '../ui/input-keys.js';
 
 export const engineCommandHandlers: QmpCommandHandlers = {
   ...monitorCommandHandlers,
@@ -82,6 +83,8 @@ export const engineCommandHandlers: QmpCommandHandlers = {
   ringbufWrite: (a) => qmpRingbufWrite(a.device, a.data, a.format),
   ringbufRead: (a) => qmpRingbufRead(a.device, a.size, a.format),
   inputSendEvent: (a) => qmpInputSendEvent(a),
+  sendKey: (a) => qmpSendKey(a),
+  queryMice: () => qmpQueryMice(),
 };
 
 export function engineCommandTable(): QmpCommandList {
