@@ -8,7 +8,13 @@
  */
 import { onQomRootReset } from '../qom/object.js';
 import { runstateCheck, runstateIsRunning } from '../system/runstate.js';
-import type { KeyValue, MouseInfo } from '../qapi/generated/qapi-types.js';
+import { registerHmpCommand, registerHmpInfo } from '../monitor/hmp.js';
+import {
+  QKeyCode_lookup,
+  type KeyValue,
+  type MouseInfo,
+  type QKeyCode,
+} from '../qapi/generated/qapi-types.js';
 import { INPUT_EVENT_MASK, inputHandlers, inputSendKey, keyNumberToQcode } from './input.js';
 
 /** QEMU's kbd_default_delay_ms and queue_limit. */
@@ -102,3 +108,64 @@ export function qmpQueryMice(): MouseInfo[] {
   }
   return out;
 }
+
+// ---- HMP: sendkey, info mice --------------------------------------------------------------------
+
+const SENDKEY_USAGE = 'Try "help sendkey" for more information\n';
+
+/** One key of an HMP `sendkey` list: a QKeyCode name, `<` (less), or a 0x-prefixed key number. */
+function parseHmpKey(name: string): KeyValue | null {
+  if (name === '<') return { type: 'qcode', data: 'less' };
+  if (name.startsWith('0x')) {
+    return /^0x[0-9a-fA-F]+$/.test(name) && Number(name) <= 0x7fffffff
+      ? { type: 'number', data: Number(name) }
+      : null;
+  }
+  return (QKeyCode_lookup as readonly string[]).includes(name)
+    ? { type: 'qcode', data: name as QKeyCode }
+    : null;
+}
+
+/** `sendkey keys [hold_ms]`, e.g. `sendkey ctrl-alt-f1` (QEMU's hmp_sendkey). */
+export function hmpSendkey(args: string): string {
+  const tokens = args
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== '');
+  if (tokens.length === 0) return `sendkey: string expected\n${SENDKEY_USAGE}`;
+  let hold: number | undefined;
+  if (tokens[1] !== undefined) {
+    const m = /^[+-]?(0x[0-9a-fA-F]+|\d+)/.exec(tokens[1]);
+    if (!m) return `invalid char '${tokens[1][0]}' in expression\n${SENDKEY_USAGE}`;
+    if (m[0].length !== tokens[1].length || tokens.length > 2)
+      return `sendkey: extraneous characters at the end of line\n${SENDKEY_USAGE}`;
+    hold = Number(m[0].replace(/^([+-]?)0x/, '$10x'));
+  }
+  const keys: KeyValue[] = [];
+  // Names are split at each '-' (so '-' itself is written 'minus').
+  for (const name of tokens[0]!.split('-')) {
+    const k = parseHmpKey(name);
+    if (k === null) return `invalid parameter: ${name}\n`;
+    keys.push(k);
+  }
+  qmpSendKey(hold === undefined ? { keys } : { keys, 'hold-time': hold });
+  return '';
+}
+
+/** `info mice` (QEMU's hmp_info_mice). */
+export function hmpInfoMice(): string {
+  const mice = qmpQueryMice();
+  if (mice.length === 0) return 'No mouse devices connected\n';
+  return mice
+    .map((m) => `${m.current ? '*' : ' '} Mouse #${m.index}: ${m.name}${m.absolute ? ' (absolute)' : ''}\n`)
+    .join('');
+}
+
+registerHmpCommand({
+  name: 'sendkey',
+  params: 'keys [hold_ms]',
+  help: "send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=100 ms)",
+  takesArgs: true,
+  handler: (args) => hmpSendkey(args),
+});
+registerHmpInfo('mice', 'show which guest mouse is receiving events', () => hmpInfoMice());

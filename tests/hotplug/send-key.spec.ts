@@ -134,3 +134,41 @@ describe('query-mice', () => {
     expect(await e.ok('query-mice')).toEqual([]);
   });
 });
+
+describe('HMP sendkey and info mice', () => {
+  const hmp = async (e: QmpEngine, line: string) =>
+    (await e.ok('human-monitor-command', { 'command-line': line })) as string;
+
+  it('sends key combinations and answers bad input with QEMU 7.2 texts', async () => {
+    const e = await boot(['virtio-keyboard-device,id=kb', 'virtio-mouse-device,id=m']);
+    const kb = keyboard('kb');
+    runstateSet('running');
+    expect(await hmp(e, 'sendkey ctrl-alt-delete 20')).toBe('');
+    expect(await hmp(e, 'sendkey 0x1c')).toBe('');
+    await until(() => kb.keys().length === 8, 10_000, 'all key events arrived');
+    expect(kb.keys()).toEqual([
+      [KEY_LEFTCTRL, 1],
+      [KEY_LEFTALT, 1],
+      [KEY_DELETE, 1],
+      [KEY_DELETE, 0],
+      [KEY_LEFTALT, 0],
+      [KEY_LEFTCTRL, 0],
+      [KEY_ENTER, 1],
+      [KEY_ENTER, 0],
+    ]);
+    expect(await hmp(e, 'sendkey ctrl-nosuch')).toBe('invalid parameter: nosuch\r\n');
+    expect(await hmp(e, 'sendkey 0x1cz')).toBe('invalid parameter: 0x1cz\r\n');
+    expect(await hmp(e, 'sendkey a x')).toBe(
+      'invalid char \'x\' in expression\r\nTry "help sendkey" for more information\r\n',
+    );
+    expect(await hmp(e, 'sendkey')).toBe(
+      'sendkey: string expected\r\nTry "help sendkey" for more information\r\n',
+    );
+    expect(await hmp(e, 'info mice')).toMatch(/^\* Mouse #\d+: QEMU Virtio Mouse\r\n$/);
+  });
+
+  it('says when there is no mouse', async () => {
+    const e = await boot([]);
+    expect(await hmp(e, 'info mice')).toBe('No mouse devices connected\r\n');
+  });
+});
