@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AddressSpace, MemoryRegion } from '../../system/memory.js';
-import { RiscvCpu } from './cpu.js';
+import { ACC_R, PRV_S, RiscvCpu } from './cpu.js';
+import { CSR_MCAUSE } from './cpu-state.js';
+import { csrWrite } from './csr.js';
 import { CpuRunLoop } from './cpu-loop.js';
 import { formatRegisters } from './cpu-dump.js';
 import { expandRvc, INSNS, lookup32 } from './decode.js';
@@ -114,6 +116,62 @@ describe('hart', () => {
     cpu.run(2);
     expect(cpu.csr[8 * 2]).toBe(5); // mcause: load access fault
     expect(cpu.csr[9 * 2]).toBe(0x10000000);
+    cpu.destroy();
+  });
+});
+
+describe('page walk', () => {
+  /** Sv39 tables in RAM mapping VA 0x1000 to `target`: root 0x80001000, then 0x80002000, 0x80003000. */
+  function sv39(): { cpu: RiscvCpu; leaf: (target: number) => void } {
+    const { cpu, ram } = machine([]);
+    const w = ram.ramBlock!.i32;
+    const pte = (addr: number, ppnAddr: number, flags: number) => {
+      w[(addr - 0x80000000) >> 2] = ((ppnAddr / 4096) << 10) | flags;
+      w[((addr - 0x80000000) >> 2) + 1] = 0;
+    };
+    pte(0x80001000, 0x80002000, 1); // pointer (V)
+    pte(0x80002000, 0x80003000, 1);
+    const leaf = (target: number) => pte(0x80003000 + 8, target, 0xc7); // V R W A D
+    leaf(0x80004000);
+    csrWrite(cpu, 0x3b0, -1, 0x3fffff); // pmpaddr0: everything (NAPOT)
+    csrWrite(cpu, 0x3a0, 0x1f, 0); // pmpcfg0: NAPOT, RWX
+    csrWrite(cpu, 0x180, 0x80001, 8 << 28); // satp: Sv39, root 0x80001000
+    cpu.priv = PRV_S;
+    return { cpu, leaf };
+  }
+
+  it('reads page tables as they are now, and obeys PMP changes for them', () => {
+    const { cpu, leaf } = sv39();
+    expect(cpu.translate(0x1234, 0, ACC_R, 8)).toBe(0x80004234);
+    // A walk reads the tables afresh (the walk's own caching is of where they are, not of PTEs).
+    leaf(0x80005000);
+    expect(cpu.translate(0x1234, 0, ACC_R, 8)).toBe(0x80005234);
+    // PMP now denies S-mode reads of the page tables (TOR below 0x80003000, no permissions; the
+    // rest allowed): the next walk is an access fault.
+    csrWrite(cpu, 0x3b0, 0x80003000 / 4, 0);
+    csrWrite(cpu, 0x3b1, -1, 0x3fffff);
+    csrWrite(cpu, 0x3a0, 0x08 | (0x1f << 8), 0);
+    expect(cpu.translate(0x1234, 0, ACC_R, 8)).toBe(-1);
+    expect(cpu.csr[CSR_MCAUSE * 2]).toBe(5); // load access fault
+    // And allowed again (the fault trapped to M-mode: back to S).
+    csrWrite(cpu, 0x3a0, 0x1f, 0);
+    csrWrite(cpu, 0x3b0, -1, 0x3fffff);
+    cpu.priv = PRV_S;
+    expect(cpu.translate(0x1234, 0, ACC_R, 8)).toBe(0x80005234);
+    cpu.destroy();
+  });
+
+  it('refuses a misaligned superpage', () => {
+    const { cpu } = sv39();
+    const w = (cpu.as.lookup(0x80002000)!.ramBlock as { i32: Int32Array }).i32;
+    // Level-1 leaf (2 MiB) whose PPN is not 2 MiB aligned: page fault.
+    w[0x2000 >> 2] = ((0x80003000 / 4096) << 10) | 0xc7;
+    expect(cpu.translate(0x1234, 0, ACC_R, 8)).toBe(-1);
+    expect(cpu.csr[CSR_MCAUSE * 2]).toBe(13); // load page fault
+    // Aligned: the low VPN bits come from the address (the fault trapped to M-mode: back to S).
+    w[0x2000 >> 2] = ((0x80200000 / 4096) << 10) | 0xc7;
+    cpu.priv = PRV_S;
+    expect(cpu.translate(0x1234, 0, ACC_R, 8)).toBe(0x80201234);
     cpu.destroy();
   });
 });

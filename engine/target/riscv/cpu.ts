@@ -126,6 +126,16 @@ const SLOT_WORDS = 3;
  */
 export const TLB_EMPTY = 8;
 
+/** Pages covered by a leaf PTE at each level (4 KiB, 2 MiB, 1 GiB, 512 GiB, 256 TiB). */
+const SUPERPAGE_SPAN = [1, 2 ** 9, 2 ** 18, 2 ** 27, 2 ** 36];
+
+/** Whether a leaf PTE's PPN has its low `bits` bits clear (a superpage must be aligned). */
+function ppnAligned(pteLo: number, pteHi: number, bits: number): boolean {
+  // The PPN's low 22 bits are pteLo[31:10]; the rest come from pteHi.
+  if (bits <= 22) return ((pteLo >>> 10) & ((1 << bits) - 1)) === 0;
+  return pteLo >>> 10 === 0 && (pteHi & ((1 << (bits - 22)) - 1)) === 0;
+}
+
 /** Direct-mapped software TLB for one (privilege, access kind). */
 export class Tlb {
   /** (page lo, hi) tags; TLB_EMPTY in lo marks an empty entry. */
@@ -385,6 +395,7 @@ export class RiscvCpu {
 
   flushTlb(): void {
     for (const set of this.tlbs) for (const t of set) t.flush();
+    this.ptPage.fill(-1);
     this.lpFirst = Infinity;
     this.lpEnd = -Infinity;
     this.codeGen++;
@@ -648,6 +659,47 @@ export class RiscvCpu {
     );
   }
 
+  /**
+   * Page-table pages the walk read recently, one per level: physical page address (-1: none), and
+   * where it is in RAM. Only pages PMP allows S-mode to read as a whole and that lie in one RAM
+   * block are kept; a TLB flush (which PMP and memory-map changes cause too) empties them. Why: a
+   * walk follows ~1900 full flushes per Linux boot, and checking PMP and resolving the address for
+   * each of its 3-5 reads dominated it.
+   */
+  private readonly ptPage = new Float64Array(5).fill(-1);
+  private readonly ptBlk: RamBlock[] = new Array<RamBlock>(5).fill(DUMMY_BLOCK());
+  private readonly ptOff = new Int32Array(5);
+
+  /** Read the PTE at `off` in page-table page `page`: low word returned, high word in `pteHiOut`; null on a fault. */
+  private pteHiOut = 0;
+  private readPte(page: number, off: number, level: number): number | null {
+    const pteAddr = page + off;
+    if (this.ptPage[level] === page) {
+      const i = (this.ptOff[level]! + off) >> 2;
+      const w = this.ptBlk[level]!.i32;
+      this.pteHiOut = w[i + 1]!;
+      return w[i]!;
+    }
+    if (pteAddr >= 2 ** 53 || !this.pmp.check(pteAddr, 8, PMP_R, PRV_S)) return null;
+    const as = this.as;
+    const lo = as.read(pteAddr, 8);
+    if (as.result !== MEMTX_OK) return null;
+    this.pteHiOut = as.hi | 0;
+    // Remember the page when all of it is plain RAM that PMP lets S-mode read.
+    const r = as.lookup(page);
+    if (
+      r !== null &&
+      r.ramBlock !== null &&
+      page + 4096 <= r.end &&
+      this.pmp.pageDecision(page, PMP_R, PRV_S) === 1
+    ) {
+      this.ptPage[level] = page;
+      this.ptBlk[level] = r.ramBlock;
+      this.ptOff[level] = page - r.start + r.offset;
+    }
+    return lo | 0;
+  }
+
   /** Sv39/Sv48/Sv57 page walk with A/D updates; -1 after raising a fault. */
   private walk(lo: number, hi: number, acc: number, priv: number, mode: number): number {
     const levels = mode - 5; // 8 -> 3, 9 -> 4, 10 -> 5
@@ -673,18 +725,13 @@ export class RiscvCpu {
             ? (hi >>> (s - 32)) & 0x1ff
             : ((lo >>> s) | (hi << (32 - s))) & 0x1ff;
       const pteAddr = base + vpn * 8;
-      if (pteAddr >= 2 ** 53 || !this.pmp.check(pteAddr, 8, PMP_R, PRV_S)) {
+      const read = this.readPte(base, vpn * 8, level);
+      if (read === null) {
         this.accessFault(acc, lo, hi);
         return -1;
       }
-      let pteLo = as.read(pteAddr, 8);
-      let pteHi = as.hi;
-      if (as.result !== MEMTX_OK) {
-        this.accessFault(acc, lo, hi);
-        return -1;
-      }
-      pteLo |= 0;
-      pteHi |= 0;
+      let pteLo = read;
+      const pteHi = this.pteHiOut;
       // V=0, W without R, reserved bits 60:54, PBMT and N (Svpbmt/Svnapot not implemented)
       if (!(pteLo & 1) || (pteLo & 6) === 4 || pteHi >>> 22 !== 0) {
         this.pageFault(acc, lo, hi);
@@ -713,8 +760,7 @@ export class RiscvCpu {
         return -1;
       }
       // Superpage alignment
-      const lowMask = 2 ** (9 * level);
-      if (ppn % lowMask !== 0) {
+      if (level > 0 && !ppnAligned(pteLo, pteHi, 9 * level)) {
         this.pageFault(acc, lo, hi);
         return -1;
       }
@@ -730,12 +776,13 @@ export class RiscvCpu {
       // Physical page: superpages take the low VPN bits from the virtual address.
       let pagePpn = ppn;
       if (level > 0) {
-        const span = 2 ** (9 * level);
+        const bits = 9 * level;
+        const span = SUPERPAGE_SPAN[level]!;
         const vpn = hi * 1048576 + (lo >>> 12);
-        const first = vpn - (((vpn % span) + span) % span);
+        // vpn mod span, non-negative; spans below 2^20 pages are the low bits of lo's page number.
+        const first = vpn - (bits < 20 ? (lo >>> 12) & (span - 1) : ((vpn % span) + span) % span);
         if (first < this.lpFirst) this.lpFirst = first;
         if (first + span > this.lpEnd) this.lpEnd = first + span;
-        const bits = 9 * level;
         pagePpn +=
           bits <= 20
             ? (lo >>> 12) & ((1 << bits) - 1)
