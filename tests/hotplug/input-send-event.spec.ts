@@ -11,25 +11,14 @@ import { EV_ABS, EV_KEY, EV_SYN } from '../../engine/hw/virtio/virtio-input.js';
 import { INPUT_EVENT_ABS_MAX, INPUT_EVENT_ABS_MIN } from '../../engine/ui/input.js';
 import type { Json } from '../qmp/qmp-test-client.js';
 import { FakeDriver } from './fake-virtio-driver.js';
-import { startQmpEngine, type QmpEngine } from './qmp-engine.js';
+import { useVirtDeviceEngine } from './qmp-engine.js';
 
-let eng: QmpEngine | null = null;
 let restoreSink: (() => void) | null = null;
-
-afterEach(async () => {
+afterEach(() => {
   restoreSink?.();
   restoreSink = null;
-  await eng?.close();
-  eng = null;
 });
-
-async function boot(devices: string[]): Promise<QmpEngine> {
-  const args = ['-M', 'virt', '-S', '-bios', 'none', '-display', 'none', '-serial', 'none'];
-  args.push('-global', 'virtio-mmio.force-legacy=false');
-  for (const d of devices) args.push('-device', d);
-  eng = await startQmpEngine(args);
-  return eng;
-}
+const boot = useVirtDeviceEngine();
 
 /** A driver with both queues up and `n` event buffers posted. */
 function driver(id: string, ramOffset: number): FakeDriver {

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import '../../engine/system/modules.js';
 import { qemuInit } from '../../engine/system/vl.js';
 import { engineCommandTable } from '../../engine/system/qmp-commands.js';
@@ -79,5 +79,24 @@ export async function startQmpEngine(args: string[]): Promise<QmpEngine> {
       qomResetRoot();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A test file's `virt` engine without firmware or serial (-S, modern virtio-mmio) plus `devices`,
+ * closed after each test. Device-level tests drive the devices with fake drivers, no guest.
+ */
+export function useVirtDeviceEngine(): (devices: string[]) => Promise<QmpEngine> {
+  let eng: QmpEngine | null = null;
+  afterEach(async () => {
+    await eng?.close();
+    eng = null;
+  });
+  return async (devices) => {
+    const args = ['-M', 'virt', '-S', '-bios', 'none', '-display', 'none', '-serial', 'none'];
+    args.push('-global', 'virtio-mmio.force-legacy=false');
+    for (const d of devices) args.push('-device', d);
+    eng = await startQmpEngine(args);
+    return eng;
   };
 }

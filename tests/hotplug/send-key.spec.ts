@@ -4,28 +4,16 @@
  * apart, delivered after the reply as QEMU's keyboard queue does; query-mice lists the pointer
  * handlers as qemu-system-riscv64 7.2 does for the same devices.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { objectResolvePath } from '../../engine/qom/object.js';
 import { runstateSet } from '../../engine/system/runstate.js';
 import type { VirtIODevice } from '../../engine/hw/virtio/virtio.js';
 import { EV_KEY, EV_SYN } from '../../engine/hw/virtio/virtio-input.js';
 import { until } from '../helpers/until.js';
 import { FakeDriver } from './fake-virtio-driver.js';
-import { startQmpEngine, type QmpEngine } from './qmp-engine.js';
+import { useVirtDeviceEngine, type QmpEngine } from './qmp-engine.js';
 
-let eng: QmpEngine | null = null;
-afterEach(async () => {
-  await eng?.close();
-  eng = null;
-});
-
-async function boot(devices: string[]): Promise<QmpEngine> {
-  const args = ['-M', 'virt', '-S', '-bios', 'none', '-display', 'none', '-serial', 'none'];
-  args.push('-global', 'virtio-mmio.force-legacy=false');
-  for (const d of devices) args.push('-device', d);
-  eng = await startQmpEngine(args);
-  return eng;
-}
+const boot = useVirtDeviceEngine();
 
 /** The keyboard's driver with its queues up; `keys()` takes the key events delivered so far. */
 function keyboard(id: string) {
@@ -51,6 +39,15 @@ const KEY_LEFTCTRL = 29;
 const KEY_LEFTALT = 56;
 const KEY_DELETE = 111;
 const KEY_ENTER = 28;
+/** ctrl-alt-delete as the keyboard sees it: pressed in order, released in reverse. */
+const CTRL_ALT_DELETE = [
+  [KEY_LEFTCTRL, 1],
+  [KEY_LEFTALT, 1],
+  [KEY_DELETE, 1],
+  [KEY_DELETE, 0],
+  [KEY_LEFTALT, 0],
+  [KEY_LEFTCTRL, 0],
+];
 
 describe('send-key', () => {
   it('presses in order and releases in reverse, hold-time apart, after the reply', async () => {
@@ -65,14 +62,7 @@ describe('send-key', () => {
     await until(() => kb.keys().length === 6, 10_000, 'all six key events arrived');
     // Timers never fire early: five waits of `hold` ms separate the first event from the last.
     expect(performance.now() - sent).toBeGreaterThanOrEqual(5 * hold - 1);
-    expect(kb.keys()).toEqual([
-      [KEY_LEFTCTRL, 1],
-      [KEY_LEFTALT, 1],
-      [KEY_DELETE, 1],
-      [KEY_DELETE, 0],
-      [KEY_LEFTALT, 0],
-      [KEY_LEFTCTRL, 0],
-    ]);
+    expect(kb.keys()).toEqual(CTRL_ALT_DELETE);
   });
 
   it('takes key numbers (XT scancodes) and refuses unknown key names with QEMU 7.2 texts', async () => {
@@ -146,16 +136,7 @@ describe('HMP sendkey and info mice', () => {
     expect(await hmp(e, 'sendkey ctrl-alt-delete 20')).toBe('');
     expect(await hmp(e, 'sendkey 0x1c')).toBe('');
     await until(() => kb.keys().length === 8, 10_000, 'all key events arrived');
-    expect(kb.keys()).toEqual([
-      [KEY_LEFTCTRL, 1],
-      [KEY_LEFTALT, 1],
-      [KEY_DELETE, 1],
-      [KEY_DELETE, 0],
-      [KEY_LEFTALT, 0],
-      [KEY_LEFTCTRL, 0],
-      [KEY_ENTER, 1],
-      [KEY_ENTER, 0],
-    ]);
+    expect(kb.keys()).toEqual([...CTRL_ALT_DELETE, [KEY_ENTER, 1], [KEY_ENTER, 0]]);
     expect(await hmp(e, 'sendkey ctrl-nosuch')).toBe('invalid parameter: nosuch\r\n');
     expect(await hmp(e, 'sendkey 0x1cz')).toBe('invalid parameter: 0x1cz\r\n');
     expect(await hmp(e, 'sendkey a x')).toBe(
