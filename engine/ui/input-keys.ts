@@ -7,7 +7,6 @@
  * are delivered. The queue waits while the VM is paused (QEMU runs it on the virtual clock).
  */
 import { onQomRootReset } from '../qom/object.js';
-import { runstateCheck, runstateIsRunning } from '../system/runstate.js';
 import { registerHmpCommand, registerHmpInfo } from '../monitor/hmp.js';
 import {
   QKeyCode_lookup,
@@ -15,7 +14,7 @@ import {
   type MouseInfo,
   type QKeyCode,
 } from '../qapi/generated/qapi-types.js';
-import { INPUT_EVENT_MASK, inputHandlers, inputSendKey, keyNumberToQcode } from './input.js';
+import { INPUT_EVENT_MASK, inputHandlers, inputSendKey, keyNumberToQcode, vmTakesInput } from './input.js';
 
 /** QEMU's kbd_default_delay_ms and queue_limit. */
 const KBD_DEFAULT_DELAY_MS = 10;
@@ -27,8 +26,6 @@ type QueueEntry = { delayMs: number } | { key: KeyValue; down: boolean };
 
 let queue: QueueEntry[] = [];
 let timer: ReturnType<typeof setTimeout> | null = null;
-
-const vmTakesInput = () => runstateIsRunning() || runstateCheck('suspended');
 
 onQomRootReset(() => {
   queue = [];
@@ -139,7 +136,7 @@ export function hmpSendkey(args: string): string {
     if (!m) return `invalid char '${tokens[1][0]}' in expression\n${SENDKEY_USAGE}`;
     if (m[0].length !== tokens[1].length || tokens.length > 2)
       return `sendkey: extraneous characters at the end of line\n${SENDKEY_USAGE}`;
-    hold = Number(m[0].replace(/^([+-]?)0x/, '$10x'));
+    hold = parseInt(m[0], m[1]!.startsWith('0x') ? 16 : 10);
   }
   const keys: KeyValue[] = [];
   // Names are split at each '-' (so '-' itself is written 'minus').

@@ -101,7 +101,8 @@ function findHandler(mask: number): InputHandlerState | null {
   return handlers.find((s) => (s.handler.mask & mask) !== 0) ?? null;
 }
 
-const vmTakesInput = () => runstateIsRunning() || runstateCheck('suspended');
+/** Host input reaches the guest only while the VM runs (or is suspended), as in QEMU. */
+export const vmTakesInput = (): boolean => runstateIsRunning() || runstateCheck('suspended');
 
 /** Linux code for a QKeyCode name, or undefined. */
 export function qcodeToLinux(qcode: string): number | undefined {

@@ -37,6 +37,13 @@ export interface DiskRequest {
   readonly?: boolean;
 }
 
+/**
+ * Chardev ids the engine's command line already uses, so no host channel may take them: the serial
+ * console (`-serial stdio` is chardev serial0, as in QEMU) and the QMP monitors (compat_monitor0...).
+ * They always have their frontend, so they are never offered as a device's backend either.
+ */
+export const RESERVED_CHARDEV_ID = /^(serial|compat_monitor)\d+$/;
+
 /** What the user configures; the engine command line is built from exactly this. */
 export interface VmConfig {
   name: string;

@@ -6,7 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chardevBackendFromOpts, parseChardevOpts } from '../../engine/chardev/char-opts.js';
-import type { DiskRequest, NewVmRequest, VmConfig, VmPatch } from './contract.js';
+import {
+  RESERVED_CHARDEV_ID,
+  type DiskRequest,
+  type NewVmRequest,
+  type VmConfig,
+  type VmPatch,
+} from './contract.js';
 
 export class ValidationError extends Error {
   readonly errorClass = 'GenericError';
@@ -101,12 +107,6 @@ function checkDevices(v: unknown): string[] {
     throw new ValidationError(`At most ${LIMITS.devicesMax} devices are supported`);
   return v.map(checkDevice);
 }
-
-/**
- * Chardev ids the engine's command line already uses: the serial console (`-serial stdio` is
- * chardev serial0, as in QEMU) and the monitors (compat_monitor0, ...).
- */
-const RESERVED_CHARDEV_ID = /^(serial\d+|compat_monitor\d+)$/;
 
 /**
  * One `-chardev` option string, checked by the engine's own parser (QEMU's messages), with an id,

@@ -51,6 +51,13 @@ export interface DeviceConfigChange {
   chardevs?: string[];
 }
 
+/** A qcow2 image made for a hot-plugged device: its disk entry, index and live node name. */
+interface NewImage {
+  config: DiskConfig;
+  index: number;
+  node: string;
+}
+
 /** Linux's sun_path holds 108 bytes with the terminating NUL (macOS: 104). */
 const UNIX_PATH_MAX = process.platform === 'linux' ? 107 : 103;
 
@@ -164,7 +171,7 @@ export class HotplugManager {
     const qmp = this.host.qmp(vmId, 'device_add');
     const anonBefore = req.id ? null : await this.anonymous(qmp);
     const channel = req.newChardev ? await this.attachNewChannel(vmId, qmp) : null;
-    let disk: Awaited<ReturnType<HotplugManager['attachNewImage']>> | null = null;
+    let disk: NewImage | null = null;
     try {
       disk = req.newDisk ? await this.attachNewImage(vmId, qmp, req.newDisk.sizeMiB) : null;
       await qmp.deviceAdd({
@@ -256,11 +263,7 @@ export class HotplugManager {
    * A new qcow2 image in the VM's folder, opened live as the node its disk index will have at the
    * next boot (`disk<N>-node`, see cmdline.ts), so a kept device's `drive=disk<N>` finds it then.
    */
-  private async attachNewImage(
-    vmId: string,
-    qmp: QmpClientApi,
-    sizeMiB: number,
-  ): Promise<{ config: DiskConfig; index: number; node: string }> {
+  private async attachNewImage(vmId: string, qmp: QmpClientApi, sizeMiB: number): Promise<NewImage> {
     const index = this.host.getVm(vmId).disks.length;
     const node = diskNodeName(index);
     const made = await this.host.makeDiskImage(vmId, sizeMiB);

@@ -4,7 +4,7 @@
  * and descriptions pass through, enum values come from the property's description (qdev enum
  * properties describe themselves as "on/off/auto") and link targets from the live QOM tree.
  */
-import type { DevicePropertySpec, PropertyKind } from '../api/contract.js';
+import { RESERVED_CHARDEV_ID, type DevicePropertySpec, type PropertyKind } from '../api/contract.js';
 import type { QmpClientApi } from '../generated/qmp-client.js';
 import type { ObjectPropertyInfo } from '../generated/qmp-client-types.js';
 import { toWire } from '../api/wire.js';
@@ -68,7 +68,7 @@ async function backendCandidates(
   // The monitors' and the serial console's chardevs always have their frontend (the engine would
   // refuse them as "in use").
   return (await qmp.queryChardev())
-    .filter((c) => !/^(compat_monitor|serial)\d+$/.test(c.label))
+    .filter((c) => !RESERVED_CHARDEV_ID.test(c.label))
     .map((c) => ({ value: c.label, label: `${c.label} (${c.filename})` }));
 }
 

@@ -2,6 +2,8 @@
  * Field rules shared by the New VM wizard and the configuration editor. Main checks the same rules
  * again (it never trusts the UI); here they give messages while the user types.
  */
+import { RESERVED_CHARDEV_ID } from '../../../main/api/contract.js';
+
 export const LIMITS = {
   nameMax: 64,
   cpusMax: 64,
@@ -52,6 +54,11 @@ export function deviceError(d: string): string | null {
   return null;
 }
 
+/** The `id=` of a -chardev option string, if it has one. */
+export function chardevId(option: string): string | undefined {
+  return /(?:^|,)id=([^,]*)/.exec(option)?.[1];
+}
+
 /** The backends a VM's host channel can use (stdio is the serial console's). */
 export const CHARDEV_BACKENDS = ['socket', 'file', 'null', 'ringbuf', 'memory'] as const;
 
@@ -67,12 +74,11 @@ export function chardevError(c: string, taken: readonly string[] = []): string |
     return backend === 'stdio'
       ? "'stdio' is the serial console's; use a socket or file."
       : `'${backend}' is not a chardev backend this engine has (${CHARDEV_BACKENDS.join(', ')}).`;
-  const id = /(?:^|,)id=([^,]*)/.exec(t)?.[1];
+  const id = chardevId(t);
   if (id === undefined) return 'Give it an id (id=NAME): devices name it with chardev=NAME.';
   if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(id))
     return `'${id}' is not an ID: a letter, then letters, digits, “-”, “.” or “_”.`;
-  if (/^(serial\d+|compat_monitor\d+)$/.test(id))
-    return `The id '${id}' is the engine's own (console or monitor).`;
+  if (RESERVED_CHARDEV_ID.test(id)) return `The id '${id}' is the engine's own (console or monitor).`;
   if (taken.includes(id)) return `A chardev with the id '${id}' is already configured.`;
   return null;
 }
